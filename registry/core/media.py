@@ -1,0 +1,421 @@
+"""Shared media intake for audio and images: receive, classify, probe.
+
+Everything is decided from the file's content (magic bytes, then ``ffprobe`` for
+audio), never from its name or the client's MIME type. Every failure is a typed
+:class:`~registry.core.errors.MediaError` with a sentence a person understands.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from registry.core.errors import (
+    CorruptMedia,
+    EmptyFile,
+    FileTooLarge,
+    MediaTooLong,
+    MediaTooShort,
+    UnsupportedMediaType,
+)
+
+CHUNK = 1 << 20
+HEAD_BYTES = 64 * 1024
+PROBE_TIMEOUT_S = 60
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    """Configurable intake limits (defaults from the issue)."""
+
+    max_bytes: int = 200 * 1024 * 1024
+    max_audio_seconds: float = 3 * 3600.0
+    min_audio_seconds: float = 3.0
+    max_pixels: int = 80_000_000
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    path: Path
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class DetectedType:
+    kind: Literal["audio", "image"]
+    format: str
+    mime: str
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    duration_s: float
+    codec: str
+    sample_rate: int
+    channels: int
+    container: str = ""
+
+
+def _human_size(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{n} bytes"
+
+
+def receive_upload(stream: BinaryIO, dest_dir: Path, limits: MediaLimits) -> ReceivedFile:
+    """Stream ``stream`` into a new temp file in ``dest_dir``, hashing as it goes.
+
+    Stops reading as soon as the size limit is passed. On any error the partial
+    file is deleted, so nothing is ever left behind.
+    """
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="upload-", suffix=".bin", dir=dest_dir)
+    path = Path(name)
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > limits.max_bytes:
+                    raise FileTooLarge(
+                        f"The file is larger than the limit of {_human_size(limits.max_bytes)}.",
+                        limit=limits.max_bytes,
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise EmptyFile("The file is empty.")
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return ReceivedFile(path=path, sha256=digest.hexdigest(), size=size)
+
+
+# --------------------------------------------------------------------------- sniffing
+
+_AUDIO_MIME = {
+    "mp3": "audio/mpeg",
+    "wav": "audio/wav",
+    "flac": "audio/flac",
+    "ogg": "audio/ogg",
+    "opus": "audio/ogg; codecs=opus",
+    "m4a": "audio/mp4",
+    "aac": "audio/aac",
+}
+_IMAGE_MIME = {
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "gif": "image/gif",
+    "bmp": "image/bmp",
+    "tiff": "image/tiff",
+    "heic": "image/heic",
+    "avif": "image/avif",
+}
+# Codecs ffprobe must report for each audio format we accept.
+_AUDIO_CODECS = {
+    "mp3": {"mp3"},
+    "wav": None,  # any pcm_* codec (checked below) or the few codecs WAV wraps
+    "flac": {"flac"},
+    "ogg": {"vorbis", "flac"},
+    "opus": {"opus"},
+    "m4a": {"aac", "alac", "mp3"},
+    "aac": {"aac"},
+}
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+_AVIF_BRANDS = {b"avif", b"avis"}
+_M4A_BRANDS = {b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B "}
+_VIDEO_BRANDS = {b"qt  ": "QuickTime video", b"3gp4": "3GP video", b"3gp5": "3GP video"}
+
+# (prefix, offset, description) for common files we refuse, to name them.
+_KNOWN_OTHERS: list[tuple[bytes, int, str]] = [
+    (b"%PDF", 0, "PDF document"),
+    (b"PK\x03\x04", 0, "ZIP archive"),
+    (b"PK\x05\x06", 0, "ZIP archive"),
+    (b"\x1f\x8b", 0, "gzip archive"),
+    (b"7z\xbc\xaf\x27\x1c", 0, "7-Zip archive"),
+    (b"Rar!", 0, "RAR archive"),
+    (b"\x7fELF", 0, "ELF executable"),
+    (b"MZ", 0, "Windows executable"),
+    (b"\x1a\x45\xdf\xa3", 0, "Matroska/WebM media"),
+    (b"MThd", 0, "MIDI file"),
+    (b"#!AMR", 0, "AMR audio"),
+    (b"wvpk", 0, "WavPack audio"),
+    (b"MAC ", 0, "Monkey's Audio"),
+    (b"FLV", 0, "Flash video"),
+    (b"\xd0\xcf\x11\xe0", 0, "Microsoft Office document"),
+    (b"{\\rtf", 0, "RTF document"),
+    (b"8BPS", 0, "Photoshop document"),
+    (b"\x00\x00\x01\x00", 0, "Windows icon"),
+    (b"SQLite format 3", 0, "SQLite database"),
+]
+
+
+def _u32be(b: bytes, at: int) -> int:
+    return int.from_bytes(b[at : at + 4], "big")
+
+
+_MP3_BITRATES = {
+    # (version_is_mpeg1, layer) -> kbps table indexed 0..15
+    (True, 3): [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 0],
+    (False, 3): [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160, 0],
+    (True, 2): [0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 0],
+    (False, 2): [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160, 0],
+}
+_MP3_RATES = {3: [44100, 48000, 32000], 2: [22050, 24000, 16000], 0: [11025, 12000, 8000]}
+
+
+def _mp3_frame_len(h: bytes) -> int:
+    """Length of the MPEG layer II/III frame whose 4-byte header is ``h``, 0 if invalid."""
+    if len(h) < 4 or h[0] != 0xFF or (h[1] & 0xE0) != 0xE0:
+        return 0
+    version = (h[1] >> 3) & 3
+    layer_bits = (h[1] >> 1) & 3
+    if version == 1 or layer_bits not in (1, 2):  # reserved version; layer III=1, II=2
+        return 0
+    layer = 3 if layer_bits == 1 else 2
+    rate_idx, br_idx = (h[2] >> 2) & 3, h[2] >> 4
+    if rate_idx == 3 or br_idx in (0, 15):
+        return 0
+    mpeg1 = version == 3
+    kbps = _MP3_BITRATES[(mpeg1, layer)][br_idx]
+    rate = _MP3_RATES[version][rate_idx]
+    pad = (h[2] >> 1) & 1
+    coef = 144 if (mpeg1 or layer == 2) else 72
+    return coef * kbps * 1000 // rate + pad
+
+
+def _find_mp3_sync(head: bytes) -> bool:
+    """True when two consecutive valid MPEG audio frames appear in ``head``."""
+    for i in range(min(len(head) - 4, 16 * 1024)):
+        n = _mp3_frame_len(head[i : i + 4])
+        if n and _mp3_frame_len(head[i + n : i + n + 4]):
+            if i + n + 4 <= len(head):
+                return True
+    return False
+
+
+def _is_adts(head: bytes) -> bool:
+    if len(head) < 7 or head[0] != 0xFF or (head[1] & 0xF6) != 0xF0:
+        return False
+    length = ((head[3] & 3) << 11) | (head[4] << 3) | (head[5] >> 5)
+    nxt = head[length : length + 2]
+    return length > 7 and len(nxt) == 2 and nxt[0] == 0xFF and (nxt[1] & 0xF6) == 0xF0
+
+
+def _ftyp_brands(head: bytes) -> list[bytes]:
+    size = _u32be(head, 0)
+    end = min(size, len(head)) if size >= 16 else 16
+    brands = [head[8:12]] + [head[i : i + 4] for i in range(16, end - 3, 4)]
+    return brands
+
+
+def _classify_ftyp(head: bytes) -> tuple[str, str] | None:
+    """(kind, format) for ISO-BMFF files; ``("probe", "mp4")`` when ffprobe must decide."""
+    brands = _ftyp_brands(head)
+    major = brands[0]
+    if major in _AVIF_BRANDS:
+        return ("image", "avif")
+    if major in _HEIF_BRANDS:
+        return ("image", "heic")
+    if major in _M4A_BRANDS:
+        return ("audio", "m4a")
+    if major in _VIDEO_BRANDS:
+        return ("unsupported", _VIDEO_BRANDS[major])
+    if any(b in _AVIF_BRANDS for b in brands) and b"mif1" in brands:
+        return ("image", "avif")
+    return ("probe", "mp4")
+
+
+def _looks_like_text(head: bytes) -> bool:
+    try:
+        text = head[:4096].decode("utf-8")
+    except UnicodeDecodeError:
+        # A multi-byte character cut at the boundary is still text.
+        try:
+            text = head[:4090].decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
+    return bool(text) and printable / len(text) > 0.97
+
+
+def _describe_other(head: bytes) -> str:
+    for prefix, offset, name in _KNOWN_OTHERS:
+        if head[offset : offset + len(prefix)] == prefix:
+            return name
+    if head[:4] == b"RIFF":
+        if head[8:12] == b"AVI ":
+            return "AVI video"
+        return f"RIFF file of type {head[8:12].decode('latin-1')!r}"
+    if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+        return "AIFF audio"
+    lower = head[:512].lstrip().lower()
+    if lower.startswith(b"<svg") or (lower.startswith(b"<?xml") and b"<svg" in head[:2048]):
+        return "SVG image"
+    if lower.startswith((b"<!doctype html", b"<html")):
+        return "HTML document"
+    if lower.startswith(b"<?xml"):
+        return "XML document"
+    if _looks_like_text(head):
+        return "plain text"
+    return "unknown binary data"
+
+
+def _classify_magic(head: bytes) -> tuple[str, str]:
+    """(kind, format) from magic bytes; kind may be "probe" or "unsupported"."""
+    if head[:3] == b"\xff\xd8\xff":
+        return ("image", "jpeg")
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return ("image", "png")
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return ("image", "gif")
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return ("image", "tiff")
+    if head[:2] == b"BM" and len(head) >= 26 and int.from_bytes(head[14:18], "little") in (
+        12, 40, 52, 56, 64, 108, 124,
+    ):
+        return ("image", "bmp")
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return ("image", "webp")
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return ("audio", "wav")
+    if head[:4] == b"fLaC":
+        return ("audio", "flac")
+    if head[:4] == b"OggS":
+        if b"OpusHead" in head[:512]:
+            return ("audio", "opus")
+        if b"\x01vorbis" in head[:512] or b"\x7fFLAC" in head[:512]:
+            return ("audio", "ogg")
+        if b"\x80theora" in head[:512]:
+            return ("unsupported", "Ogg video")
+        return ("unsupported", "Ogg file of unknown content")
+    if head[4:8] == b"ftyp":
+        return _classify_ftyp(head)
+    if head[:3] == b"ID3":
+        return ("audio", "mp3")
+    if _is_adts(head):
+        return ("audio", "aac")
+    if _find_mp3_sync(head):
+        return ("audio", "mp3")
+    return ("unsupported", _describe_other(head))
+
+
+def sniff(path: Path) -> DetectedType:
+    """Classify a file as a supported audio or image format, from content only.
+
+    Audio is confirmed by ``ffprobe`` (it must contain a decodable audio stream of
+    the expected codec and no video); images are only classified here, the image
+    engine decodes them itself.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    if not head:
+        raise EmptyFile("The file is empty.")
+    kind, fmt = _classify_magic(head)
+    if kind == "unsupported":
+        raise UnsupportedMediaType(f"Unsupported file type: {fmt}.", detected=fmt)
+    if kind == "image":
+        return DetectedType("image", fmt, _IMAGE_MIME[fmt])
+    probe = _ffprobe(path)
+    _reject_video(probe, fmt)
+    if kind == "probe":
+        fmt = "m4a"
+    codec = _first_audio_stream(probe)["codec_name"]
+    allowed = _AUDIO_CODECS[fmt]
+    if allowed is None:
+        ok = codec.startswith("pcm_") or codec in {"adpcm_ms", "mp3"}
+    else:
+        ok = codec in allowed
+    if not ok:
+        raise UnsupportedMediaType(
+            f"Unsupported file type: {fmt.upper()} container with {codec} audio.",
+            detected=f"{fmt}/{codec}",
+        )
+    return DetectedType("audio", fmt, _AUDIO_MIME[fmt])
+
+
+# --------------------------------------------------------------------------- ffprobe
+
+
+def _ffprobe(path: Path, ffprobe: str = "ffprobe") -> dict:
+    cmd = [
+        ffprobe, "-v", "error", "-of", "json",
+        "-show_entries",
+        "stream=codec_type,codec_name,sample_rate,channels,duration:"
+        "stream_disposition=attached_pic:format=format_name,duration",
+        str(path),
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(cmd, capture_output=True, timeout=PROBE_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise CorruptMedia("The file could not be read in reasonable time.") from exc
+    err = done.stderr.decode("utf-8", "replace").strip()
+    if done.returncode != 0:
+        raise CorruptMedia(
+            "The file is damaged or truncated and cannot be decoded.", tool_error=err[-500:]
+        )
+    try:
+        data = json.loads(done.stdout or b"{}")
+    except json.JSONDecodeError as exc:
+        raise CorruptMedia("The file could not be analysed.") from exc
+    if not data.get("streams"):
+        raise CorruptMedia("The file contains no readable audio.", tool_error=err[-500:])
+    return data
+
+
+def _reject_video(probe: dict, fmt: str) -> None:
+    for s in probe.get("streams", []):
+        is_cover = (s.get("disposition") or {}).get("attached_pic") == 1
+        if s.get("codec_type") == "video" and not is_cover:
+            name = "MP4 video" if fmt in ("mp4", "m4a") else f"{fmt.upper()} video"
+            raise UnsupportedMediaType(f"Unsupported file type: {name}.", detected=name)
+
+
+def _first_audio_stream(probe: dict) -> dict:
+    for s in probe.get("streams", []):
+        if s.get("codec_type") == "audio" and s.get("codec_name"):
+            return s
+    raise CorruptMedia("The file contains no audio track.")
+
+
+def _duration(probe: dict, stream: dict) -> float:
+    for value in (probe.get("format", {}).get("duration"), stream.get("duration")):
+        try:
+            if value is not None and float(value) > 0:
+                return float(value)
+        except ValueError:
+            continue
+    raise CorruptMedia("The length of the audio could not be determined; the file is damaged.")
+
+
+def probe_audio(path: Path, limits: MediaLimits, *, ffprobe: str = "ffprobe") -> AudioInfo:
+    """Duration, codec and layout of an audio file, checked against ``limits``."""
+    probe = _ffprobe(path, ffprobe)
+    stream = _first_audio_stream(probe)
+    duration = _duration(probe, stream)
+    if duration < limits.min_audio_seconds:
+        raise MediaTooShort(
+            f"The recording lasts {duration:.1f} s; at least "
+            f"{limits.min_audio_seconds:g} s of audio are needed.",
+            duration_s=duration,
+        )
+    if duration > limits.max_audio_seconds:
+        raise MediaTooLong(
+            f"The recording lasts {duration / 60:.0f} min; the limit is "
+            f"{limits.max_audio_seconds / 60:.0f} min.",
+            duration_s=duration,
+        )
+    return AudioInfo(
+        duration_s=duration,
+        codec=str(stream["codec_name"]),
+        sample_rate=int(stream.get("sample_rate") or 0),
+        channels=int(stream.get("channels") or 0),
+        container=str(probe.get("format", {}).get("format_name", "")),
+    )
