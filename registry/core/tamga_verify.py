@@ -1,0 +1,665 @@
+"""tamga-verify: check a Tamga certificate offline, with no server and no database.
+
+This one file is the single implementation of every verification primitive the
+registry uses (RFC 9162 Merkle proofs, C2SP signed notes and checkpoints, the
+``tamga-proof/1`` bundle and the certificate PDF signature). It imports only
+the standard library, ``cryptography`` and ``pypdf`` so that it keeps working
+when copied alone::
+
+    pip install cryptography pypdf
+    python tamga_verify.py CERTIFICATE.pdf [--file ORIGINAL] [--key PUBLIC_KEY]...
+
+Exit status 0 means every check held; 1 means at least one failed; 2 means the
+input could not be read at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import hashlib
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+__all__ = [
+    "Check",
+    "Checkpoint",
+    "NoteError",
+    "ProofError",
+    "VerifierKey",
+    "encode_verifier_key",
+    "extract_proof",
+    "key_id",
+    "leaf_hash",
+    "main",
+    "node_hash",
+    "parse_checkpoint",
+    "parse_verifier_key",
+    "verify_certificate",
+    "verify_consistency",
+    "verify_inclusion",
+    "verify_note",
+    "verify_pdf_signature",
+    "verify_proof_bundle",
+]
+
+HASH_SIZE = 32
+ED25519_ALG = 0x01
+EM_DASH = "\u2014"
+PROOF_FORMAT = "tamga-proof/1"
+PROOF_ATTACHMENT = "tamga-proof.json"
+PDF_SIGNATURE_TAG = b"%TAMGA-SIGNATURE "
+MAX_NOTE_SIGNATURES = 100
+
+
+class ProofError(ValueError):
+    """A Merkle inclusion or consistency proof does not verify."""
+
+
+class NoteError(ValueError):
+    """A signed note, verifier key or checkpoint is malformed or not validly signed."""
+
+
+# --------------------------------------------------------------------------- RFC 9162 hashing
+
+
+def leaf_hash(entry: bytes) -> bytes:
+    """RFC 9162 §2.1.1 leaf hash: SHA-256(0x00 || entry)."""
+    return hashlib.sha256(b"\x00" + entry).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """RFC 9162 §2.1.1 interior node hash: SHA-256(0x01 || left || right)."""
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def _check_hash(value: bytes, what: str) -> None:
+    if not isinstance(value, bytes | bytearray) or len(value) != HASH_SIZE:
+        raise ProofError(f"{what} is not a {HASH_SIZE}-byte hash")
+
+
+def _shift_until_lsb_or_zero(fn: int, sn: int) -> tuple[int, int]:
+    while fn & 1 == 0 and fn != 0:
+        fn >>= 1
+        sn >>= 1
+    return fn, sn
+
+
+def verify_inclusion(
+    leaf: bytes, index: int, tree_size: int, proof: Sequence[bytes], root: bytes
+) -> None:
+    """Check an inclusion proof (RFC 9162 §2.1.3.2); raise ProofError if it fails."""
+    _check_hash(leaf, "leaf hash")
+    _check_hash(root, "root hash")
+    if index < 0 or index >= tree_size:
+        raise ProofError(f"leaf index {index} is outside a tree of size {tree_size}")
+    fn, sn, r = index, tree_size - 1, leaf
+    for p in proof:
+        _check_hash(p, "proof element")
+        if sn == 0:
+            raise ProofError("inclusion proof is too long")
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            fn, sn = _shift_until_lsb_or_zero(fn, sn)
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise ProofError("inclusion proof is too short")
+    if r != root:
+        raise ProofError("inclusion proof does not lead to the root hash")
+
+
+def verify_consistency(
+    size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes
+) -> None:
+    """Check a consistency proof (RFC 9162 §2.1.4.2); raise ProofError if it fails.
+
+    RFC 9162 defines consistency only for ``0 < size1 <= size2``; a proof from the
+    empty tree proves nothing, so it is refused like the transparency-dev vectors do.
+    """
+    if size1 <= 0 or size2 < size1:
+        raise ProofError(f"no consistency proof exists from size {size1} to size {size2}")
+    if size1 == size2:
+        if proof:
+            raise ProofError("sizes are equal but the proof is not empty")
+        if root1 != root2:
+            raise ProofError("sizes are equal but the roots differ")
+        return
+    _check_hash(root1, "first root")
+    _check_hash(root2, "second root")
+    if not proof:
+        raise ProofError("consistency proof is empty")
+    for p in proof:
+        _check_hash(p, "proof element")
+    path = list(proof)
+    if size1 & (size1 - 1) == 0:
+        path.insert(0, root1)
+    fn, sn = size1 - 1, size2 - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            raise ProofError("consistency proof is too long")
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            fn, sn = _shift_until_lsb_or_zero(fn, sn)
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise ProofError("consistency proof is too short")
+    if fr != root1:
+        raise ProofError("consistency proof does not lead to the first root")
+    if sr != root2:
+        raise ProofError("consistency proof does not lead to the second root")
+
+
+# --------------------------------------------------------------------------- C2SP signed notes
+
+
+def key_id(name: str, public_key: bytes) -> bytes:
+    """C2SP signed-note key ID: first 4 bytes of SHA-256(name || 0x0A || 0x01 || key)."""
+    data = name.encode("utf-8") + b"\n" + bytes([ED25519_ALG]) + public_key
+    return hashlib.sha256(data).digest()[:4]
+
+
+def _valid_key_name(name: str) -> bool:
+    return bool(name) and "+" not in name and not any(ch.isspace() for ch in name)
+
+
+@dataclass(frozen=True)
+class VerifierKey:
+    """A parsed Ed25519 note verifier key."""
+
+    name: str
+    key_id: bytes
+    public_key: bytes
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        try:
+            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
+        except InvalidSignature:
+            return False
+        return True
+
+
+def encode_verifier_key(name: str, public_key: bytes) -> str:
+    """The note verifier key string ``name+hex8(keyid)+base64(0x01 || public key)``."""
+    if not _valid_key_name(name):
+        raise NoteError(f"invalid key name {name!r}")
+    if len(public_key) != 32:
+        raise NoteError("an Ed25519 public key has 32 bytes")
+    blob = base64.b64encode(bytes([ED25519_ALG]) + public_key).decode("ascii")
+    return f"{name}+{key_id(name, public_key).hex()}+{blob}"
+
+
+def _b64decode(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise NoteError("invalid base64") from exc
+
+
+def parse_verifier_key(vkey: str) -> VerifierKey:
+    """Parse ``name+hex8+base64`` and check that the key ID matches the key."""
+    parts = vkey.strip().split("+")
+    if len(parts) != 3:
+        raise NoteError("a verifier key has the form name+keyid+key")
+    name, hex_id, blob = parts
+    if not _valid_key_name(name):
+        raise NoteError(f"invalid key name {name!r}")
+    if len(hex_id) != 8 or hex_id != hex_id.lower():
+        raise NoteError("the key ID is not 8 lowercase hexadecimal digits")
+    try:
+        kid = bytes.fromhex(hex_id)
+    except ValueError as exc:
+        raise NoteError("the key ID is not hexadecimal") from exc
+    raw = _b64decode(blob)
+    if len(raw) != 33 or raw[0] != ED25519_ALG:
+        raise NoteError("only Ed25519 verifier keys (algorithm 0x01) are supported")
+    if key_id(name, raw[1:]) != kid:
+        raise NoteError("the key ID does not match the key")
+    return VerifierKey(name, kid, raw[1:])
+
+
+def _as_verifier_keys(keys: Iterable[str | VerifierKey]) -> list[VerifierKey]:
+    return [k if isinstance(k, VerifierKey) else parse_verifier_key(k) for k in keys]
+
+
+def _split_note(text: str) -> tuple[str, list[str]]:
+    if "\r" in text:
+        raise NoteError("a note must not contain carriage returns")
+    split = text.rfind("\n\n")
+    if split < 0 or not text.endswith("\n"):
+        raise NoteError("a note is a text, a blank line and signature lines")
+    body, sig_block = text[: split + 1], text[split + 2 :]
+    lines = sig_block[:-1].split("\n")
+    if len(lines) > MAX_NOTE_SIGNATURES:
+        raise NoteError("too many signatures")
+    return body, lines
+
+
+def _parse_signature_line(line: str) -> tuple[str, bytes, bytes]:
+    prefix = EM_DASH + " "
+    if not line.startswith(prefix):
+        raise NoteError("a signature line starts with an em dash and a space")
+    name, _, blob = line[len(prefix) :].partition(" ")
+    if not _valid_key_name(name) or not blob:
+        raise NoteError("malformed signature line")
+    raw = _b64decode(blob)
+    if len(raw) < 5:
+        raise NoteError("signature is too short")
+    return name, raw[:4], raw[4:]
+
+
+def verify_note(text: str, verifier_keys: Iterable[str | VerifierKey]) -> tuple[str, list[str]]:
+    """Verify a C2SP signed note; return its body and the names of the keys that signed it.
+
+    Signatures by unknown keys are ignored, as the spec asks. A signature by a
+    known key that does not verify, or no signature by any known key, raises
+    NoteError: the caller never gets an unverified body.
+    """
+    known = _as_verifier_keys(verifier_keys)
+    body, lines = _split_note(text)
+    message = body.encode("utf-8")
+    verified: list[str] = []
+    for line in lines:
+        name, kid, sig = _parse_signature_line(line)
+        for key in known:
+            if key.name == name and key.key_id == kid:
+                if not key.verify(message, sig):
+                    raise NoteError(f"invalid signature by key {name}")
+                if name not in verified:
+                    verified.append(name)
+    if not verified:
+        raise NoteError("no signature by a known key")
+    return body, verified
+
+
+class Checkpoint(NamedTuple):
+    """A parsed C2SP tlog-checkpoint body."""
+
+    origin: str
+    size: int
+    root_hash: bytes
+    extensions: list[str]
+
+
+def parse_checkpoint(body: str) -> Checkpoint:
+    """Parse a checkpoint body: origin, decimal size, base64 root, optional extension lines."""
+    if not body.endswith("\n"):
+        raise NoteError("a checkpoint ends with a newline")
+    lines = body[:-1].split("\n")
+    if len(lines) < 3:
+        raise NoteError("a checkpoint has an origin, a size and a root hash")
+    origin, size_text, root_text, *extensions = lines
+    if not origin:
+        raise NoteError("the checkpoint origin is empty")
+    if (
+        not size_text.isascii()
+        or not size_text.isdigit()
+        or (len(size_text) > 1 and size_text[0] == "0")
+    ):
+        raise NoteError("the checkpoint size is not a decimal number")
+    root = _b64decode(root_text)
+    if len(root) != HASH_SIZE:
+        raise NoteError("the checkpoint root hash is not 32 bytes")
+    if any(not line for line in extensions):
+        raise NoteError("empty extension line in checkpoint")
+    return Checkpoint(origin, int(size_text), root, extensions)
+
+
+# --------------------------------------------------------------------------- proof bundles
+
+
+class Check(NamedTuple):
+    """One verification step: a short name, whether it held, and what was found.
+
+    ``warning`` marks a step that held but deserves attention (for instance a
+    signature checked only against keys the certificate itself carries).
+    """
+
+    name: str
+    ok: bool
+    detail: str
+    warning: bool = False
+
+
+@dataclass(frozen=True)
+class _Bundle:
+    entry: bytes
+    leaf_index: int
+    tree_size: int
+    proof: list[bytes]
+    checkpoint: str
+    embedded_keys: list[str]
+
+
+def _decode_bundle(bundle: dict[str, Any]) -> _Bundle:
+    if not isinstance(bundle, dict) or bundle.get("format") != PROOF_FORMAT:
+        raise ValueError(f"not a {PROOF_FORMAT} proof bundle")
+    try:
+        entry = base64.b64decode(bundle["entry"], validate=True)
+        proof = [base64.b64decode(h, validate=True) for h in bundle["inclusion_proof"]]
+        leaf_index, tree_size = bundle["leaf_index"], bundle["tree_size"]
+        checkpoint = bundle["checkpoint"]
+        keys = [k["vkey"] for k in bundle.get("public_keys", [])]
+    except (KeyError, TypeError, binascii.Error) as exc:
+        raise ValueError(f"malformed proof bundle: {exc}") from exc
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (leaf_index, tree_size)):
+        raise ValueError("leaf_index and tree_size must be integers")
+    if not isinstance(checkpoint, str) or not all(isinstance(k, str) for k in keys):
+        raise ValueError("checkpoint and keys must be text")
+    return _Bundle(entry, leaf_index, tree_size, proof, checkpoint, keys)
+
+
+def _select_keys(
+    trusted: Sequence[str] | None, embedded: Sequence[str]
+) -> tuple[list[VerifierKey], bool]:
+    """The keys to verify with, and whether they are trusted (given by the user)."""
+    if trusted:
+        return _as_verifier_keys(trusted), True
+    usable = []
+    for vkey in embedded:
+        try:
+            usable.append(parse_verifier_key(vkey))
+        except NoteError:
+            continue
+    return usable, False
+
+
+def _check_checkpoint_signature(b: _Bundle, keys: list[VerifierKey], trusted: bool) -> Check:
+    name = "checkpoint signature"
+    try:
+        _, signers = verify_note(b.checkpoint, keys)
+    except NoteError as exc:
+        return Check(name, False, f"not valid: {exc}")
+    who = ", ".join(signers)
+    if trusted:
+        return Check(name, True, f"valid, signed by {who} (a key you supplied)")
+    return Check(
+        name,
+        True,
+        f"valid, signed by {who}, but only against the keys the certificate itself "
+        "carries; pass --key with the registry's published key to trust it",
+        warning=True,
+    )
+
+
+def _check_checkpoint_body(b: _Bundle) -> tuple[Check, Checkpoint | None]:
+    name = "checkpoint"
+    try:
+        body, _ = _split_note(b.checkpoint)
+        cp = parse_checkpoint(body)
+    except NoteError as exc:
+        return Check(name, False, f"cannot be read: {exc}"), None
+    if cp.size != b.tree_size:
+        return Check(name, False, f"tree size {cp.size} differs from the proof's {b.tree_size}"), cp
+    root = base64.b64encode(cp.root_hash).decode()
+    return Check(name, True, f"{cp.origin}: tree size {cp.size}, root {root}"), cp
+
+
+def _check_inclusion(b: _Bundle, cp: Checkpoint | None) -> Check:
+    name = "ledger inclusion"
+    if cp is None:
+        return Check(name, False, "no readable checkpoint to check against")
+    try:
+        verify_inclusion(leaf_hash(b.entry), b.leaf_index, b.tree_size, b.proof, cp.root_hash)
+    except ProofError as exc:
+        return Check(name, False, f"entry {b.leaf_index} is not in the checkpoint: {exc}")
+    return Check(name, True, f"entry {b.leaf_index} is included in the tree of size {cp.size}")
+
+
+def _entry_summary(entry: dict[str, Any]) -> str:
+    parts = [str(entry.get(k)) for k in ("kind", "registration_number", "at") if entry.get(k)]
+    return " ".join(parts)
+
+
+def _check_file_hash(entry: dict[str, Any] | None, file_sha256: str) -> Check:
+    name = "file hash"
+    files = entry.get("files") if isinstance(entry, dict) else None
+    if not isinstance(files, list):
+        return Check(name, False, "the ledger entry lists no files")
+    wanted = file_sha256.lower()
+    for item in files:
+        if isinstance(item, dict) and str(item.get("sha256", "")).lower() == wanted:
+            role = item.get("role", "file")
+            return Check(name, True, f"SHA-256 {wanted} equals the registered {role} file")
+    return Check(name, False, f"SHA-256 {wanted} is not among the registered files")
+
+
+def verify_proof_bundle(
+    bundle: dict[str, Any],
+    trusted_vkeys: list[str] | None,
+    *,
+    file_sha256: str | None = None,
+) -> list[Check]:
+    """Run every check on a ``tamga-proof/1`` bundle and return them in order.
+
+    With ``trusted_vkeys`` the checkpoint must be signed by one of them; without,
+    the bundle's own ``public_keys`` are used and the signature check carries a
+    warning, since a forger could embed a key of their own.
+    """
+    try:
+        b = _decode_bundle(bundle)
+    except ValueError as exc:
+        return [Check("proof format", False, str(exc))]
+    try:
+        entry = json.loads(b.entry.decode("utf-8"))
+        entry_check = Check("ledger entry", True, _entry_summary(entry) or "readable")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        entry, entry_check = None, Check("ledger entry", False, f"not JSON: {exc}")
+    keys, trusted = _select_keys(trusted_vkeys, b.embedded_keys)
+    checks = [entry_check, _check_checkpoint_signature(b, keys, trusted)]
+    body_check, cp = _check_checkpoint_body(b)
+    checks += [body_check, _check_inclusion(b, cp)]
+    if file_sha256 is not None:
+        checks.append(_check_file_hash(entry, file_sha256))
+    return checks
+
+
+# --------------------------------------------------------------------------- certificate PDFs
+
+
+def split_pdf_signature(pdf_bytes: bytes) -> tuple[bytes, bytes | None]:
+    """Split a signed PDF into (signed part, signature line without newline).
+
+    The signature line is the file's last line; if there is none the second
+    item is None and the first is the whole file.
+    """
+    if not pdf_bytes.endswith(b"\n"):
+        return pdf_bytes, None
+    start = pdf_bytes.rfind(b"\n", 0, len(pdf_bytes) - 1) + 1
+    line = pdf_bytes[start:-1]
+    if not line.startswith(PDF_SIGNATURE_TAG):
+        return pdf_bytes, None
+    return pdf_bytes[:start], line
+
+
+def verify_pdf_signature(pdf_bytes: bytes, vkeys: Iterable[str | VerifierKey]) -> Check:
+    """Check the registry's Ed25519 signature over every byte before the last line."""
+    name = "certificate signature"
+    signed, line = split_pdf_signature(pdf_bytes)
+    if line is None:
+        return Check(name, False, "the PDF carries no Tamga signature line")
+    if not (signed.endswith(b"%%EOF\n") or signed.endswith(b"%%EOF\r\n")):
+        return Check(name, False, "the signature line does not follow the end of the PDF")
+    try:
+        key_name, _, blob = line[len(PDF_SIGNATURE_TAG) :].decode("ascii").partition(" ")
+        raw = _b64decode(blob)
+        keys = _as_verifier_keys(vkeys)
+    except (UnicodeDecodeError, NoteError) as exc:
+        return Check(name, False, f"malformed signature line: {exc}")
+    for key in keys:
+        if key.name == key_name and key.key_id == raw[:4]:
+            if key.verify(signed, raw[4:]):
+                return Check(name, True, f"valid, the whole PDF is signed by {key_name}")
+            return Check(name, False, f"the PDF was changed after {key_name} signed it")
+    return Check(name, False, f"signed by {key_name!r}, which is not among the keys checked")
+
+
+def extract_proof(pdf_bytes: bytes) -> dict[str, Any]:
+    """Read the embedded ``tamga-proof.json`` from a certificate PDF."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    signed, _ = split_pdf_signature(pdf_bytes)
+    try:
+        attachments = PdfReader(io.BytesIO(signed)).attachments
+        contents = attachments.get(PROOF_ATTACHMENT)
+    except (PyPdfError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"cannot read the PDF: {exc}") from exc
+    if not contents:
+        raise ValueError(f"the PDF has no embedded {PROOF_ATTACHMENT}")
+    try:
+        bundle = json.loads(contents[0].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{PROOF_ATTACHMENT} is not JSON: {exc}") from exc
+    if not isinstance(bundle, dict):
+        raise ValueError(f"{PROOF_ATTACHMENT} is not a JSON object")
+    return bundle
+
+
+def _pdf_keys(trusted: Sequence[str] | None, bundle: dict[str, Any] | None) -> list[str]:
+    if trusted:
+        return list(trusted)
+    if not bundle:
+        return []
+    return [k["vkey"] for k in bundle.get("public_keys", []) if isinstance(k, dict) and "vkey" in k]
+
+
+def verify_certificate(
+    pdf_bytes: bytes, trusted_vkeys: list[str] | None, *, file_sha256: str | None = None
+) -> list[Check]:
+    """All checks on a certificate PDF: its own signature, then its embedded proof."""
+    try:
+        bundle: dict[str, Any] | None = extract_proof(pdf_bytes)
+    except ValueError as exc:
+        bundle, proof_error = None, str(exc)
+    sig = verify_pdf_signature(pdf_bytes, _pdf_keys(trusted_vkeys, bundle))
+    if sig.ok and not trusted_vkeys:
+        sig = sig._replace(
+            detail=sig.detail + " (a key the certificate carries itself)", warning=True
+        )
+    if bundle is None:
+        return [sig, Check("embedded proof", False, proof_error)]
+    return [sig, *verify_proof_bundle(bundle, trusted_vkeys, file_sha256=file_sha256)]
+
+
+def verify_bundle_json(
+    data: bytes, trusted_vkeys: list[str] | None, *, file_sha256: str | None = None
+) -> list[Check]:
+    """Checks on a bare ``tamga-proof.json`` (as served by the registry's API)."""
+    try:
+        bundle = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return [Check("proof format", False, f"not JSON: {exc}")]
+    return verify_proof_bundle(bundle, trusted_vkeys, file_sha256=file_sha256)
+
+
+def verify_evidence_bundle(
+    data: bytes, trusted_vkeys: list[str] | None, *, file_sha256: str | None = None
+) -> list[Check]:
+    """Evidence bundles (.zip) are specified later; say so instead of guessing."""
+    return [Check("evidence bundle", False, "this version of tamga-verify cannot read .zip yet")]
+
+
+Verifier = Callable[..., list[Check]]
+VERIFIERS: dict[str, Verifier] = {
+    ".pdf": verify_certificate,
+    ".json": verify_bundle_json,
+    ".zip": verify_evidence_bundle,
+}
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _read_keys(values: Sequence[str]) -> list[str]:
+    """Each --key is a verifier key, or a file holding verifier keys one per line."""
+    keys: list[str] = []
+    for value in values:
+        if os.path.isfile(value):
+            with open(value, encoding="utf-8") as fh:
+                keys += [ln.strip() for ln in fh if ln.strip() and not ln.startswith("#")]
+        else:
+            keys.append(value.strip())
+    for key in keys:
+        parse_verifier_key(key)
+    return keys
+
+
+def _sha256_file(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _print_checks(checks: Sequence[Check], out: Any) -> None:
+    for check in checks:
+        mark = "\u2714" if check.ok else "\u2718"
+        note = " (warning)" if check.ok and check.warning else ""
+        print(f"{mark} {check.name}{note}: {check.detail}", file=out)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tamga-verify",
+        description="Verify a Tamga certificate offline. Exit 0 only if every check holds.",
+    )
+    parser.add_argument("document", help="certificate PDF (or tamga-proof.json)")
+    parser.add_argument("--file", help="the original file, to compare with the registered hash")
+    parser.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        help="the registry's public key (name+id+key) or a file of them; repeatable",
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="treat warnings (e.g. no --key given) as failures"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point; returns the exit status."""
+    args = _parser().parse_args(argv)
+    out = sys.stdout
+    if hasattr(out, "reconfigure"):
+        out.reconfigure(errors="replace")  # ✔/✘ on a console that cannot show them
+    ext = os.path.splitext(args.document)[1].lower()
+    verifier = VERIFIERS.get(ext, verify_certificate)
+    try:
+        keys = _read_keys(args.key) or None
+        with open(args.document, "rb") as fh:
+            data = fh.read()
+        file_sha = _sha256_file(args.file) if args.file else None
+    except (OSError, NoteError) as exc:
+        print(f"\u2718 cannot start: {exc}", file=out)
+        return 2
+    checks = verifier(data, keys, file_sha256=file_sha)
+    _print_checks(checks, out)
+    ok = all(c.ok and not (args.strict and c.warning) for c in checks)
+    print("RESULT: all checks passed" if ok else "RESULT: verification FAILED", file=out)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
