@@ -1,33 +1,50 @@
 """Shared fixtures.
 
 ``DATABASE_URL`` picks the database the suite runs against (CI runs it once on
-SQLite and once on PostgreSQL); unset means a temporary SQLite file.
+SQLite and once on PostgreSQL); unset means temporary SQLite files. The schema
+is always built by the Alembic migrations, once per run; each test then gets a
+fresh copy (SQLite) or emptied tables (PostgreSQL).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 
 FIXTURES = Path(__file__).parent / "fixtures"
+CORE_TEST_SCHEMA = "tamga_core_tests"
 
 
-def database_url(tmp_path: Path) -> str:
-    return os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'test.db'}"
+def external_database_url() -> str | None:
+    return os.environ.get("DATABASE_URL") or None
+
+
+def is_postgres() -> bool:
+    return (external_database_url() or "").startswith("postgresql")
 
 
 @pytest.fixture
 def core_engine(tmp_path: Path) -> Iterator[Engine]:
     """A bare SQLAlchemy engine for core store tests (no Flask, no app).
 
-    Core tests create only the tables they exercise and drop them afterwards,
-    so they leave an external PostgreSQL database as they found it.
+    Core tests create only the tables they exercise and drop them afterwards. On
+    PostgreSQL they work in a schema of their own, so they never touch the
+    application's tables in the same database.
     """
-    engine = create_engine(database_url(tmp_path))
+    url = external_database_url()
+    if url and is_postgres():
+        admin = create_engine(url)
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {CORE_TEST_SCHEMA}"))
+        admin.dispose()
+        engine = create_engine(url, connect_args={"options": f"-csearch_path={CORE_TEST_SCHEMA}"})
+    else:
+        engine = create_engine(f"sqlite:///{tmp_path / 'core.db'}")
     yield engine
     engine.dispose()
 
@@ -35,3 +52,136 @@ def core_engine(tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+# The application ---------------------------------------------------------------
+
+def _app_config(database_url: str, instance: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "test-secret-key",
+        "WTF_CSRF_ENABLED": False,
+        "TAMGA_STORAGE_DIR": str(instance / "storage"),
+        "TAMGA_OUTBOX_DIR": str(instance / "outbox"),
+        "SERVER_NAME": "tamga.test",
+        "TAMGA_REDIS_URL": None,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+def _upgrade(database_url: str, instance: Path) -> None:
+    from flask_migrate import upgrade
+
+    from registry import create_app
+
+    app = create_app(_app_config(database_url, instance))
+    with app.app_context():
+        upgrade()
+        from registry.extensions import db
+
+        db.engine.dispose()
+
+
+def _reset_postgres_schema(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory) -> str:
+    """The URL of a database built by the migrations (a template file on SQLite)."""
+    instance = tmp_path_factory.mktemp("migrate-instance")
+    url = external_database_url()
+    if url:
+        _reset_postgres_schema(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'template.db'}"
+    _upgrade(url, instance)
+    return url
+
+
+def _empty_postgres_tables(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'alembic_version'"
+        )).scalars().all()
+        if tables:
+            names = ", ".join(f'"{t}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(migrated_database: str, tmp_path: Path) -> str:
+    if migrated_database.startswith("sqlite:///"):
+        copy = tmp_path / "tamga.db"
+        shutil.copyfile(migrated_database.removeprefix("sqlite:///"), copy)
+        return f"sqlite:///{copy}"
+    _empty_postgres_tables(migrated_database)
+    return migrated_database
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path):
+    from registry import create_app
+    from registry.extensions import db
+
+    application = create_app(_app_config(database_url, tmp_path / "instance"))
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Accounts:
+    """Small helper in the spirit of flaskr's ``auth`` fixture."""
+
+    password = "correct horse battery"
+
+    def __init__(self, client, app):
+        self.client = client
+        self.app = app
+
+    def create(self, email: str = "aigerim@example.kz", *, name: str = "Aigerim",
+               confirmed: bool = True, role: str = "creator"):
+        from registry.extensions import db
+        from registry.models.user import Role
+        from registry.services import accounts
+
+        with self.app.app_context():
+            user = accounts.register_account(email, self.password, name, role=Role(role))
+            if confirmed:
+                accounts.confirm_email_now(user)
+            db.session.commit()
+            return user.id
+
+    def login(self, email: str = "aigerim@example.kz", password: str | None = None,
+              remember: bool = False):
+        data = {"email": email, "password": password or self.password}
+        if remember:
+            data["remember"] = "y"
+        return self.client.post("/login", data=data)
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def accounts(client, app) -> Accounts:
+    return Accounts(client, app)

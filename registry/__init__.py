@@ -1,0 +1,50 @@
+"""Tamga: a copyright registry for creators in Central Asia."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from registry.config import PROJECT_ROOT, instance_path, load_config
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the web application; ``config`` overrides the environment's settings."""
+    instance = (config or {}).get("INSTANCE_PATH") or instance_path()
+    app = Flask(__name__, instance_path=str(instance), static_folder=str(PROJECT_ROOT / "static"))
+    init_config(app, config)
+    from registry import auth, cli, i18n, security, web
+    from registry.web import errors
+
+    security.init_security(app)
+    init_extensions(app)
+    auth.init_auth(app)
+    i18n.init_i18n(app)
+    web.init_blueprints(app)
+    errors.init_errors(app)
+    cli.init_cli(app)
+    return app
+
+
+def init_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
+    app.config.from_mapping(load_config(Path(app.instance_path)))
+    if overrides:
+        app.config.from_mapping(overrides)
+
+
+def init_extensions(app: Flask) -> None:
+    import registry.models  # noqa: F401  (registers every table on the metadata)
+    from registry.extensions import csrf, db, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    from registry.services.mail import mailer_from_config
+
+    app.extensions["tamga.mailer"] = mailer_from_config(app.config)

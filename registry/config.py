@@ -1,0 +1,78 @@
+"""Settings from the environment, with safe defaults for a laptop.
+
+Every variable has the ``TAMGA_`` prefix; ``DATABASE_URL`` and ``REDIS_URL``
+are also read without it because hosting platforms set them that way.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"TAMGA_{name}", default)
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value not in (None, "") else default
+
+
+def instance_path() -> Path:
+    return Path(_env("INSTANCE_PATH") or PROJECT_ROOT / "instance").resolve()
+
+
+def load_config(instance: Path) -> dict[str, Any]:
+    """Build the settings dictionary; ``instance`` is where local state lives."""
+    redis_url = _env("REDIS_URL") or os.environ.get("REDIS_URL") or None
+    database_url = (
+        _env("DATABASE_URL")
+        or os.environ.get("DATABASE_URL")
+        or f"sqlite:///{instance / 'tamga.db'}"
+    )
+    max_upload_mb = _env_int("MAX_UPLOAD_MB", 200)
+    return {
+        "SECRET_KEY": _env("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "TAMGA_STORAGE_DIR": _env("STORAGE_DIR") or str(instance / "storage"),
+        "TAMGA_OUTBOX_DIR": _env("OUTBOX_DIR") or str(instance / "outbox"),
+        "TAMGA_MAX_UPLOAD_BYTES": max_upload_mb * 1024 * 1024,
+        # Room for the multipart envelope and supporting files around the main file.
+        "MAX_CONTENT_LENGTH": (max_upload_mb + 50) * 1024 * 1024,
+        "TAMGA_REDIS_URL": redis_url,
+        "TAMGA_BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000"),
+        "TAMGA_DEFAULT_TIMEZONE": _env("DEFAULT_TIMEZONE", "Asia/Almaty"),
+        "TAMGA_PROXY_FIX": _env_bool("PROXY_FIX"),
+        "TAMGA_CONFIRM_MAX_AGE": _env_int("CONFIRM_MAX_AGE", 3 * 24 * 3600),
+        "TAMGA_RESET_MAX_AGE": _env_int("RESET_MAX_AGE", 2 * 3600),
+        "TAMGA_LOGIN_LIMIT_ACCOUNT": _env("LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"),
+        "TAMGA_LOGIN_LIMIT_ADDRESS": _env("LOGIN_LIMIT_ADDRESS", "20 per 15 minutes"),
+        "MAIL_SERVER": _env("SMTP_HOST"),
+        "MAIL_PORT": _env_int("SMTP_PORT", 587),
+        "MAIL_USERNAME": _env("SMTP_USER"),
+        "MAIL_PASSWORD": _env("SMTP_PASSWORD"),
+        "MAIL_USE_TLS": _env_bool("SMTP_TLS", True),
+        "MAIL_DEFAULT_SENDER": _env("MAIL_FROM", "Tamga <no-reply@tamga.kz>"),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "LANGUAGES": ["kk", "ru", "en"],
+    }

@@ -1,0 +1,11 @@
+"""Web blueprints, one package per feature (views + forms)."""
+
+from flask import Flask
+
+
+def init_blueprints(app: Flask) -> None:
+    from registry.web.auth.views import bp as auth_bp
+    from registry.web.main.views import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
