@@ -1,0 +1,462 @@
+"""Positional inverted index of Chromaprint items, stored in SQL.
+
+Design (the part AcoustID does not do: find a short clip at any offset):
+
+* ``audio_index`` maps a key (the top 28 bits of an item) to every (work,
+  position) where it occurs. Runs of identical keys are stored once (their first
+  position) and silence items are skipped. SQLite stores it ``WITHOUT ROWID`` on
+  the composite primary key, PostgreSQL's primary-key btree covers the query, so
+  both answer from the index alone.
+* ``audio_key_stats`` counts the works each key occurs in, so keys shared by too
+  many works (steady tones, common chords) are ignored at query time.
+* ``audio_recordings`` keeps each work's full fingerprint, used to verify
+  candidates and to rebuild the index.
+
+A search looks up every key of every query variant (see
+:func:`registry.core.audio.fingerprint_query`) in one round trip, votes on
+(variant, work, offset), then verifies the best candidates by the bit error
+rate of the aligned items, keeping the longest well-matching stretch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from registry.core.audio import EDGE_ITEMS, ITEM_SECONDS, SILENCE_ITEMS, AudioFingerprint
+from registry.core.sql import metadata
+
+KEY_SHIFT = 4  # key = top 28 bits of an item
+SQLITE_MAX_PARAMS = 900
+INSERT_BATCH = 20_000
+
+audio_recordings = sa.Table(
+    "audio_recordings",
+    metadata,
+    sa.Column("work_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("duration_s", sa.Float, nullable=False),
+    sa.Column("item_count", sa.Integer, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("fingerprint", sa.LargeBinary, nullable=False),
+)
+
+audio_index = sa.Table(
+    "audio_index",
+    metadata,
+    sa.Column("key", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("work_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,
+)
+
+audio_key_stats = sa.Table(
+    "audio_key_stats",
+    metadata,
+    sa.Column("key", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("works", sa.Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+AUDIO_TABLES = [audio_recordings, audio_index, audio_key_stats]
+
+
+@dataclass(frozen=True)
+class AudioMatch:
+    """One registered recording containing (part of) the query.
+
+    Times are in seconds: ``query_*`` on the query as submitted, ``work_*`` on
+    the registered recording. ``speed`` is how much faster the query plays.
+    """
+
+    work_id: int
+    score: float
+    query_start: float
+    query_end: float
+    work_start: float
+    work_end: float
+    aligned_items: int
+    bit_error_rate: float
+    speed: float
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """Tuning knobs of :func:`search` (defaults tuned on the benchmark corpus)."""
+
+    max_ber: float = 0.35  # bit error rate a matching stretch must stay under
+    window: int = 16  # items (~2 s) averaged when looking for the matching stretch
+    window_ber: float = 0.40  # per-window threshold delimiting the stretch
+    min_items: int = 20  # shortest accepted stretch (~2.5 s of items, a 5 s clip)
+    min_votes: int = 2  # key hits at one offset to become a candidate
+    max_candidates: int = 24
+    max_key_works: int = 1000  # keys in more works than this are ignored
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def index_keys(items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, positions) to index: silence dropped, runs of one key stored once."""
+    items = np.asarray(items, dtype=np.uint32)
+    keys = (items >> KEY_SHIFT).astype(np.int64)
+    keep = ~np.isin(items, np.fromiter(SILENCE_ITEMS, dtype=np.uint32))
+    if keys.size:
+        keep[1:] &= keys[1:] != keys[:-1]
+    positions = np.nonzero(keep)[0]
+    return keys[positions], positions.astype(np.int64)
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def _index_rows(work_id: int, fp: AudioFingerprint) -> tuple[list[dict], set[int]]:
+    keys, positions = index_keys(fp.items)
+    rows = [
+        {"key": k, "work_id": work_id, "position": p}
+        for k, p in zip(keys.tolist(), positions.tolist(), strict=True)
+    ]
+    # A key repeated at several positions is indexed at each; stats count works.
+    return rows, set(keys.tolist())
+
+
+def _write_index(conn: Connection, batch: Sequence[tuple[int, AudioFingerprint]]) -> None:
+    rows: list[dict] = []
+    stat_keys: list[int] = []
+    for work_id, fp in batch:
+        r, keys = _index_rows(work_id, fp)
+        rows.extend(r)
+        stat_keys.extend(keys)
+    if conn.dialect.name == "postgresql":
+        _copy_rows(conn, rows)
+    else:
+        for i in range(0, len(rows), INSERT_BATCH):
+            conn.execute(audio_index.insert(), rows[i : i + INSERT_BATCH])
+    counts: dict[int, int] = {}
+    for k in stat_keys:
+        counts[k] = counts.get(k, 0) + 1
+    _upsert_counts(conn, counts)
+
+
+def _upsert_counts(conn: Connection, counts: dict[int, int]) -> None:
+    if not counts:
+        return
+    mod = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = mod.insert(audio_key_stats)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[audio_key_stats.c.key],
+        set_={"works": audio_key_stats.c.works + stmt.excluded.works},
+    )
+    rows = [{"key": k, "works": n} for k, n in sorted(counts.items())]
+    for i in range(0, len(rows), INSERT_BATCH):
+        conn.execute(stmt, rows[i : i + INSERT_BATCH])
+
+
+def _copy_rows(conn: Connection, rows: list[dict]) -> None:
+    """PostgreSQL COPY of index rows through the connection's own transaction."""
+    if not rows:
+        return
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:  # type: ignore[union-attr]
+        with cur.copy("COPY audio_index (key, work_id, position) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row((r["key"], r["work_id"], r["position"]))
+
+
+def add_recordings(conn: Connection, batch: Sequence[tuple[int, AudioFingerprint]]) -> None:
+    """Register several recordings at once (bulk path used by imports and rebuild)."""
+    if not batch:
+        return
+    conn.execute(
+        audio_recordings.insert(),
+        [
+            {
+                "work_id": work_id,
+                "duration_s": fp.duration_s,
+                "item_count": len(fp),
+                "digest": fp.digest(),
+                "fingerprint": fp.to_bytes(),
+            }
+            for work_id, fp in batch
+        ],
+    )
+    _write_index(conn, batch)
+
+
+def add_recording(conn: Connection, work_id: int, fp: AudioFingerprint) -> None:
+    """Store ``fp`` for ``work_id`` and index it, in the caller's transaction."""
+    add_recordings(conn, [(work_id, fp)])
+
+
+def remove_recording(conn: Connection, work_id: int) -> bool:
+    """Remove a work's fingerprint and index rows. False if it was not registered."""
+    fp = load_fingerprint(conn, work_id)
+    if fp is None:
+        return False
+    keys = sorted(set(index_keys(fp.items)[0].tolist()))
+    for chunk in _chunks(keys, SQLITE_MAX_PARAMS):
+        conn.execute(
+            audio_index.delete().where(
+                audio_index.c.key.in_(chunk), audio_index.c.work_id == work_id
+            )
+        )
+        conn.execute(
+            audio_key_stats.update()
+            .where(audio_key_stats.c.key.in_(chunk))
+            .values(works=audio_key_stats.c.works - 1)
+        )
+    conn.execute(audio_key_stats.delete().where(audio_key_stats.c.works <= 0))
+    conn.execute(audio_recordings.delete().where(audio_recordings.c.work_id == work_id))
+    return True
+
+
+def load_fingerprint(conn: Connection, work_id: int) -> AudioFingerprint | None:
+    blob = conn.execute(
+        sa.select(audio_recordings.c.fingerprint).where(audio_recordings.c.work_id == work_id)
+    ).scalar_one_or_none()
+    return None if blob is None else AudioFingerprint.from_bytes(bytes(blob))
+
+
+def count_recordings(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(audio_recordings)).scalar())
+
+
+def rebuild(
+    conn: Connection,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    batch_size: int = 200,
+) -> int:
+    """Recreate the index and key statistics from the stored fingerprints.
+
+    Returns the number of recordings indexed; ``progress(done, total)`` is called
+    after each batch.
+    """
+    conn.execute(audio_index.delete())
+    conn.execute(audio_key_stats.delete())
+    total = count_recordings(conn)
+    done, last = 0, None
+    while True:
+        query = sa.select(audio_recordings.c.work_id, audio_recordings.c.fingerprint)
+        if last is not None:
+            query = query.where(audio_recordings.c.work_id > last)
+        rows = conn.execute(query.order_by(audio_recordings.c.work_id).limit(batch_size)).all()
+        if not rows:
+            break
+        _write_index(conn, [(w, AudioFingerprint.from_bytes(bytes(b))) for w, b in rows])
+        done += len(rows)
+        last = rows[-1][0]
+        if progress is not None:
+            progress(done, total)
+    return done
+
+
+# --------------------------------------------------------------------------- search
+
+
+def _chunks(values: Sequence, size: int) -> Iterable[Sequence]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def fetch_postings(
+    conn: Connection, keys: Sequence[int], max_key_works: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, work_ids, positions) of every posting of ``keys``, skipping common keys."""
+    i, s = audio_index.c, audio_key_stats.c
+    base = sa.select(i.key, i.work_id, i.position).join(
+        audio_key_stats, audio_key_stats.c.key == i.key
+    )
+    base = base.where(s.works <= max_key_works)
+    if conn.dialect.name == "postgresql":
+        arr = sa.bindparam("keys", value=list(keys), type_=postgresql.ARRAY(sa.Integer))
+        parts = [conn.execute(base.where(i.key == sa.any_(arr))).all()]
+    else:
+        parts = [conn.execute(base.where(i.key.in_(c))).all() for c in _chunks(keys, 900)]
+    rows = [r for p in parts for r in p]
+    if not rows:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    data = np.array(rows, dtype=np.int64)
+    return data[:, 0], data[:, 1], data[:, 2]
+
+
+def _query_table(fps: Sequence[AudioFingerprint]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted (key, position, variant) of all query variants."""
+    ks, ps, vs = [], [], []
+    for v, fp in enumerate(fps):
+        k, p = index_keys(fp.items)
+        ks.append(k)
+        ps.append(p)
+        vs.append(np.full(k.size, v, dtype=np.int64))
+    keys, pos, var = np.concatenate(ks), np.concatenate(ps), np.concatenate(vs)
+    order = np.argsort(keys, kind="stable")
+    return keys[order], pos[order], var[order]
+
+
+def _vote(
+    qk: np.ndarray, qp: np.ndarray, qv: np.ndarray,
+    pk: np.ndarray, pw: np.ndarray, pp: np.ndarray, params: SearchParams,
+) -> list[tuple[int, int, int, int]]:
+    """Best (votes, variant, work, offset) candidates by offset voting."""
+    lo = np.searchsorted(qk, pk, "left")
+    hi = np.searchsorted(qk, pk, "right")
+    n = hi - lo
+    if not n.sum():
+        return []
+    rep = np.repeat(np.arange(pk.size), n)
+    starts = np.repeat(lo - np.cumsum(n) + n, n)
+    qidx = np.arange(rep.size) + starts
+    work, offset, variant = pw[rep], pp[rep] - qp[qidx], qv[qidx]
+    table = np.stack([variant, work, offset], axis=1)
+    uniq, votes = np.unique(table, axis=0, return_counts=True)
+    # Tolerate +-1 item of jitter: add the neighbours' votes (same variant, work).
+    smoothed = votes.copy()
+    same = (uniq[1:, 0] == uniq[:-1, 0]) & (uniq[1:, 1] == uniq[:-1, 1])
+    adjacent = same & (uniq[1:, 2] - uniq[:-1, 2] == 1)
+    smoothed[1:] += np.where(adjacent, votes[:-1], 0)
+    smoothed[:-1] += np.where(adjacent, votes[1:], 0)
+    good = np.nonzero(smoothed >= params.min_votes)[0]
+    order = good[np.argsort(-smoothed[good], kind="stable")]
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for j in order:
+        v, w, o = (int(x) for x in uniq[j])
+        if (v, w) in seen:
+            continue
+        seen.add((v, w))
+        out.append((int(smoothed[j]), v, w, o))
+        if len(out) >= params.max_candidates:
+            break
+    return out
+
+
+def _bit_errors(q: np.ndarray, w: np.ndarray, offset: int) -> tuple[int, np.ndarray]:
+    """(first query index, per-item bit errors) over the overlap at ``offset``."""
+    start = max(0, -offset)
+    end = min(q.size, w.size - offset)
+    if end <= start:
+        return start, np.zeros(0, dtype=np.int64)
+    diff = np.bitwise_xor(q[start:end], w[start + offset : end + offset])
+    return start, np.bitwise_count(diff).astype(np.int64)
+
+
+def _best_stretch(errors: np.ndarray, params: SearchParams) -> tuple[int, int] | None:
+    """Longest run of windows whose bit error rate stays under ``window_ber``."""
+    win = min(params.window, errors.size)
+    if win == 0:
+        return None
+    sums = np.convolve(errors, np.ones(win, dtype=np.int64), "valid")
+    ok = sums <= params.window_ber * 32 * win
+    if not ok.any():
+        return None
+    edges = np.diff(np.concatenate([[0], ok.astype(np.int8), [0]]))
+    starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    k = int(np.argmax(ends - starts))
+    return int(starts[k]), int(ends[k]) - 1 + win
+
+
+@dataclass
+class _Verified:
+    ber: float
+    start: int  # query item index (variant timebase)
+    end: int
+    offset: int
+
+
+def _verify(q: np.ndarray, w: np.ndarray, offset: int, params: SearchParams) -> _Verified | None:
+    best: _Verified | None = None
+    for o in range(offset - 2, offset + 3):
+        start, errors = _bit_errors(q, w, o)
+        stretch = _best_stretch(errors, params)
+        if stretch is None:
+            continue
+        a, b = stretch
+        if b - a < params.min_items:
+            continue
+        ber = float(errors[a:b].sum()) / (32 * (b - a))
+        cand = _Verified(ber, start + a, start + b, o)
+        if best is None or (b - a, -ber) > (best.end - best.start, -best.ber):
+            best = cand
+    if best is None or best.ber > params.max_ber:
+        return None
+    return best
+
+
+def _load_items(conn: Connection, work_ids: Sequence[int]) -> dict[int, AudioFingerprint]:
+    out: dict[int, AudioFingerprint] = {}
+    for chunk in _chunks(sorted(set(work_ids)), SQLITE_MAX_PARAMS):
+        rows = conn.execute(
+            sa.select(audio_recordings.c.work_id, audio_recordings.c.fingerprint).where(
+                audio_recordings.c.work_id.in_(chunk)
+            )
+        )
+        for w, blob in rows:
+            out[int(w)] = AudioFingerprint.from_bytes(bytes(blob))
+    return out
+
+
+def _to_match(
+    work_id: int, fp: AudioFingerprint, wfp: AudioFingerprint, v: _Verified
+) -> AudioMatch:
+    span = EDGE_ITEMS * ITEM_SECONDS  # the last item covers ~2 s of audio
+    q_start = v.start * ITEM_SECONDS / fp.speed
+    q_end = min(fp.duration_s, (v.end - 1) * ITEM_SECONDS / fp.speed + span / fp.speed)
+    w_start = (v.start + v.offset) * ITEM_SECONDS
+    w_end = min(wfp.duration_s, (v.end - 1 + v.offset) * ITEM_SECONDS + span)
+    return AudioMatch(
+        work_id=work_id,
+        score=round(max(0.0, 1.0 - 2.0 * v.ber), 4),
+        query_start=round(q_start, 2),
+        query_end=round(max(q_end, q_start), 2),
+        work_start=round(w_start, 2),
+        work_end=round(max(w_end, w_start), 2),
+        aligned_items=v.end - v.start,
+        bit_error_rate=round(v.ber, 4),
+        speed=fp.speed,
+    )
+
+
+def search(
+    conn: Connection,
+    query_fps: Sequence[AudioFingerprint],
+    *,
+    min_score: float | None = None,
+    params: SearchParams | None = None,
+) -> list[AudioMatch]:
+    """Registered recordings containing the query, best first (one match per work).
+
+    ``query_fps`` are the variants from :func:`fingerprint_query` (or just one
+    fingerprint). ``min_score`` (0-1) overrides ``params.max_ber`` as
+    ``max_ber = (1 - min_score) / 2``.
+    """
+    params = params or SearchParams()
+    if min_score is not None:
+        params = SearchParams(**{**params.__dict__, "max_ber": (1 - min_score) / 2})
+    fps = [fp for fp in query_fps if len(fp)]
+    if not fps:
+        return []
+    qk, qp, qv = _query_table(fps)
+    keys = np.unique(qk).tolist()
+    pk, pw, pp = fetch_postings(conn, keys, params.max_key_works)
+    candidates = _vote(qk, qp, qv, pk, pw, pp, params)
+    works = _load_items(conn, [c[2] for c in candidates])
+    best: dict[int, AudioMatch] = {}
+    for _votes, v, w, offset in candidates:
+        verified = _verify(fps[v].items, works[w].items, offset, params)
+        if verified is None:
+            continue
+        match = _to_match(w, fps[v], works[w], verified)
+        old = best.get(w)
+        if old is None or _quality(match) > _quality(old):
+            best[w] = match
+    return sorted(best.values(), key=lambda m: (-_quality(m), m.work_id))
+
+
+def _quality(m: AudioMatch) -> float:
+    """Ranking: agreement first, then length of the agreeing stretch."""
+    return m.score * min(1.0, (m.query_end - m.query_start) / 12.0) ** 0.25
