@@ -1,0 +1,32 @@
+"""PDF documents of the registry: certificates of registration (and reports).
+
+Plain Python on reportlab and pypdf; fonts ship in ``fonts/``.
+"""
+
+from .certificate import PROOF_ATTACHMENT, Signer, render_certificate
+from .facts import (
+    Author,
+    CertificateFacts,
+    Checkpoint,
+    LedgerFacts,
+    WorkFile,
+    ledger_facts_from_bundle,
+    load_bundle,
+)
+from .i18n import DEFAULT_LANG, LANGUAGES, parse_lang
+
+__all__ = [
+    "DEFAULT_LANG",
+    "LANGUAGES",
+    "PROOF_ATTACHMENT",
+    "Author",
+    "CertificateFacts",
+    "Checkpoint",
+    "LedgerFacts",
+    "Signer",
+    "WorkFile",
+    "ledger_facts_from_bundle",
+    "load_bundle",
+    "parse_lang",
+    "render_certificate",
+]

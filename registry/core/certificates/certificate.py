@@ -1,0 +1,374 @@
+"""The PDF certificate of registration of one work.
+
+``render_certificate`` lays out the facts in one or two languages, embeds the
+machine-readable proof bundle as ``tamga-proof.json`` and hands the finished
+bytes to the registry's signer, so that the PDF alone is enough to verify.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
+
+from .facts import (
+    Author,
+    CertificateFacts,
+    WorkFile,
+    canonical_bundle_bytes,
+    check_bundle_matches,
+    validate_facts,
+)
+from .i18n import DEFAULT_LANG, label, term
+from .layout import (
+    ALERT,
+    ALERT_PALE,
+    FRAME_W,
+    GREY,
+    INK,
+    RULE,
+    Multilingual,
+    PageDecor,
+    build_pdf,
+    esc,
+    finish_pdf,
+    kv_table,
+    section_heading,
+    styles,
+    table_style,
+    wrap_mono,
+)
+from .timezones import format_almaty, format_utc
+
+PROOF_ATTACHMENT = "tamga-proof.json"
+LABEL_W = 150.0
+QR_SIZE = 88.0
+OFFLINE_COMMAND = "tamga-verify certificate.pdf --file original"
+
+Signer = Callable[[bytes], bytes]
+
+
+def render_certificate(
+    facts: CertificateFacts,
+    proof_json: bytes | Mapping[str, Any],
+    *,
+    lang: str = DEFAULT_LANG,
+    sign: Signer | None = None,
+) -> bytes:
+    """The certificate PDF: same facts and proof give the same bytes.
+
+    ``lang`` is ``"kk"``, ``"ru"``, ``"en"`` or two of them joined by ``+``
+    (default ``"kk+ru"``). ``proof_json`` is the ``tamga-proof/1`` bundle; the
+    ledger facts printed must be the ones it carries. ``sign`` receives the
+    finished PDF and returns it signed (``%TAMGA-SIGNATURE`` line appended).
+    """
+    validate_facts(facts)
+    check_bundle_matches(facts.ledger, proof_json)
+    ml = Multilingual(lang)
+    builder = _CertificateBuilder(facts, ml)
+    title = f"{' / '.join(ml.label('certificate_title'))} {facts.registration_number}"
+    pdf = build_pdf(
+        builder.story(),
+        builder.decor(),
+        title=title,
+        subject=facts.title,
+        keywords=f"Tamga, {facts.registration_number}",
+    )
+    description = "Tamga proof bundle: ledger entry, inclusion proof, signed checkpoint"
+    pdf = finish_pdf(
+        pdf,
+        dated=facts.registered_at,
+        attachments=[
+            (PROOF_ATTACHMENT, canonical_bundle_bytes(proof_json), "application/json", description)
+        ],
+    )
+    return sign(pdf) if sign is not None else pdf
+
+
+class _CertificateBuilder:
+    """Turns facts into reportlab flowables; one method per block of the page."""
+
+    def __init__(self, facts: CertificateFacts, ml: Multilingual) -> None:
+        self.facts = facts
+        self.ml = ml
+        self.st = styles()
+
+    def decor(self) -> PageDecor:
+        number_label = " / ".join(self.ml.label("registration_number"))
+        return PageDecor(
+            self.ml,
+            band_right=[number_label, self.facts.registration_number],
+            footer_left=f"Tamga · {self.facts.registration_number}",
+        )
+
+    def story(self) -> list[Flowable]:
+        story: list[Flowable] = [*self._title(), *self._status_banner()]
+        story.append(kv_table(self._work_rows(), LABEL_W))
+        story.append(section_heading(self.ml, "files_section", self.st["section"]))
+        story.append(kv_table(self._file_rows(), LABEL_W))
+        story.append(section_heading(self.ml, "ledger_section", self.st["section"]))
+        story.append(kv_table(self._ledger_rows(), LABEL_W))
+        story.append(KeepTogether(self._verification()))
+        return story
+
+    # -- small helpers -------------------------------------------------------------
+
+    def _p(self, markup: str, style: str = "value") -> Paragraph:
+        return Paragraph(markup, self.st[style])
+
+    def _label(self, key: str) -> Paragraph:
+        return self._p(self.ml.stacked(self.ml.label(key)), "label")
+
+    def _label_texts(self, texts: list[str]) -> Paragraph:
+        return self._p(self.ml.stacked(texts), "label")
+
+    def _term(self, vocabulary: str, code: str) -> str:
+        return self.ml.inline(self.ml.term(vocabulary, code))
+
+    def _not_stated(self) -> str:
+        return f'<font color="{GREY.hexval()}">{self.ml.inline(self.ml.label("not_stated"))}</font>'
+
+    # -- blocks --------------------------------------------------------------------
+
+    def _title(self) -> list[Flowable]:
+        first, *rest = self.ml.label("certificate_title")
+        out: list[Flowable] = [Spacer(1, 4), self._p(esc(first.upper()), "doc_title")]
+        out += [self._p(esc(text.upper()), "doc_subtitle") for text in rest]
+        out.append(Spacer(1, 10))
+        return out
+
+    def _status_banner(self) -> list[Flowable]:
+        if self.facts.status == "registered":
+            return []
+        status = " · ".join(self.ml.label("status"))
+        text = f"{esc(status)}: {' / '.join(esc(t) for t in self.ml.term('status', self.facts.status))}"
+        banner = Table([[self._p(text, "banner")]], colWidths=[FRAME_W])
+        banner.setStyle(
+            table_style(
+                [
+                    ("BACKGROUND", (0, 0), (-1, -1), ALERT_PALE),
+                    ("BOX", (0, 0), (-1, -1), 1, ALERT),
+                    ("TOPPADDING", (0, 0), (-1, -1), 5),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+                ]
+            )
+        )
+        return [banner, Spacer(1, 8)]
+
+    def _work_rows(self) -> list[tuple[Flowable, Flowable]]:
+        f = self.facts
+        rows = [
+            (self._label("registration_number"), self._p(f"<b>{esc(f.registration_number)}</b>")),
+            (self._label("registered_at"), self._p(self._times())),
+            (self._label("status"), self._p(self._term("status", f.status))),
+            (self._label("registrant"), self._p(esc(f.registrant))),
+            (self._label("work_title"), self._p(f"<b>{esc(f.title)}</b>", "title_value")),
+        ]
+        if f.original_title:
+            rows.append((self._label("original_title"), self._p(esc(f.original_title))))
+        rows += [
+            (self._label("work_type"), self._p(self._term("work_type", f.work_type))),
+            (self._label("authors"), self._p(self._authors(f.authors))),
+            (self._label("created_on"), self._p(self._date(f.created_on))),
+            (self._label("publication"), self._p(self._publication())),
+            (self._label("ai_declaration"), self._p(self._ai())),
+            (self._label("licence"), self._p(self._licence())),
+        ]
+        return rows
+
+    def _times(self) -> str:
+        moment = self.facts.registered_at
+        almaty = self.ml.inline(self.ml.label("almaty_time"))
+        return f"<b>{format_utc(moment)}</b><br/>{format_almaty(moment)} ({almaty})"
+
+    def _date(self, value: date | str | None) -> str:
+        if value is None or value == "":
+            return self._not_stated()
+        return esc(value.isoformat() if isinstance(value, date) else value)
+
+    def _authors(self, authors: Sequence[Author]) -> str:
+        if not authors:
+            return self._not_stated()
+        lines = []
+        for author in authors:
+            line = f"<b>{esc(author.name)}</b> — {self._term('role', author.role)}"
+            if author.share is not None:
+                share = self.ml.inline(self.ml.label("share"))
+                line += f" · {share} {self._percent(author.share)}"
+            lines.append(line)
+        return "<br/>".join(lines)
+
+    def _percent(self, share: Decimal | float | int) -> str:
+        text = format(Decimal(str(share)).normalize(), "f")
+        if self.ml.primary in ("kk", "ru"):
+            text = text.replace(".", ",")
+        return f"{text}\u00a0%"
+
+    def _publication(self) -> str:
+        f = self.facts
+        if not f.published:
+            return self.ml.inline(self.ml.label("not_published"))
+        details = [self._date(f.published_on)]
+        if f.publication_place:
+            details.append(esc(f.publication_place))
+        text = f"{self.ml.inline(self.ml.label('published'))}: {', '.join(details)}"
+        if f.publication_url:
+            text += f'<br/><font color="{GREY.hexval()}">{esc(f.publication_url)}</font>'
+        return text
+
+    def _ai(self) -> str:
+        f = self.facts
+        parts = [self._term("ai_use", f.ai_use)]
+        if f.ai_tools:
+            tools = ", ".join(esc(t) for t in f.ai_tools)
+            parts.append(f"{self.ml.inline(self.ml.label('ai_tools'))}: {tools}")
+        if f.human_contribution:
+            label = self.ml.inline(self.ml.label("human_contribution"))
+            parts.append(f"{label}: {esc(f.human_contribution)}")
+        return "<br/>".join(parts)
+
+    def _licence(self) -> str:
+        if not self.facts.licence:
+            return self._not_stated()
+        return self._term("licence", self.facts.licence)
+
+    def _file_rows(self) -> list[tuple[Flowable, Flowable | list[Flowable]]]:
+        f = self.facts
+        rows: list[tuple[Flowable, Flowable | list[Flowable]]] = [
+            (self._label_texts(self.ml.term("file_role", item.role)), self._file_cell(item))
+            for item in f.files
+        ]
+        if f.fingerprint_digest:
+            rows.append((self._fingerprint_label(), self._p(wrap_mono(f.fingerprint_digest, 64),
+                                                            "mono")))
+        if f.iscc:
+            rows.append((self._label("iscc"), self._p(wrap_mono(f.iscc, 64), "mono")))
+        return rows
+
+    def _file_cell(self, item: WorkFile) -> list[Flowable]:
+        return [self._p(esc(item.name)), self._p(f"SHA-256 {esc(item.sha256)}", "mono")]
+
+    def _fingerprint_label(self) -> Paragraph:
+        kind = self.facts.fingerprint_kind
+        texts = self.ml.texts(lambda lang: _with_kind(label("fingerprint", lang), kind, lang))
+        return self._label_texts(texts)
+
+    def _ledger_rows(self) -> list[tuple[Flowable, Flowable | list[Flowable]]]:
+        ledger = self.facts.ledger
+        cp = ledger.checkpoint
+        size_label = self.ml.inline(self.ml.label("tree_size"))
+        return [
+            (self._label("leaf_index"), self._p(f"<b>{ledger.leaf_index}</b>")),
+            (
+                self._label("checkpoint"),
+                self._p(f"{esc(cp.origin)}<br/>{size_label}: <b>{cp.tree_size}</b>"),
+            ),
+            (self._label("root_hash"), self._p(esc(cp.root_hash), "mono")),
+            (self._label("signature"), self._p(self._signatures(), "mono_small")),
+            (self._label("inclusion_proof"), self._proof_cell(ledger.inclusion_proof)),
+        ]
+
+    def _signatures(self) -> str:
+        return "<br/>".join(wrap_mono(line, 92) for line in self.facts.ledger.checkpoint.signatures)
+
+    def _proof_cell(self, hashes: Sequence[str]) -> Flowable:
+        if not hashes:
+            return self._p(f'<font color="{GREY.hexval()}">'
+                           f"{self.ml.inline(self.ml.label('proof_empty'))}</font>")
+        cells = [
+            self._p(f'<font color="{GREY.hexval()}">{i + 1:>2}</font> {esc(h)}', "mono_small")
+            for i, h in enumerate(hashes)
+        ]
+        half = (len(cells) + 1) // 2
+        left, right = cells[:half], cells[half:]
+        rows = [[left[i], right[i] if i < len(right) else ""] for i in range(half)]
+        width = (FRAME_W - LABEL_W - 8) / 2
+        table = Table(rows, colWidths=[width, width])
+        table.setStyle(
+            table_style(
+                [
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                ]
+            )
+        )
+        return table
+
+    def _verification(self) -> list[Flowable]:
+        heading = section_heading(self.ml, "verification_section", self.st["section"])
+        online = self.ml.inline(self.ml.label("verify_online"))
+        qr_block = [
+            _qr(self.facts.verify_url),
+            self._p(f"<b>{online}</b>", "note"),
+        ]
+        notes: list[Flowable] = []
+        for lang in self.ml.langs:
+            notes.append(self._p(esc(label("verify_offline", lang)), "note"))
+            notes.append(self._p(esc(OFFLINE_COMMAND), "mono"))
+            notes.append(self._p(esc(label("verify_offline_checks", lang)), "note"))
+            notes.append(Spacer(1, 5))
+        notes.append(self._p(f'<font color="{GREY.hexval()}">{esc(self.facts.verify_url)}</font>',
+                             "mono_small"))
+        table = Table([[qr_block, notes]], colWidths=[QR_SIZE + 16, FRAME_W - QR_SIZE - 16])
+        table.setStyle(
+            table_style(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (0, 0), 0),
+                    ("TOPPADDING", (0, 0), (-1, -1), 6),
+                    ("LINEAFTER", (0, 0), (0, 0), 0.3, RULE),
+                ]
+            )
+        )
+        return [heading, table]
+
+
+class _QrFlowable(Flowable):
+    """A QR code drawn straight on the canvas, with a link to the same URL over it.
+
+    Drawn module by module (runs merged) rather than through reportlab's
+    graphics renderer, which would pull an unembedded Helvetica into the page.
+    """
+
+    QUIET_ZONE = 2  # modules of white margin; the cell padding adds the rest
+
+    def __init__(self, url: str, size: float) -> None:
+        super().__init__()
+        self.url = url
+        self.size = size
+        self.qr = QRCode(None, QRErrorCorrectLevel.M)
+        self.qr.addData(url)
+        self.qr.make()
+
+    def wrap(self, avail_w: float, avail_h: float) -> tuple[float, float]:
+        return self.size, self.size
+
+    def draw(self) -> None:
+        count = self.qr.getModuleCount()
+        box = self.size / (count + 2 * self.QUIET_ZONE)
+        self.canv.setFillColor(INK)
+        for r, row in enumerate(self.qr.modules):
+            c = 0
+            for dark, run in itertools.groupby(bool(m) for m in row):
+                n = len(list(run))
+                if dark:
+                    x = (c + self.QUIET_ZONE) * box
+                    y = self.size - (r + 1 + self.QUIET_ZONE) * box
+                    self.canv.rect(x, y, n * box, box, stroke=0, fill=1)
+                c += n
+        self.canv.linkURL(self.url, (0, 0, self.size, self.size), relative=1, thickness=0)
+
+
+def _with_kind(text: str, kind: str | None, lang: str) -> str:
+    return f"{text} ({term('fingerprint_kind', kind, lang)})" if kind else text
+
+
+def _qr(url: str) -> Flowable:
+    return _QrFlowable(url, QR_SIZE)
