@@ -1,0 +1,361 @@
+"""Near-duplicate search for pictures: multi-index hashing (MIH) in SQL.
+
+Every indexed window of a registered picture (see ``registry.core.image``) is
+one row of ``image_hash_rows``: its 64-bit pHash stored signed (SQLite and
+PostgreSQL BIGINT are signed) and split into four 16-bit chunks ``c0..c3``
+(most significant first), each with its own index.
+
+Pigeonhole: if two hashes differ in at most ``r`` bits, the four chunk
+distances sum to at most ``r``. Writing ``r = 4*s + a`` (``0 <= a < 4``), at
+least one of the first ``a + 1`` chunks is within ``s`` bits, or one of the
+others is within ``s - 1`` bits (otherwise the sum would be at least
+``(a+1)(s+1) + (3-a)*s = r + 1``). So probing chunk ``i`` at its radius
+``s_i`` and rechecking the exact distance returns exactly the brute-force set.
+
+``image_works`` keeps the full registration hashes of each work (JSON), used to
+verify candidates with dHash and wHash and to recompute a comparison later.
+Everything runs on a SQLAlchemy ``Connection``; the caller owns the
+transaction, so the index is written in the same transaction as the work.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import combinations
+
+import numpy as np
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+)
+
+from registry.core.image import (
+    INDEXED_WINDOWS,
+    PHASH_RADIUS,
+    ImageHashes,
+    QueryHashes,
+    compare_windows,
+)
+from registry.core.sql import metadata
+
+CHUNKS = 4
+CHUNK_BITS = 16
+CHUNK_MASK = (1 << CHUNK_BITS) - 1
+#: Window names <-> the small integer stored in ``image_hash_rows.window``.
+WINDOW_CODES: dict[str, int] = {name: i for i, name in enumerate(INDEXED_WINDOWS)}
+WINDOW_NAMES: dict[int, str] = {i: name for name, i in WINDOW_CODES.items()}
+INSERT_BATCH = 5000
+
+image_hash_rows = Table(
+    "image_hash_rows",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("work_id", Integer, nullable=False),
+    Column("window", SmallInteger, nullable=False),
+    Column("value", BigInteger, nullable=False),
+    Column("c0", Integer, nullable=False),
+    Column("c1", Integer, nullable=False),
+    Column("c2", Integer, nullable=False),
+    Column("c3", Integer, nullable=False),
+    Index("ix_image_hash_rows_work_id", "work_id"),
+    Index("ix_image_hash_rows_c0", "c0"),
+    Index("ix_image_hash_rows_c1", "c1"),
+    Index("ix_image_hash_rows_c2", "c2"),
+    Index("ix_image_hash_rows_c3", "c3"),
+)
+
+image_works = Table(
+    "image_works",
+    metadata,
+    Column("work_id", Integer, primary_key=True, autoincrement=False),
+    Column("digest", String(64), nullable=False),
+    Column("hashes", Text, nullable=False),
+)
+
+TABLES = [image_hash_rows, image_works]
+
+
+# --------------------------------------------------------------------------- bits
+
+
+def to_signed(value: int) -> int:
+    """Unsigned 64-bit -> the signed value a BIGINT column can hold."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def to_unsigned(value: int) -> int:
+    return value + (1 << 64) if value < 0 else value
+
+
+def chunks(value: int) -> tuple[int, int, int, int]:
+    """The four 16-bit chunks of an unsigned 64-bit value, most significant first."""
+    return tuple(  # type: ignore[return-value]
+        (value >> (CHUNK_BITS * (CHUNKS - 1 - i))) & CHUNK_MASK for i in range(CHUNKS)
+    )
+
+
+def chunk_radii(radius: int) -> tuple[int, ...]:
+    """Probe radius per chunk for a search radius (-1 means: do not probe)."""
+    if radius < 0:
+        raise ValueError("radius must be >= 0")
+    s, a = divmod(radius, CHUNKS)
+    return tuple(s if i <= a else s - 1 for i in range(CHUNKS))
+
+
+@lru_cache(maxsize=8)
+def _flip_masks(radius: int) -> tuple[int, ...]:
+    """Every 16-bit mask with at most ``radius`` bits set."""
+    masks = []
+    for k in range(min(radius, CHUNK_BITS) + 1):
+        for bits in combinations(range(CHUNK_BITS), k):
+            masks.append(sum(1 << b for b in bits))
+    return tuple(masks)
+
+
+def neighbourhood(chunk: int, radius: int) -> list[int]:
+    """All 16-bit values within ``radius`` bits of ``chunk``."""
+    if radius < 0:
+        return []
+    return [chunk ^ m for m in _flip_masks(radius)]
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def _rows(work_id: int, hashes: ImageHashes) -> list[dict[str, int]]:
+    rows = []
+    for window, value in hashes.indexed():
+        c = chunks(value)
+        rows.append(
+            {
+                "work_id": work_id,
+                "window": WINDOW_CODES[window],
+                "value": to_signed(value),
+                "c0": c[0],
+                "c1": c[1],
+                "c2": c[2],
+                "c3": c[3],
+            }
+        )
+    return rows
+
+
+def add_image(conn: Connection, work_id: int, hashes: ImageHashes) -> None:
+    """Index a registered picture (replacing any earlier entry for the work)."""
+    add_images(conn, [(work_id, hashes)])
+
+
+def add_images(conn: Connection, items: Iterable[tuple[int, ImageHashes]]) -> int:
+    """Bulk form of ``add_image``: batched executemany inserts. Returns the count."""
+    count = 0
+    works: list[dict[str, object]] = []
+    rows: list[dict[str, int]] = []
+    for work_id, hashes in items:
+        works.append(
+            {"work_id": work_id, "digest": hashes.digest(), "hashes": hashes.canonical_json()}
+        )
+        rows.extend(_rows(work_id, hashes))
+        count += 1
+        if len(works) >= INSERT_BATCH:
+            _flush(conn, works, rows)
+            works, rows = [], []
+    _flush(conn, works, rows)
+    return count
+
+
+def _flush(conn: Connection, works: list[dict[str, object]], rows: list[dict[str, int]]) -> None:
+    if not works:
+        return
+    ids = [w["work_id"] for w in works]
+    conn.execute(delete(image_hash_rows).where(image_hash_rows.c.work_id.in_(ids)))
+    conn.execute(delete(image_works).where(image_works.c.work_id.in_(ids)))
+    conn.execute(insert(image_works), works)
+    if rows:
+        conn.execute(insert(image_hash_rows), rows)
+
+
+def add_raw_hashes(conn: Connection, rows: Sequence[tuple[int, int, int]]) -> None:
+    """Insert bare (work_id, window_code, unsigned value) rows -- for benchmarks and tests.
+
+    These rows have no ``image_works`` entry, so ``search`` cannot verify them;
+    ``hamming_within`` sees them like any other row.
+    """
+    for start in range(0, len(rows), INSERT_BATCH * 4):
+        batch = []
+        for work_id, window, value in rows[start : start + INSERT_BATCH * 4]:
+            c = chunks(value)
+            batch.append(
+                {"work_id": work_id, "window": window, "value": to_signed(value),
+                 "c0": c[0], "c1": c[1], "c2": c[2], "c3": c[3]}
+            )
+        conn.execute(insert(image_hash_rows), batch)
+
+
+def remove_image(conn: Connection, work_id: int) -> bool:
+    """Drop a work from the index; True if it was there."""
+    conn.execute(delete(image_hash_rows).where(image_hash_rows.c.work_id == work_id))
+    result = conn.execute(delete(image_works).where(image_works.c.work_id == work_id))
+    return result.rowcount > 0
+
+
+def count_images(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(image_works)).scalar_one())
+
+
+def registered_hashes(conn: Connection, work_id: int) -> ImageHashes | None:
+    raw = conn.execute(
+        select(image_works.c.hashes).where(image_works.c.work_id == work_id)
+    ).scalar_one_or_none()
+    return None if raw is None else ImageHashes.from_dict(json.loads(raw))
+
+
+def rebuild(
+    conn: Connection, progress: Callable[[int, int], None] | None = None, *, batch: int = 2000
+) -> int:
+    """Rewrite every index row from the stored registration hashes.
+
+    Use after a change of windows or chunking. ``progress(done, total)`` is
+    called after each batch. Returns the number of works re-indexed.
+    """
+    total = count_images(conn)
+    conn.execute(delete(image_hash_rows))
+    done, last = 0, None
+    if progress:
+        progress(0, total)
+    while True:
+        query = select(image_works.c.work_id, image_works.c.hashes).order_by(image_works.c.work_id)
+        if last is not None:
+            query = query.where(image_works.c.work_id > last)
+        items = conn.execute(query.limit(batch)).all()
+        if not items:
+            break
+        rows = []
+        for work_id, raw in items:
+            rows.extend(_rows(work_id, ImageHashes.from_dict(json.loads(raw))))
+        if rows:
+            conn.execute(insert(image_hash_rows), rows)
+        done += len(items)
+        last = items[-1][0]
+        if progress:
+            progress(done, total)
+    return done
+
+
+# --------------------------------------------------------------------------- MIH
+
+
+@dataclass(frozen=True)
+class HashHit:
+    """An index row within the radius of a query value."""
+
+    row_id: int
+    work_id: int
+    window: str
+    value: int
+    distance: int
+    query: int
+
+
+def mih_candidates(queries: Sequence[int], radius: int) -> list[list[int]]:
+    """Per chunk, the sorted 16-bit values to probe for all ``queries``."""
+    radii = chunk_radii(radius)
+    probes: list[set[int]] = [set() for _ in range(CHUNKS)]
+    for q in queries:
+        for i, c in enumerate(chunks(q)):
+            probes[i].update(neighbourhood(c, radii[i]))
+    return [sorted(p) for p in probes]
+
+
+def hamming_within_many(conn: Connection, queries: Sequence[int], radius: int) -> list[HashHit]:
+    """Index rows within ``radius`` bits of any of ``queries`` (one hit per row and query)."""
+    queries = sorted({int(q) for q in queries})
+    if not queries:
+        return []
+    probes = mih_candidates(queries, radius)
+    t = image_hash_rows
+    cols = (t.c.c0, t.c.c1, t.c.c2, t.c.c3)
+    terms = [cols[i].in_(values) for i, values in enumerate(probes) if values]
+    stmt = select(t.c.id, t.c.work_id, t.c.window, t.c.value).where(or_(*terms))
+    found = conn.execute(stmt).all()
+    if not found:
+        return []
+    values = np.array([r[3] for r in found], dtype=np.int64).view(np.uint64)
+    hits: list[HashHit] = []
+    for q in queries:
+        dist = np.bitwise_count(values ^ np.uint64(q))
+        for idx in np.flatnonzero(dist <= radius):
+            row = found[int(idx)]
+            hits.append(
+                HashHit(row[0], row[1], WINDOW_NAMES.get(row[2], str(row[2])),
+                        to_unsigned(row[3]), int(dist[idx]), q)
+            )
+    return hits
+
+
+def hamming_within(conn: Connection, value: int, radius: int) -> list[HashHit]:
+    """Index rows whose pHash is within ``radius`` bits of ``value`` -- exactly."""
+    return hamming_within_many(conn, [value], radius)
+
+
+# --------------------------------------------------------------------------- search
+
+
+@dataclass(frozen=True)
+class ImageMatch:
+    work_id: int
+    score: float
+    distances: dict[str, int]
+    transformation: str | None
+    query_variant: str
+    reference_window: str
+
+
+def search(
+    conn: Connection, query: QueryHashes, *, radius: int = PHASH_RADIUS, limit: int = 10
+) -> list[ImageMatch]:
+    """Registered pictures matching a query, best first.
+
+    Candidates come from the pHash index (any query variant within ``radius``
+    of any indexed window), then each candidate work is verified with all its
+    stored hashes and kept only if accepted.
+    """
+    hits = hamming_within_many(conn, query.phashes(), radius)
+    work_ids = sorted({h.work_id for h in hits})
+    if not work_ids:
+        return []
+    stored = dict(
+        conn.execute(
+            select(image_works.c.work_id, image_works.c.hashes).where(
+                image_works.c.work_id.in_(work_ids)
+            )
+        ).all()
+    )
+    matches = []
+    for work_id in work_ids:
+        raw = stored.get(work_id)
+        if raw is None:
+            continue
+        comparison = compare_windows(query.variants, ImageHashes.from_dict(json.loads(raw)))
+        if comparison.matched:
+            matches.append(
+                ImageMatch(work_id, comparison.score, comparison.distances,
+                           comparison.transformation, comparison.query_variant,
+                           comparison.reference_window)
+            )
+    matches.sort(key=lambda m: (-m.score, m.work_id))
+    return matches[:limit]
