@@ -36,12 +36,13 @@ def init_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 
 
 def init_extensions(app: Flask) -> None:
-    import registry.models  # noqa: F401  (registers every table on the metadata)
+    from registry.models import migration_include_object
     from registry.extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
     migrate.init_app(
-        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
+        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True,
+        include_object=migration_include_object,
     )
     csrf.init_app(app)
     limiter.init_app(app)

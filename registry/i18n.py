@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_datetime, get_locale, get_timezone
 from flask_login import current_user
 
@@ -22,6 +22,8 @@ LANG_COOKIE = "lang"
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI commands and background jobs
+        return "en"
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen in LANGUAGES:
         return chosen
@@ -31,6 +33,8 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
+    if not has_request_context():
+        return current_app.config["TAMGA_DEFAULT_TIMEZONE"]
     if current_user.is_authenticated and current_user.timezone:
         return current_user.timezone
     return current_app.config["TAMGA_DEFAULT_TIMEZONE"]

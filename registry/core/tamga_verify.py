@@ -217,7 +217,7 @@ def _b64decode(text: str) -> bytes:
 
 def parse_verifier_key(vkey: str) -> VerifierKey:
     """Parse ``name+hex8+base64`` and check that the key ID matches the key."""
-    parts = vkey.strip().split("+")
+    parts = vkey.strip().split("+", 2)
     if len(parts) != 3:
         raise NoteError("a verifier key has the form name+keyid+key")
     name, hex_id, blob = parts

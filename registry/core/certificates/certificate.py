@@ -41,13 +41,15 @@ from .layout import (
     section_heading,
     styles,
     table_style,
+    wide_block,
     wrap_mono,
 )
 from .timezones import format_almaty, format_utc
 
 PROOF_ATTACHMENT = "tamga-proof.json"
 LABEL_W = 150.0
-QR_SIZE = 88.0
+QR_SIZE = 84.0
+PROOF_COLUMNS = 2
 OFFLINE_COMMAND = "tamga-verify certificate.pdf --file original"
 
 Signer = Callable[[bytes], bytes]
@@ -113,6 +115,8 @@ class _CertificateBuilder:
         story.append(kv_table(self._file_rows(), LABEL_W))
         story.append(section_heading(self.ml, "ledger_section", self.st["section"]))
         story.append(kv_table(self._ledger_rows(), LABEL_W))
+        story.append(wide_block(self._wide_label("signature"), self._signatures()))
+        story.append(wide_block(self._wide_label("inclusion_proof"), self._proof()))
         story.append(KeepTogether(self._verification()))
         return story
 
@@ -127,59 +131,70 @@ class _CertificateBuilder:
     def _label_texts(self, texts: list[str]) -> Paragraph:
         return self._p(self.ml.stacked(texts), "label")
 
+    def _wide_label(self, key: str) -> Paragraph:
+        first, *rest = self.ml.label(key)
+        grey = "".join(f' <font color="{GREY.hexval()}">· {esc(t)}</font>' for t in rest)
+        return self._p(f"<b>{esc(first)}</b>{grey}", "label")
+
     def _term(self, vocabulary: str, code: str) -> str:
         return self.ml.inline(self.ml.term(vocabulary, code))
 
+    def _grey(self, markup: str) -> str:
+        return f'<font color="{GREY.hexval()}">{markup}</font>'
+
     def _not_stated(self) -> str:
-        return f'<font color="{GREY.hexval()}">{self.ml.inline(self.ml.label("not_stated"))}</font>'
+        return self._grey(self.ml.inline(self.ml.label("not_stated")))
 
     # -- blocks --------------------------------------------------------------------
 
     def _title(self) -> list[Flowable]:
         first, *rest = self.ml.label("certificate_title")
-        out: list[Flowable] = [Spacer(1, 4), self._p(esc(first.upper()), "doc_title")]
+        out: list[Flowable] = [self._p(esc(first.upper()), "doc_title")]
         out += [self._p(esc(text.upper()), "doc_subtitle") for text in rest]
-        out.append(Spacer(1, 10))
+        out.append(Spacer(1, 8))
         return out
 
     def _status_banner(self) -> list[Flowable]:
         if self.facts.status == "registered":
             return []
         status = " · ".join(self.ml.label("status"))
-        text = f"{esc(status)}: {' / '.join(esc(t) for t in self.ml.term('status', self.facts.status))}"
-        banner = Table([[self._p(text, "banner")]], colWidths=[FRAME_W])
+        value = " / ".join(self.ml.term("status", self.facts.status))
+        banner = Table([[self._p(f"{esc(status)}: {esc(value)}", "banner")]], colWidths=[FRAME_W])
         banner.setStyle(
             table_style(
                 [
                     ("BACKGROUND", (0, 0), (-1, -1), ALERT_PALE),
                     ("BOX", (0, 0), (-1, -1), 1, ALERT),
-                    ("TOPPADDING", (0, 0), (-1, -1), 5),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+                    ("TOPPADDING", (0, 0), (-1, -1), 4),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
                 ]
             )
         )
-        return [banner, Spacer(1, 8)]
+        return [banner, Spacer(1, 6)]
 
-    def _work_rows(self) -> list[tuple[Flowable, Flowable]]:
+    def _work_rows(self) -> list[tuple[Flowable, Flowable | list[Flowable]]]:
         f = self.facts
-        rows = [
+        rows: list[tuple[Flowable, Flowable | list[Flowable]]] = [
             (self._label("registration_number"), self._p(f"<b>{esc(f.registration_number)}</b>")),
             (self._label("registered_at"), self._p(self._times())),
             (self._label("status"), self._p(self._term("status", f.status))),
             (self._label("registrant"), self._p(esc(f.registrant))),
-            (self._label("work_title"), self._p(f"<b>{esc(f.title)}</b>", "title_value")),
-        ]
-        if f.original_title:
-            rows.append((self._label("original_title"), self._p(esc(f.original_title))))
-        rows += [
+            (self._label("work_title"), self._title_cell()),
             (self._label("work_type"), self._p(self._term("work_type", f.work_type))),
-            (self._label("authors"), self._p(self._authors(f.authors))),
+            (self._label("authors"), self._authors(f.authors)),
             (self._label("created_on"), self._p(self._date(f.created_on))),
             (self._label("publication"), self._p(self._publication())),
             (self._label("ai_declaration"), self._p(self._ai())),
             (self._label("licence"), self._p(self._licence())),
         ]
         return rows
+
+    def _title_cell(self) -> list[Flowable]:
+        cell = [self._p(f"<b>{esc(self.facts.title)}</b>", "title_value")]
+        if self.facts.original_title:
+            label = self.ml.inline(self.ml.label("original_title"))
+            cell.append(self._p(f"{self._grey(label)}: {esc(self.facts.original_title)}"))
+        return cell
 
     def _times(self) -> str:
         moment = self.facts.registered_at
@@ -191,17 +206,31 @@ class _CertificateBuilder:
             return self._not_stated()
         return esc(value.isoformat() if isinstance(value, date) else value)
 
-    def _authors(self, authors: Sequence[Author]) -> str:
+    def _authors(self, authors: Sequence[Author]) -> Flowable:
         if not authors:
-            return self._not_stated()
-        lines = []
-        for author in authors:
-            line = f"<b>{esc(author.name)}</b> — {self._term('role', author.role)}"
-            if author.share is not None:
-                share = self.ml.inline(self.ml.label("share"))
-                line += f" · {share} {self._percent(author.share)}"
-            lines.append(line)
-        return "<br/>".join(lines)
+            return self._p(self._not_stated())
+        rows = [
+            [
+                self._p(f"<b>{esc(a.name)}</b>"),
+                self._p(self._term("role", a.role)),
+                self._p(self._percent(a.share) if a.share is not None else "", "value_right"),
+            ]
+            for a in authors
+        ]
+        width = FRAME_W - LABEL_W - 8
+        table = Table(rows, colWidths=[width * 0.47, width * 0.40, width * 0.13])
+        table.setStyle(
+            table_style(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                ]
+            )
+        )
+        return table
 
     def _percent(self, share: Decimal | float | int) -> str:
         text = format(Decimal(str(share)).normalize(), "f")
@@ -218,7 +247,7 @@ class _CertificateBuilder:
             details.append(esc(f.publication_place))
         text = f"{self.ml.inline(self.ml.label('published'))}: {', '.join(details)}"
         if f.publication_url:
-            text += f'<br/><font color="{GREY.hexval()}">{esc(f.publication_url)}</font>'
+            text += f"<br/>{self._grey(esc(f.publication_url))}"
         return text
 
     def _ai(self) -> str:
@@ -226,10 +255,10 @@ class _CertificateBuilder:
         parts = [self._term("ai_use", f.ai_use)]
         if f.ai_tools:
             tools = ", ".join(esc(t) for t in f.ai_tools)
-            parts.append(f"{self.ml.inline(self.ml.label('ai_tools'))}: {tools}")
+            parts.append(f"{self._grey(self.ml.inline(self.ml.label('ai_tools')))}: {tools}")
         if f.human_contribution:
             label = self.ml.inline(self.ml.label("human_contribution"))
-            parts.append(f"{label}: {esc(f.human_contribution)}")
+            parts.append(f"{self._grey(label)}: {esc(f.human_contribution)}")
         return "<br/>".join(parts)
 
     def _licence(self) -> str:
@@ -244,8 +273,8 @@ class _CertificateBuilder:
             for item in f.files
         ]
         if f.fingerprint_digest:
-            rows.append((self._fingerprint_label(), self._p(wrap_mono(f.fingerprint_digest, 64),
-                                                            "mono")))
+            digest = wrap_mono(f.fingerprint_digest, 64)
+            rows.append((self._fingerprint_label(), self._p(digest, "mono")))
         if f.iscc:
             rows.append((self._label("iscc"), self._p(wrap_mono(f.iscc, 64), "mono")))
         return rows
@@ -261,7 +290,7 @@ class _CertificateBuilder:
     def _ledger_rows(self) -> list[tuple[Flowable, Flowable | list[Flowable]]]:
         ledger = self.facts.ledger
         cp = ledger.checkpoint
-        size_label = self.ml.inline(self.ml.label("tree_size"))
+        size_label = self._grey(self.ml.inline(self.ml.label("tree_size")))
         return [
             (self._label("leaf_index"), self._p(f"<b>{ledger.leaf_index}</b>")),
             (
@@ -269,59 +298,51 @@ class _CertificateBuilder:
                 self._p(f"{esc(cp.origin)}<br/>{size_label}: <b>{cp.tree_size}</b>"),
             ),
             (self._label("root_hash"), self._p(esc(cp.root_hash), "mono")),
-            (self._label("signature"), self._p(self._signatures(), "mono_small")),
-            (self._label("inclusion_proof"), self._proof_cell(ledger.inclusion_proof)),
         ]
 
-    def _signatures(self) -> str:
-        return "<br/>".join(wrap_mono(line, 92) for line in self.facts.ledger.checkpoint.signatures)
+    def _signatures(self) -> Flowable:
+        lines = self.facts.ledger.checkpoint.signatures
+        return self._p("<br/>".join(wrap_mono(line, 120) for line in lines), "mono_small")
 
-    def _proof_cell(self, hashes: Sequence[str]) -> Flowable:
+    def _proof(self) -> Flowable:
+        hashes = self.facts.ledger.inclusion_proof
         if not hashes:
-            return self._p(f'<font color="{GREY.hexval()}">'
-                           f"{self.ml.inline(self.ml.label('proof_empty'))}</font>")
+            return self._p(self._grey(self.ml.inline(self.ml.label("proof_empty"))))
         cells = [
-            self._p(f'<font color="{GREY.hexval()}">{i + 1:>2}</font> {esc(h)}', "mono_small")
+            self._p(f"{self._grey(f'{i + 1:>2}'.replace(' ', '&nbsp;'))} {esc(h)}", "mono_small")
             for i, h in enumerate(hashes)
         ]
-        half = (len(cells) + 1) // 2
-        left, right = cells[:half], cells[half:]
-        rows = [[left[i], right[i] if i < len(right) else ""] for i in range(half)]
-        width = (FRAME_W - LABEL_W - 8) / 2
-        table = Table(rows, colWidths=[width, width])
-        table.setStyle(
-            table_style(
-                [
-                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), 2),
-                    ("TOPPADDING", (0, 0), (-1, -1), 0),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-                ]
-            )
-        )
+        per_column = -(-len(cells) // PROOF_COLUMNS)
+        columns = [cells[i : i + per_column] for i in range(0, len(cells), per_column)]
+        columns += [[]] * (PROOF_COLUMNS - len(columns))
+        rows = [[col[r] if r < len(col) else "" for col in columns] for r in range(per_column)]
+        width = (FRAME_W - 8) / PROOF_COLUMNS
+        table = Table(rows, colWidths=[width] * PROOF_COLUMNS)
+        table.setStyle(table_style([("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                    ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+                                    ("TOPPADDING", (0, 0), (-1, -1), 0),
+                                    ("BOTTOMPADDING", (0, 0), (-1, -1), 0.5)]))
         return table
 
     def _verification(self) -> list[Flowable]:
         heading = section_heading(self.ml, "verification_section", self.st["section"])
-        online = self.ml.inline(self.ml.label("verify_online"))
-        qr_block = [
-            _qr(self.facts.verify_url),
-            self._p(f"<b>{online}</b>", "note"),
+        online = self.ml.stacked(self.ml.label("verify_online"), size=7.8)
+        qr_block = [_QrFlowable(self.facts.verify_url, QR_SIZE), self._p(online, "note_center")]
+        notes: list[Flowable] = [
+            self._p(esc(label("verify_offline", lang)), "note") for lang in self.ml.langs
         ]
-        notes: list[Flowable] = []
-        for lang in self.ml.langs:
-            notes.append(self._p(esc(label("verify_offline", lang)), "note"))
-            notes.append(self._p(esc(OFFLINE_COMMAND), "mono"))
-            notes.append(self._p(esc(label("verify_offline_checks", lang)), "note"))
-            notes.append(Spacer(1, 5))
-        notes.append(self._p(f'<font color="{GREY.hexval()}">{esc(self.facts.verify_url)}</font>',
-                             "mono_small"))
-        table = Table([[qr_block, notes]], colWidths=[QR_SIZE + 16, FRAME_W - QR_SIZE - 16])
+        notes.append(self._p(esc(OFFLINE_COMMAND), "command"))
+        notes += [
+            self._p(esc(label("verify_offline_checks", lang)), "note") for lang in self.ml.langs
+        ]
+        notes.append(self._p(self._grey(esc(self.facts.verify_url)), "mono_small"))
+        table = Table([[qr_block, notes]], colWidths=[QR_SIZE + 12, FRAME_W - QR_SIZE - 12])
         table.setStyle(
             table_style(
                 [
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("LEFTPADDING", (0, 0), (0, 0), 0),
+                    ("LEFTPADDING", (1, 0), (1, 0), 10),
                     ("TOPPADDING", (0, 0), (-1, -1), 6),
                     ("LINEAFTER", (0, 0), (0, 0), 0.3, RULE),
                 ]

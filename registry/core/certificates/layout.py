@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject, NumberObject, TextStringObject
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
@@ -58,7 +58,7 @@ def styles() -> dict[str, ParagraphStyle]:
         "value": base,
         "title_value": ParagraphStyle("title_value", base, fontSize=11, leading=14),
         "mono": ParagraphStyle("mono", base, fontName=MONO, fontSize=7.6, leading=9.6),
-        "mono_small": ParagraphStyle("mono_small", base, fontName=MONO, fontSize=6.6, leading=8.4),
+        "mono_small": ParagraphStyle("mono_small", base, fontName=MONO, fontSize=6.8, leading=8.6),
         "doc_title": ParagraphStyle(
             "doc_title", base, fontName=SANS_BOLD, fontSize=18, leading=23,
             alignment=TA_CENTER, textColor=TEAL,
@@ -69,7 +69,15 @@ def styles() -> dict[str, ParagraphStyle]:
         "section": ParagraphStyle(
             "section", base, fontName=SANS_BOLD, fontSize=10, leading=13, textColor=TEAL
         ),
-        "note": ParagraphStyle("note", base, fontSize=7.8, leading=10, textColor=INK),
+        "value_right": ParagraphStyle("value_right", base, alignment=TA_RIGHT),
+        "note": ParagraphStyle("note", base, fontSize=7.8, leading=10, spaceAfter=2),
+        "note_center": ParagraphStyle(
+            "note_center", base, fontSize=7.8, leading=10, alignment=TA_CENTER
+        ),
+        "command": ParagraphStyle(
+            "command", base, fontName=MONO, fontSize=8.4, leading=11, spaceBefore=1,
+            spaceAfter=4, textColor=TEAL,
+        ),
         "banner": ParagraphStyle(
             "banner", base, fontName=SANS_BOLD, fontSize=10, leading=13,
             alignment=TA_CENTER, textColor=ALERT,
@@ -132,10 +140,30 @@ def kv_table(rows: Sequence[tuple[Flowable, Flowable | list[Flowable]]], label_w
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 4),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-                ("TOPPADDING", (0, 0), (-1, -1), 4),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 4.5),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
                 ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
                 ("BACKGROUND", (0, 0), (0, -1), PALE),
+            ]
+        )
+    )
+    return table
+
+
+def wide_block(label: Flowable, content: Flowable) -> Table:
+    """A full-width block: a shaded label line above long content (proof, signature)."""
+    table = Table([[label], [content]], colWidths=[FRAME_W], splitByRow=1)
+    table.setStyle(
+        table_style(
+            [
+                ("BACKGROUND", (0, 0), (-1, 0), PALE),
+                ("LEFTPADDING", (0, 0), (-1, -1), 4),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+                ("TOPPADDING", (0, 0), (-1, 0), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, 0), 3),
+                ("TOPPADDING", (0, 1), (-1, 1), 3),
+                ("BOTTOMPADDING", (0, 1), (-1, 1), 4),
+                ("LINEBELOW", (0, 1), (-1, 1), 0.3, RULE),
             ]
         )
     )

@@ -97,57 +97,103 @@ LEDGER_TABLES = [ledger_entries, ledger_nodes, ledger_checkpoints, ledger_keys]
 # pg_advisory_xact_lock key: the first 8 bytes of SHA-256("tamga-ledger") as a signed int64.
 ADVISORY_LOCK_KEY = -0xB588E8F074D5546
 
-POSTGRES_IMMUTABILITY_SQL = """
-CREATE OR REPLACE FUNCTION tamga_ledger_refuse_change() RETURNS trigger
+_APPEND_ONLY = ("ledger_entries", "ledger_nodes", "ledger_checkpoints")
+_KEY_RETIREMENT_ONLY = (
+    "OLD.valid_until IS NULL AND NEW.valid_until IS NOT NULL AND NEW.name = OLD.name"
+    " AND NEW.vkey = OLD.vkey AND NEW.valid_from = OLD.valid_from"
+)
+
+POSTGRES_IMMUTABILITY_STATEMENTS = [
+    """CREATE OR REPLACE FUNCTION tamga_ledger_refuse_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'the ledger table % is append-only: % refused', TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'integrity_constraint_violation';
 END
-$$;
-
-CREATE OR REPLACE FUNCTION tamga_ledger_keys_guard() RETURNS trigger
+$$""",
+    f"""CREATE OR REPLACE FUNCTION tamga_ledger_keys_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' AND OLD.valid_until IS NULL AND NEW.valid_until IS NOT NULL
-       AND NEW.name = OLD.name AND NEW.vkey = OLD.vkey AND NEW.valid_from = OLD.valid_from THEN
+    IF TG_OP = 'UPDATE' AND {_KEY_RETIREMENT_ONLY} THEN
         RETURN NEW;
     END IF;
     RAISE EXCEPTION 'ledger_keys only accepts new keys and retiring a key: % refused', TG_OP
         USING ERRCODE = 'integrity_constraint_violation';
 END
-$$;
+$$""",
+    *(
+        f"CREATE TRIGGER {t}_append_only BEFORE UPDATE OR DELETE ON {t}"
+        " FOR EACH ROW EXECUTE FUNCTION tamga_ledger_refuse_change()"
+        for t in _APPEND_ONLY
+    ),
+    "CREATE TRIGGER ledger_keys_guard BEFORE UPDATE OR DELETE ON ledger_keys"
+    " FOR EACH ROW EXECUTE FUNCTION tamga_ledger_keys_guard()",
+    *(
+        f"CREATE TRIGGER {t}_no_truncate BEFORE TRUNCATE ON {t}"
+        " FOR EACH STATEMENT EXECUTE FUNCTION tamga_ledger_refuse_change()"
+        for t in (*_APPEND_ONLY, "ledger_keys")
+    ),
+]
 
-CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries
-    FOR EACH ROW EXECUTE FUNCTION tamga_ledger_refuse_change();
-CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries
-    FOR EACH STATEMENT EXECUTE FUNCTION tamga_ledger_refuse_change();
-CREATE TRIGGER ledger_nodes_append_only BEFORE UPDATE OR DELETE ON ledger_nodes
-    FOR EACH ROW EXECUTE FUNCTION tamga_ledger_refuse_change();
-CREATE TRIGGER ledger_nodes_no_truncate BEFORE TRUNCATE ON ledger_nodes
-    FOR EACH STATEMENT EXECUTE FUNCTION tamga_ledger_refuse_change();
-CREATE TRIGGER ledger_checkpoints_append_only BEFORE UPDATE OR DELETE ON ledger_checkpoints
-    FOR EACH ROW EXECUTE FUNCTION tamga_ledger_refuse_change();
-CREATE TRIGGER ledger_checkpoints_no_truncate BEFORE TRUNCATE ON ledger_checkpoints
-    FOR EACH STATEMENT EXECUTE FUNCTION tamga_ledger_refuse_change();
-CREATE TRIGGER ledger_keys_guard BEFORE UPDATE OR DELETE ON ledger_keys
-    FOR EACH ROW EXECUTE FUNCTION tamga_ledger_keys_guard();
-CREATE TRIGGER ledger_keys_no_truncate BEFORE TRUNCATE ON ledger_keys
-    FOR EACH STATEMENT EXECUTE FUNCTION tamga_ledger_refuse_change();
-"""
+POSTGRES_IMMUTABILITY_DROP_STATEMENTS = [
+    *(f"DROP TRIGGER IF EXISTS {t}_no_truncate ON {t}" for t in (*_APPEND_ONLY, "ledger_keys")),
+    "DROP TRIGGER IF EXISTS ledger_keys_guard ON ledger_keys",
+    *(f"DROP TRIGGER IF EXISTS {t}_append_only ON {t}" for t in _APPEND_ONLY),
+    "DROP FUNCTION IF EXISTS tamga_ledger_keys_guard()",
+    "DROP FUNCTION IF EXISTS tamga_ledger_refuse_change()",
+]
 
-POSTGRES_IMMUTABILITY_DROP_SQL = """
-DROP TRIGGER IF EXISTS ledger_keys_no_truncate ON ledger_keys;
-DROP TRIGGER IF EXISTS ledger_keys_guard ON ledger_keys;
-DROP TRIGGER IF EXISTS ledger_checkpoints_no_truncate ON ledger_checkpoints;
-DROP TRIGGER IF EXISTS ledger_checkpoints_append_only ON ledger_checkpoints;
-DROP TRIGGER IF EXISTS ledger_nodes_no_truncate ON ledger_nodes;
-DROP TRIGGER IF EXISTS ledger_nodes_append_only ON ledger_nodes;
-DROP TRIGGER IF EXISTS ledger_entries_no_truncate ON ledger_entries;
-DROP TRIGGER IF EXISTS ledger_entries_append_only ON ledger_entries;
-DROP FUNCTION IF EXISTS tamga_ledger_keys_guard();
-DROP FUNCTION IF EXISTS tamga_ledger_refuse_change();
-"""
+# For the migration: refuse UPDATE, DELETE and TRUNCATE on the ledger tables
+# (ledger_keys accepts only setting valid_until on a key that had none).
+POSTGRES_IMMUTABILITY_SQL = ";\n\n".join(POSTGRES_IMMUTABILITY_STATEMENTS) + ";\n"
+POSTGRES_IMMUTABILITY_DROP_SQL = ";\n".join(POSTGRES_IMMUTABILITY_DROP_STATEMENTS) + ";\n"
+
+SQLITE_IMMUTABILITY_STATEMENTS = [
+    *(
+        f"CREATE TRIGGER {t}_no_{op.lower()} BEFORE {op} ON {t}"
+        f" BEGIN SELECT RAISE(ABORT, 'the ledger table {t} is append-only'); END"
+        for t in _APPEND_ONLY
+        for op in ("UPDATE", "DELETE")
+    ),
+    "CREATE TRIGGER ledger_keys_no_delete BEFORE DELETE ON ledger_keys"
+    " BEGIN SELECT RAISE(ABORT, 'ledger_keys is append-only'); END",
+    f"CREATE TRIGGER ledger_keys_no_update BEFORE UPDATE ON ledger_keys"
+    f" WHEN NOT ({_KEY_RETIREMENT_ONLY})"
+    " BEGIN SELECT RAISE(ABORT, 'ledger_keys only accepts retiring a key'); END",
+]
+
+SQLITE_IMMUTABILITY_DROP_STATEMENTS = [
+    *(
+        f"DROP TRIGGER IF EXISTS {t}_no_{op}"
+        for t in (*_APPEND_ONLY, "ledger_keys")
+        for op in ("update", "delete")
+    ),
+]
+
+
+def immutability_statements(dialect: str, *, drop: bool = False) -> list[str]:
+    """The trigger DDL statements for ``dialect`` ("postgresql" or "sqlite"), one per item."""
+    table = {
+        ("postgresql", False): POSTGRES_IMMUTABILITY_STATEMENTS,
+        ("postgresql", True): POSTGRES_IMMUTABILITY_DROP_STATEMENTS,
+        ("sqlite", False): SQLITE_IMMUTABILITY_STATEMENTS,
+        ("sqlite", True): SQLITE_IMMUTABILITY_DROP_STATEMENTS,
+    }
+    try:
+        return list(table[(dialect, drop)])
+    except KeyError:
+        raise LedgerError(f"no ledger immutability triggers for {dialect}") from None
+
+
+def apply_immutability_triggers(conn: Connection, *, drop: bool = False) -> None:
+    """Create (or drop) the append-only triggers on this connection's database.
+
+    Statements go through ``text()`` so that SQLAlchemy escapes the ``%`` of
+    PL/pgSQL's RAISE for the driver; an Alembic migration can call this with
+    ``op.get_bind()`` or ``op.execute`` each of ``immutability_statements``.
+    """
+    for statement in immutability_statements(conn.dialect.name, drop=drop):
+        conn.execute(text(statement))
 
 
 @dataclass(frozen=True)
@@ -479,12 +525,15 @@ class _Walk:
         if leaf != stored_hash:
             raise _Problem(f"entry {index}: stored leaf hash does not match the entry bytes")
         self.frontier, completed = merkle.append_leaf(self.frontier, index, leaf)
-        for level, node_index, h in completed:
-            if self.nodes.pop((level, node_index), None) != h:
-                raise _Problem(f"stored subtree hash ({level}, {node_index}) is wrong or missing")
         self.size += 1
         if self.size in self.checkpoints:
             self.check_checkpoint(self.size)
+        for level, node_index, h in completed:
+            if self.nodes.pop((level, node_index), None) != h:
+                raise _Problem(
+                    f"stored subtree hash ({level}, {node_index}) is wrong or missing: "
+                    f"it differs from entries {node_index << level} to {self.size - 1}"
+                )
 
     def check_checkpoint(self, size: int) -> None:
         stored_root, note = self.checkpoints.pop(size)

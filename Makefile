@@ -1,0 +1,83 @@
+# Tamga: `make run` serves the site, `make test` runs lint and the whole test suite.
+# Both install what they need first: Debian packages (as root or with sudo), a
+# .venv with the project, compiled translations and, for `run`, the database.
+
+SHELL := /bin/bash
+VENV := .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+RUN_PACKAGES := libchromaprint-tools ffmpeg fonts-dejavu-core
+TEST_PACKAGES := $(RUN_PACKAGES) chromium sox espeak-ng poppler-utils fluidsynth fluid-soundfont-gm
+
+PO_FILES := $(wildcard registry/translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: run test install install-test lint translations-update serve-gunicorn clean
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+install: $(VENV)/.system-run $(VENV)/.installed $(MO_FILES)
+
+install-test: install $(VENV)/.system-test
+
+# Debian packages: installed with apt when we are root or may sudo; otherwise
+# the exact command to run is printed and the target fails.
+define apt_install
+	@missing=""; \
+	for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo"; \
+	  else echo "Tamga needs these system packages:$$missing"; \
+	       echo "Please run: sudo apt-get install -y$$missing"; exit 1; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing </dev/null; \
+	fi
+endef
+
+$(VENV)/.system-run: Makefile
+	$(call apt_install,$(RUN_PACKAGES))
+	@mkdir -p $(VENV) && touch $@
+
+$(VENV)/.system-test: Makefile
+	$(call apt_install,$(TEST_PACKAGES))
+	@mkdir -p $(VENV) && touch $@
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile -q -i $< -o $@
+
+# After changing user-visible strings: refresh the template and the catalogues.
+translations-update: install
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  --project Tamga -o registry/translations/messages.pot .
+	$(BIN)/pybabel update -q -i registry/translations/messages.pot -d registry/translations \
+	  --no-fuzzy-matching
+
+serve-gunicorn: install
+	$(FLASK) db upgrade
+	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) app:app
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
