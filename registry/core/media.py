@@ -395,8 +395,36 @@ def _duration(probe: dict, stream: dict) -> float:
     raise CorruptMedia("The length of the audio could not be determined; the file is damaged.")
 
 
+def _check_wav_complete(path: Path) -> None:
+    """A WAV whose data chunk announces more bytes than the file holds was cut short.
+
+    ffmpeg quietly clamps such files to what is there, so check the header.
+    Streamed WAVs (size 0 or 0xFFFFFFFF) announce nothing and pass.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return
+        pos = 12
+        while pos + 8 <= size:
+            fh.seek(pos)
+            chunk = fh.read(8)
+            cid, length = chunk[:4], int.from_bytes(chunk[4:8], "little")
+            if cid == b"data":
+                missing = pos + 8 + length - size
+                if length not in (0, 0xFFFFFFFF) and missing > 4:
+                    raise CorruptMedia(
+                        f"The WAV file is truncated: {missing} bytes of audio are missing.",
+                        missing_bytes=missing,
+                    )
+                return
+            pos += 8 + length + (length & 1)
+
+
 def probe_audio(path: Path, limits: MediaLimits, *, ffprobe: str = "ffprobe") -> AudioInfo:
     """Duration, codec and layout of an audio file, checked against ``limits``."""
+    _check_wav_complete(path)
     probe = _ffprobe(path, ffprobe)
     stream = _first_audio_stream(probe)
     duration = _duration(probe, stream)
