@@ -26,6 +26,7 @@ from registry.core.errors import LedgerError
 from registry.core.tamga_verify import (
     EM_DASH,
     PDF_SIGNATURE_TAG,
+    NoteError,
     encode_verifier_key,
     key_id,
     split_pdf_signature,
@@ -98,9 +99,17 @@ def signing_key_from_seed(
             raise LedgerError("the signing key seed is not base64") from exc
     if len(seed) != 32:
         raise LedgerError("an Ed25519 seed has 32 bytes")
-    encode_verifier_key(name, b"\0" * 32)  # validates the name
+    check_key_name(name)
     moment = valid_from or datetime(1970, 1, 1, tzinfo=UTC)
     return SigningKey(name, Ed25519PrivateKey.from_private_bytes(seed), moment)
+
+
+def check_key_name(name: str) -> None:
+    """Key names are non-empty, without spaces or '+' (they appear in notes and keys)."""
+    try:
+        encode_verifier_key(name, b"\0" * 32)
+    except NoteError as exc:
+        raise LedgerError(str(exc)) from exc
 
 
 def sign_note(body: str, name: str, private_key: Ed25519PrivateKey) -> str:
@@ -187,8 +196,8 @@ def _write_manifest(folder: Path, keys: list[SigningKey]) -> None:
 
 def _new_key(folder: Path, name: str, now: datetime) -> SigningKey:
     private = Ed25519PrivateKey.generate()
+    check_key_name(name)
     key = SigningKey(name, private, now)
-    key.vkey  # noqa: B018 - validates the name before anything is written
     _write_private(folder / f"{name}.seed", base64.b64encode(seed_bytes(private)).decode() + "\n")
     return key
 
@@ -207,7 +216,7 @@ def load_keyring(folder: Path) -> KeyRing:
                     key.name, key.private_key, key.valid_from, _parse_time(item.get("valid_until"))
                 )
             )
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, LedgerError) as exc:
         raise LedgerError(f"cannot read the key ring in {folder}: {exc}") from exc
     return KeyRing(keys)
 
