@@ -24,6 +24,7 @@ from .facts import (
     check_bundle_matches,
     validate_facts,
 )
+from .fonts import MONO
 from .i18n import DEFAULT_LANG, label, term
 from .layout import (
     ALERT,
@@ -31,7 +32,7 @@ from .layout import (
     FRAME_W,
     GREY,
     INK,
-    RULE,
+    TEAL,
     Multilingual,
     PageDecor,
     build_pdf,
@@ -48,7 +49,7 @@ from .timezones import format_almaty, format_utc
 
 PROOF_ATTACHMENT = "tamga-proof.json"
 LABEL_W = 150.0
-QR_SIZE = 84.0
+QR_SIZE = 78.0
 PROOF_COLUMNS = 2
 OFFLINE_COMMAND = "tamga-verify certificate.pdf --file original"
 
@@ -113,11 +114,17 @@ class _CertificateBuilder:
         story.append(kv_table(self._work_rows(), LABEL_W))
         story.append(section_heading(self.ml, "files_section", self.st["section"]))
         story.append(kv_table(self._file_rows(), LABEL_W))
-        story.append(section_heading(self.ml, "ledger_section", self.st["section"]))
-        story.append(kv_table(self._ledger_rows(), LABEL_W))
+        story.append(
+            KeepTogether(
+                [
+                    section_heading(self.ml, "ledger_section", self.st["section"]),
+                    kv_table(self._ledger_rows(), LABEL_W),
+                ]
+            )
+        )
         story.append(wide_block(self._wide_label("signature"), self._signatures()))
         story.append(wide_block(self._wide_label("inclusion_proof"), self._proof()))
-        story.append(KeepTogether(self._verification()))
+        story.append(self._verification())
         return story
 
     # -- small helpers -------------------------------------------------------------
@@ -148,11 +155,24 @@ class _CertificateBuilder:
     # -- blocks --------------------------------------------------------------------
 
     def _title(self) -> list[Flowable]:
+        """The title centred on the page, the QR code to the verification page beside it."""
         first, *rest = self.ml.label("certificate_title")
-        out: list[Flowable] = [self._p(esc(first.upper()), "doc_title")]
-        out += [self._p(esc(text.upper()), "doc_subtitle") for text in rest]
-        out.append(Spacer(1, 8))
-        return out
+        titles: list[Flowable] = [Spacer(1, 12), self._p(esc(first.upper()), "doc_title")]
+        titles += [self._p(esc(text.upper()), "doc_subtitle") for text in rest]
+        side = QR_SIZE + 8
+        table = Table([["", titles, self._qr_block()]], colWidths=[side, FRAME_W - 2 * side, side])
+        table.setStyle(
+            table_style(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+                ]
+            )
+        )
+        return [table]
 
     def _status_banner(self) -> list[Flowable]:
         if self.facts.status == "registered":
@@ -177,7 +197,6 @@ class _CertificateBuilder:
         rows: list[tuple[Flowable, Flowable | list[Flowable]]] = [
             (self._label("registration_number"), self._p(f"<b>{esc(f.registration_number)}</b>")),
             (self._label("registered_at"), self._p(self._times())),
-            (self._label("status"), self._p(self._term("status", f.status))),
             (self._label("registrant"), self._p(esc(f.registrant))),
             (self._label("work_title"), self._title_cell()),
             (self._label("work_type"), self._p(self._term("work_type", f.work_type))),
@@ -318,37 +337,36 @@ class _CertificateBuilder:
         rows = [[col[r] if r < len(col) else "" for col in columns] for r in range(per_column)]
         width = (FRAME_W - 8) / PROOF_COLUMNS
         table = Table(rows, colWidths=[width] * PROOF_COLUMNS)
-        table.setStyle(table_style([("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                    ("RIGHTPADDING", (0, 0), (-1, -1), 2),
-                                    ("TOPPADDING", (0, 0), (-1, -1), 0),
-                                    ("BOTTOMPADDING", (0, 0), (-1, -1), 0.5)]))
-        return table
-
-    def _verification(self) -> list[Flowable]:
-        heading = section_heading(self.ml, "verification_section", self.st["section"])
-        online = self.ml.stacked(self.ml.label("verify_online"), size=7.8)
-        qr_block = [_QrFlowable(self.facts.verify_url, QR_SIZE), self._p(online, "note_center")]
-        notes: list[Flowable] = [
-            self._p(esc(label("verify_offline", lang)), "note") for lang in self.ml.langs
-        ]
-        notes.append(self._p(esc(OFFLINE_COMMAND), "command"))
-        notes += [
-            self._p(esc(label("verify_offline_checks", lang)), "note") for lang in self.ml.langs
-        ]
-        notes.append(self._p(self._grey(esc(self.facts.verify_url)), "mono_small"))
-        table = Table([[qr_block, notes]], colWidths=[QR_SIZE + 12, FRAME_W - QR_SIZE - 12])
         table.setStyle(
             table_style(
                 [
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("LEFTPADDING", (0, 0), (0, 0), 0),
-                    ("LEFTPADDING", (1, 0), (1, 0), 10),
-                    ("TOPPADDING", (0, 0), (-1, -1), 6),
-                    ("LINEAFTER", (0, 0), (0, 0), 0.3, RULE),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 0.5),
                 ]
             )
         )
-        return [heading, table]
+        return table
+
+    def _qr_block(self) -> list[Flowable]:
+        online = self.ml.stacked(self.ml.label("verify_online"), size=7.4)
+        return [_QrFlowable(self.facts.verify_url, QR_SIZE), self._p(online, "note_center")]
+
+    def _verification(self) -> Flowable:
+        command = f'<font name="{MONO}" color="{TEAL.hexval()}">{esc(OFFLINE_COMMAND)}</font>'
+        notes: list[Flowable] = [
+            self._p(
+                f"{esc(label('verify_offline', lang))} {command}. "
+                f"{esc(label('verify_offline_checks', lang))}",
+                "note",
+            )
+            for lang in self.ml.langs
+        ]
+        url = esc(self.facts.verify_url)
+        online = self.ml.inline(self.ml.label("verify_online"))
+        notes.append(self._p(f"{online}: <font name=\"{MONO}\">{url}</font>", "note"))
+        return wide_block(self._wide_label("verification_section"), notes)
 
 
 class _QrFlowable(Flowable):

@@ -19,7 +19,15 @@ from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph, Table
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    KeepTogether,
+    PageTemplate,
+    Paragraph,
+    Table,
+)
 from reportlab.platypus.tables import TableStyle
 
 from .fonts import MONO, SANS, SANS_BOLD, register_fonts
@@ -37,9 +45,9 @@ ALERT_PALE = colors.HexColor("#fbeaea")
 PAGE_W, PAGE_H = A4
 OUTER = 14.0  # outer border inset
 INNER = 18.0  # inner border inset
-BAND_H = 58.0  # header band height
+BAND_H = 52.0  # header band height
 MARGIN_X = 34.0
-FRAME_TOP = PAGE_H - INNER - BAND_H - 12.0
+FRAME_TOP = PAGE_H - INNER - BAND_H - 10.0
 FRAME_BOTTOM = 40.0
 FRAME_W = PAGE_W - 2 * MARGIN_X
 
@@ -51,17 +59,22 @@ def esc(text: object) -> str:
 
 def styles() -> dict[str, ParagraphStyle]:
     register_fonts()
-    base = ParagraphStyle("base", fontName=SANS, fontSize=9.2, leading=12, textColor=INK)
+    base = ParagraphStyle("base", fontName=SANS, fontSize=9, leading=11.5, textColor=INK)
     return {
         "base": base,
-        "label": ParagraphStyle("label", base, fontSize=8.2, leading=10, textColor=INK),
+        "label": ParagraphStyle("label", base, fontSize=8, leading=9.6, textColor=INK),
         "value": base,
         "title_value": ParagraphStyle("title_value", base, fontSize=11, leading=14),
         "mono": ParagraphStyle("mono", base, fontName=MONO, fontSize=7.6, leading=9.6),
         "mono_small": ParagraphStyle("mono_small", base, fontName=MONO, fontSize=6.8, leading=8.6),
         "doc_title": ParagraphStyle(
-            "doc_title", base, fontName=SANS_BOLD, fontSize=18, leading=23,
-            alignment=TA_CENTER, textColor=TEAL,
+            "doc_title",
+            base,
+            fontName=SANS_BOLD,
+            fontSize=18,
+            leading=23,
+            alignment=TA_CENTER,
+            textColor=TEAL,
         ),
         "doc_subtitle": ParagraphStyle(
             "doc_subtitle", base, fontSize=12.5, leading=16, alignment=TA_CENTER, textColor=GREY
@@ -70,17 +83,28 @@ def styles() -> dict[str, ParagraphStyle]:
             "section", base, fontName=SANS_BOLD, fontSize=10, leading=13, textColor=TEAL
         ),
         "value_right": ParagraphStyle("value_right", base, alignment=TA_RIGHT),
-        "note": ParagraphStyle("note", base, fontSize=7.8, leading=10, spaceAfter=2),
+        "note": ParagraphStyle("note", base, fontSize=7.8, leading=10, spaceAfter=3),
         "note_center": ParagraphStyle(
             "note_center", base, fontSize=7.8, leading=10, alignment=TA_CENTER
         ),
         "command": ParagraphStyle(
-            "command", base, fontName=MONO, fontSize=8.4, leading=11, spaceBefore=1,
-            spaceAfter=4, textColor=TEAL,
+            "command",
+            base,
+            fontName=MONO,
+            fontSize=8.4,
+            leading=11,
+            spaceBefore=1,
+            spaceAfter=4,
+            textColor=TEAL,
         ),
         "banner": ParagraphStyle(
-            "banner", base, fontName=SANS_BOLD, fontSize=10, leading=13,
-            alignment=TA_CENTER, textColor=ALERT,
+            "banner",
+            base,
+            fontName=SANS_BOLD,
+            fontSize=10,
+            leading=13,
+            alignment=TA_CENTER,
+            textColor=ALERT,
         ),
     }
 
@@ -126,31 +150,39 @@ def table_style(commands: Sequence[tuple[Any, ...]]) -> TableStyle:
     return TableStyle([("FONT", (0, 0), (-1, -1), SANS, 9), *commands])
 
 
-def kv_table(rows: Sequence[tuple[Flowable, Flowable | list[Flowable]]], label_w: float) -> Table:
-    """The two-column label/value table every section of a document uses."""
-    table = Table(
-        [list(row) for row in rows],
-        colWidths=[label_w, FRAME_W - label_w],
-        splitByRow=1,
-        splitInRow=1,
-    )
-    table.setStyle(
-        table_style(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 4),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-                ("TOPPADDING", (0, 0), (-1, -1), 3),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
-                ("BACKGROUND", (0, 0), (0, -1), PALE),
-            ]
-        )
-    )
+def kv_table(
+    rows: Sequence[tuple[Flowable, Flowable | list[Flowable]]],
+    label_w: float,
+    side: Flowable | list[Flowable] | None = None,
+    side_w: float = 0.0,
+) -> Table:
+    """The two-column label/value table every section uses.
+
+    ``side`` (a QR code, a picture) sits in a third column spanning all rows.
+    """
+    data = [list(row) for row in rows]
+    widths = [label_w, FRAME_W - label_w - side_w]
+    commands: list[tuple[Any, ...]] = [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
+        ("LINEBELOW", (0, 0), (1, -1), 0.3, RULE),
+        ("BACKGROUND", (0, 0), (0, -1), PALE),
+    ]
+    if side is not None:
+        for i, row in enumerate(data):
+            row.append(side if i == 0 else "")
+        widths.append(side_w)
+        commands += [("SPAN", (2, 0), (2, -1)), ("ALIGN", (2, 0), (2, -1), "CENTER"),
+                     ("LEFTPADDING", (2, 0), (2, -1), 10), ("RIGHTPADDING", (2, 0), (2, -1), 0)]
+    table = Table(data, colWidths=widths, splitByRow=1, splitInRow=1 if side is None else 0)
+    table.setStyle(table_style(commands))
     return table
 
 
-def wide_block(label: Flowable, content: Flowable) -> Table:
+def wide_block(label: Flowable, content: Flowable | list[Flowable]) -> KeepTogether:
     """A full-width block: a shaded label line above long content (proof, signature)."""
     table = Table([[label], [content]], colWidths=[FRAME_W], splitByRow=1)
     table.setStyle(
@@ -167,7 +199,7 @@ def wide_block(label: Flowable, content: Flowable) -> Table:
             ]
         )
     )
-    return table
+    return KeepTogether([table])
 
 
 def section_heading(ml: Multilingual, key: str, style: ParagraphStyle) -> Table:
@@ -184,6 +216,7 @@ def section_heading(ml: Multilingual, key: str, style: ParagraphStyle) -> Table:
             ]
         )
     )
+    table.spaceAfter = 3  # keeps the rule clear of the next table's shading
     return table
 
 
@@ -223,18 +256,21 @@ class PageDecor:
         canvas.rect(INNER, top - BAND_H - 2.2, PAGE_W - 2 * INNER, 2.2, stroke=0, fill=1)
         self._emblem(canvas, INNER + 30, top - BAND_H / 2)
         canvas.setFillColor(colors.white)
-        canvas.setFont(SANS_BOLD, 21)
-        canvas.drawString(INNER + 54, top - 28, "TAMGA")
-        canvas.setFont(SANS, 7.4)
-        names = self.ml.label("registry_name")
-        for i, name in enumerate(names[:2]):
-            canvas.drawString(INNER + 54, top - 40 - 9 * i, name)
+        canvas.setFont(SANS_BOLD, 20)
+        names = self.ml.label("registry_name")[:2]
+        title_y = top - 24 if len(names) == 1 else top - 21
+        canvas.drawString(INNER + 54, title_y, "TAMGA")
+        canvas.setFont(SANS, 7.2)
+        for i, name in enumerate(names):
+            canvas.drawString(INNER + 54, title_y - 11 - 8.6 * i, name)
+        # Right side: small caption lines, then the key value (registration number) large.
         right = PAGE_W - INNER - 14
-        for i, line in enumerate(self.band_right[:3]):
-            canvas.setFont(SANS_BOLD if i == len(self.band_right) - 1 else SANS, 7.4 + 5 * (
-                i == len(self.band_right) - 1))
-            canvas.drawRightString(right, top - 19 - 11 * i - 3 * (i == len(self.band_right) - 1),
-                                   line)
+        *captions, key = self.band_right
+        canvas.setFont(SANS, 7.2)
+        for i, line in enumerate(captions):
+            canvas.drawRightString(right, top - 17 - 8.6 * i, line)
+        canvas.setFont(SANS_BOLD, 12.5)
+        canvas.drawRightString(right, top - 21 - 8.6 * len(captions) - 4, key)
 
     @staticmethod
     def _emblem(canvas: Canvas, cx: float, cy: float) -> None:
@@ -268,9 +304,18 @@ def build_pdf(
     """Lay out ``story`` on A4 pages; invariant mode keeps the bytes reproducible."""
     out = io.BytesIO()
     doc = BaseDocTemplate(
-        out, pagesize=A4, invariant=1, pageCompression=1,
-        title=title, author="Tamga", subject=subject, creator="Tamga registry",
-        keywords=keywords, lang=None, initialFontName=SANS, initialFontSize=9,
+        out,
+        pagesize=A4,
+        invariant=1,
+        pageCompression=1,
+        title=title,
+        author="Tamga",
+        subject=subject,
+        creator="Tamga registry",
+        keywords=keywords,
+        lang=None,
+        initialFontName=SANS,
+        initialFontSize=9,
     )
     frame = Frame(MARGIN_X, FRAME_BOTTOM, FRAME_W, FRAME_TOP - FRAME_BOTTOM, 0, 0, 0, 0)
     doc.addPageTemplates([PageTemplate("page", [frame], onPage=decor)])
