@@ -1,0 +1,184 @@
+"""Ledger benchmark: append N entries, then time verify_ledger and proof generation.
+
+    .venv/bin/python benchmarks/ledger_verify.py [--quick] [--entries N]
+
+Runs on SQLite (a file under benchmarks/.cache/) and, when DATABASE_URL is set,
+on that PostgreSQL database too (it refuses to touch existing ledger tables).
+Appends are committed in batches of --batch entries, each append writing its
+entry, subtree hashes and a signed checkpoint exactly as the application does.
+The full mode (100,000 entries) checks the "verify in under a minute" goal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, inspect
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from registry.core.ledger import (  # noqa: E402
+    KeyRing,
+    append,
+    checkpoint_at,
+    consistency_proof,
+    inclusion_proof,
+    load_or_create_keyring,
+    proof_bundle,
+    publish_keys,
+    published_keys,
+    verify_ledger,
+)
+from registry.core.ledger.store import LEDGER_TABLES  # noqa: E402
+from registry.core.sql import metadata  # noqa: E402
+from registry.core.tamga_verify import (  # noqa: E402
+    leaf_hash,
+    verify_consistency,
+    verify_inclusion,
+    verify_proof_bundle,
+)
+
+CACHE = Path(__file__).resolve().parent / ".cache"
+ORIGIN = "tamga.example/ledger"
+KINDS = ["work.registered"] * 8 + ["work.amended", "work.transferred", "dispute.opened"]
+
+
+def make_entry(i: int, rng: random.Random) -> dict:
+    files = [
+        {"sha256": hashlib.sha256(f"{i}/{j}".encode()).hexdigest(), "role": role}
+        for j, role in enumerate(["main"] + ["supporting"] * rng.randrange(3))
+    ]
+    return {
+        "kind": rng.choice(KINDS),
+        "at": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
+        "registration_number": f"KZ-2026-{i:07d}",
+        "registrant": rng.randrange(1, 50_000),
+        "title": f"Шығарма №{i}",
+        "work_type": rng.choice(["music", "image", "text"]),
+        "files": files,
+        "ai_declaration": rng.choice(["none", "assisted", "generated"]),
+    }
+
+
+def fill(engine: Engine, ring: KeyRing, n: int, batch: int) -> float:
+    rng = random.Random(7)
+    start = time.perf_counter()
+    done = 0
+    while done < n:
+        with engine.begin() as conn:
+            for i in range(done, min(n, done + batch)):
+                append(conn, make_entry(i, rng), ring, ORIGIN)
+        done = min(n, done + batch)
+        print(f"\r  appended {done:,}/{n:,}", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    return time.perf_counter() - start
+
+
+def time_proofs(engine: Engine, ring: KeyRing, n: int, samples: int) -> dict[str, float]:
+    rng = random.Random(11)
+    out = {}
+    with engine.connect() as conn:
+        cp = checkpoint_at(conn, n)
+        t = time.perf_counter()
+        for _ in range(samples):
+            i = rng.randrange(n)
+            proof = inclusion_proof(conn, i, n)
+            verify_inclusion(_leaf(conn, i), i, n, proof, cp.root_hash)
+        out["inclusion proof + verify"] = (time.perf_counter() - t) / samples
+        t = time.perf_counter()
+        for _ in range(samples):
+            old = rng.randrange(1, n + 1)
+            proof = consistency_proof(conn, old, n)
+            verify_consistency(old, n, proof, checkpoint_at(conn, old).root_hash, cp.root_hash)
+        out["consistency proof + verify"] = (time.perf_counter() - t) / samples
+        keys = published_keys(conn)
+        t = time.perf_counter()
+        for _ in range(samples):
+            bundle = proof_bundle(conn, rng.randrange(n), keys)
+            assert all(c.ok for c in verify_proof_bundle(bundle, ring.vkeys()))
+        out["proof bundle + offline verify"] = (time.perf_counter() - t) / samples
+    return out
+
+
+def _leaf(conn, index: int) -> bytes:
+    from registry.core.ledger import get_entries
+
+    return leaf_hash(get_entries(conn, index, index + 1)[0].entry)
+
+
+def run(label: str, engine: Engine, ring: KeyRing, n: int, batch: int) -> list[tuple]:
+    if inspect(engine).has_table("ledger_entries"):
+        raise SystemExit(f"{label}: ledger tables already exist; use an empty database")
+    with engine.begin() as conn:
+        metadata.create_all(conn, tables=LEDGER_TABLES)
+        publish_keys(conn, ring)
+    try:
+        print(f"{label}: appending {n:,} entries", file=sys.stderr)
+        t_append = fill(engine, ring, n, batch)
+        with engine.connect() as conn:
+            t = time.perf_counter()
+            report = verify_ledger(conn, ring.vkeys(), origin=ORIGIN)
+            t_verify = time.perf_counter() - t
+        assert report.ok, report.first_problem
+        proofs = time_proofs(engine, ring, n, samples=200)
+    finally:
+        with engine.begin() as conn:
+            metadata.drop_all(conn, tables=LEDGER_TABLES)
+    rows = [
+        (
+            label,
+            "append (entry + nodes + signed checkpoint)",
+            f"{n / t_append:,.0f} /s",
+            f"{t_append:.1f} s total",
+        ),
+        (
+            label,
+            f"verify_ledger ({report.entries_checked:,} entries, "
+            f"{report.checkpoints_checked:,} checkpoints)",
+            f"{t_verify:.1f} s",
+            "OK" if t_verify < 60 else "over 1 min",
+        ),
+    ]
+    rows += [(label, name, f"{sec * 1000:.2f} ms", "per request") for name, sec in proofs.items()]
+    return rows
+
+
+def print_table(rows: list[tuple]) -> None:
+    headers = ("database", "operation", "figure", "note")
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(4)]
+    line = " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    print(line)
+    print("-+-".join("-" * w for w in widths))
+    for r in rows:
+        print(" | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10,000 entries instead of 100,000")
+    parser.add_argument("--entries", type=int, help="number of entries")
+    parser.add_argument("--batch", type=int, default=1000, help="appends per transaction")
+    args = parser.parse_args()
+    n = args.entries or (10_000 if args.quick else 100_000)
+    CACHE.mkdir(exist_ok=True)
+    keys = CACHE / "ledger-keys"
+    ring = load_or_create_keyring(keys)
+    db = CACHE / "ledger_verify.sqlite"
+    db.unlink(missing_ok=True)
+    rows = run("SQLite", create_engine(f"sqlite:///{db}"), ring, n, args.batch)
+    db.unlink(missing_ok=True)
+    url = os.environ.get("DATABASE_URL")
+    if url and url.startswith("postgresql"):
+        rows += run("PostgreSQL", create_engine(url), ring, n, args.batch)
+    print(f"\nLedger benchmark, {n:,} entries, {os.cpu_count()} CPUs\n")
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()
