@@ -22,6 +22,7 @@ from pypdf import PdfReader
 
 from registry.core.certificates import (
     PROOF_ATTACHMENT,
+    QR_SIZE,
     Author,
     CertificateFacts,
     WorkFile,
@@ -258,11 +259,12 @@ def test_fonts_are_embedded_truetype_subsets():
 
 def test_qr_code_links_to_the_verification_page():
     facts, bundle = make_facts()
-    page = PdfReader(io.BytesIO(render_certificate(facts, bundle))).pages[-1]
+    page = PdfReader(io.BytesIO(render_certificate(facts, bundle))).pages[0]
     uris = [a.get_object()["/A"]["/URI"] for a in page.get("/Annots", [])]
     assert uris == [facts.verify_url]
     rect = [float(v) for v in page["/Annots"][0].get_object()["/Rect"]]
-    assert rect[2] - rect[0] == pytest.approx(rect[3] - rect[1]) == pytest.approx(84, abs=0.5)
+    assert rect[2] - rect[0] == pytest.approx(rect[3] - rect[1]) == pytest.approx(QR_SIZE)
+    assert rect[1] > 600  # beside the title, at the top of the first page
     # The QR modules are drawn as many filled rectangles inside that square.
     content = page.get_contents().get_data().decode("latin-1")
     assert content.count(" re") > 100
@@ -291,6 +293,8 @@ def test_same_facts_give_identical_bytes():
     assert first == second
     other = render_certificate(dataclasses.replace(facts, registrant="Басқа"), bundle)
     assert other != render_certificate(facts, bundle)
+    ids = {PdfReader(io.BytesIO(pdf)).trailer["/ID"][0] for pdf in (first, other)}
+    assert len(ids) == 2  # a reproducible, yet per-document, file identifier
 
 
 def test_document_dates_are_the_registration_time():
@@ -330,9 +334,20 @@ def test_long_content_wraps_on_at_most_two_pages():
         assert digest in text
 
 
-def test_typical_certificate_fits_on_one_page():
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+def test_typical_single_language_certificate_fits_on_one_page(lang: str):
     facts, bundle = make_facts()
-    assert len(PdfReader(io.BytesIO(render_certificate(facts, bundle))).pages) == 1
+    assert len(PdfReader(io.BytesIO(render_certificate(facts, bundle, lang=lang))).pages) == 1
+
+
+def test_bilingual_certificate_keeps_the_facts_on_the_first_page():
+    facts, bundle = make_facts(leaf_index=700, tree_size=1000)
+    pages = PdfReader(io.BytesIO(render_certificate(facts, bundle))).pages
+    assert len(pages) == 2
+    first = _flat(pages[0].extract_text())
+    assert facts.files[-1].sha256 in first and facts.iscc in first
+    second = _flat(pages[1].extract_text())
+    assert "tamga-verify certificate.pdf --file original" in second
 
 
 # -- signature and offline verification -----------------------------------------------------

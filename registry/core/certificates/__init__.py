@@ -3,7 +3,7 @@
 Plain Python on reportlab and pypdf; fonts ship in ``fonts/``.
 """
 
-from .certificate import PROOF_ATTACHMENT, Signer, render_certificate
+from .certificate import PROOF_ATTACHMENT, QR_SIZE, Signer, render_certificate
 from .facts import (
     Author,
     CertificateFacts,
@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_LANG",
     "LANGUAGES",
     "PROOF_ATTACHMENT",
+    "QR_SIZE",
     "Author",
     "CertificateFacts",
     "Checkpoint",

@@ -7,6 +7,7 @@ bytes to the registry's signer, so that the PDF alone is enough to verify.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
@@ -72,6 +73,7 @@ def render_certificate(
     """
     validate_facts(facts)
     check_bundle_matches(facts.ledger, proof_json)
+    bundle_bytes = canonical_bundle_bytes(proof_json)
     ml = Multilingual(lang)
     builder = _CertificateBuilder(facts, ml)
     title = f"{' / '.join(ml.label('certificate_title'))} {facts.registration_number}"
@@ -81,13 +83,14 @@ def render_certificate(
         title=title,
         subject=facts.title,
         keywords=f"Tamga, {facts.registration_number}",
+        id_seed=hashlib.sha256(repr((lang, facts)).encode() + bundle_bytes).digest(),
     )
     description = "Tamga proof bundle: ledger entry, inclusion proof, signed checkpoint"
     pdf = finish_pdf(
         pdf,
         dated=facts.registered_at,
         attachments=[
-            (PROOF_ATTACHMENT, canonical_bundle_bytes(proof_json), "application/json", description)
+            (PROOF_ATTACHMENT, bundle_bytes, "application/json", description)
         ],
     )
     return sign(pdf) if sign is not None else pdf
@@ -157,8 +160,11 @@ class _CertificateBuilder:
     def _title(self) -> list[Flowable]:
         """The title centred on the page, the QR code to the verification page beside it."""
         first, *rest = self.ml.label("certificate_title")
-        titles: list[Flowable] = [Spacer(1, 12), self._p(esc(first.upper()), "doc_title")]
+        titles: list[Flowable] = [Spacer(1, 8), self._p(esc(first.upper()), "doc_title")]
         titles += [self._p(esc(text.upper()), "doc_subtitle") for text in rest]
+        number = " / ".join(self.ml.label("registration_number"))
+        titles.append(self._p(f"{esc(number)}", "doc_number_label"))
+        titles.append(self._p(f"№ {esc(self.facts.registration_number)}", "doc_number"))
         side = QR_SIZE + 8
         table = Table([["", titles, self._qr_block()]], colWidths=[side, FRAME_W - 2 * side, side])
         table.setStyle(
@@ -195,7 +201,6 @@ class _CertificateBuilder:
     def _work_rows(self) -> list[tuple[Flowable, Flowable | list[Flowable]]]:
         f = self.facts
         rows: list[tuple[Flowable, Flowable | list[Flowable]]] = [
-            (self._label("registration_number"), self._p(f"<b>{esc(f.registration_number)}</b>")),
             (self._label("registered_at"), self._p(self._times())),
             (self._label("registrant"), self._p(esc(f.registrant))),
             (self._label("work_title"), self._title_cell()),
