@@ -242,7 +242,7 @@ class _CertificateBuilder:
             for a in authors
         ]
         width = FRAME_W - LABEL_W - 8
-        table = Table(rows, colWidths=[width * 0.47, width * 0.40, width * 0.13])
+        table = Table(rows, colWidths=[width * 0.54, width * 0.34, width * 0.12])
         table.setStyle(
             table_style(
                 [

@@ -225,6 +225,7 @@ def section_heading(ml: Multilingual, key: str, style: ParagraphStyle) -> Table:
         )
     )
     table.spaceAfter = 3  # keeps the rule clear of the next table's shading
+    table.keepWithNext = True  # never orphaned at the foot of a page
     return table
 
 
