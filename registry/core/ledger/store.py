@@ -32,10 +32,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    and_,
     event,
     func,
-    or_,
     select,
     text,
 )
@@ -265,15 +263,17 @@ def _fetch_perfect(conn: Connection, keys: Iterable[merkle.NodeKey]) -> dict[mer
             )
         )
         found.update({(0, i): bytes(h) for i, h in rows})
-    inner = [(level, index) for level, index in keys if level > 0]
+    inner = {(level, index) for level, index in keys if level > 0}
     if inner:
-        cond = or_(
-            *(and_(ledger_nodes.c.level == lv, ledger_nodes.c.node_index == ix) for lv, ix in inner)
-        )
+        # Two IN lists select a small superset (at most levels x indexes rows) with one
+        # cacheable statement; the exact pairs are picked out here.
         rows = conn.execute(
-            select(ledger_nodes.c.level, ledger_nodes.c.node_index, ledger_nodes.c.hash).where(cond)
+            select(ledger_nodes.c.level, ledger_nodes.c.node_index, ledger_nodes.c.hash).where(
+                ledger_nodes.c.level.in_({lv for lv, _ in inner}),
+                ledger_nodes.c.node_index.in_({ix for _, ix in inner}),
+            )
         )
-        found.update({(lv, ix): bytes(h) for lv, ix, h in rows})
+        found.update({(lv, ix): bytes(h) for lv, ix, h in rows if (lv, ix) in inner})
     missing = keys - found.keys()
     if missing:
         raise LedgerError(f"stored subtree hashes are missing: {sorted(missing)[:5]}")
@@ -339,8 +339,8 @@ def append(
     created = _now(now)
     _lock(conn)
     index = _insert_entry(conn, data, str(entry["kind"]), created)
-    latest = latest_checkpoint(conn)
-    if (latest.tree_size if latest else 0) != index:
+    checkpointed = conn.execute(select(func.max(ledger_checkpoints.c.tree_size))).scalar()
+    if (checkpointed or 0) != index:
         raise LedgerError(f"the ledger has {index} entries but its latest checkpoint disagrees")
     known = _fetch_perfect(conn, merkle.perfect_subtrees(0, index))
     frontier = [(lv, ix, known[(lv, ix)]) for lv, ix in merkle.perfect_subtrees(0, index)]
