@@ -16,16 +16,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     instance = (config or {}).get("INSTANCE_PATH") or instance_path()
     app = Flask(__name__, instance_path=str(instance), static_folder=str(PROJECT_ROOT / "static"))
     init_config(app, config)
-    from registry import auth, cli, i18n, security, web
+    from registry import auth, cli, i18n, security, tasks, web
     from registry.web import errors
 
     security.init_security(app)
     init_extensions(app)
+    init_registry(app)
     auth.init_auth(app)
     i18n.init_i18n(app)
     web.init_blueprints(app)
     errors.init_errors(app)
     cli.init_cli(app)
+    tasks.init_tasks(app)
     return app
 
 
@@ -35,14 +37,22 @@ def init_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         app.config.from_mapping(overrides)
 
 
+def init_registry(app: Flask) -> None:
+    """The registry's own settings, signing keys and storage, as plain objects."""
+    from registry.services.settings import RegistrySettings
+
+    settings = RegistrySettings.from_config(app.config, app.instance_path)
+    app.extensions["tamga.settings"] = settings
+
+
 def init_extensions(app: Flask) -> None:
-    from registry.models import migration_include_object
     from registry.extensions import csrf, db, limiter, migrate
+    from registry.models import migration_include_object
 
     db.init_app(app)
     migrate.init_app(
-        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True,
-        include_object=migration_include_object,
+        app, db, directory=str(PROJECT_ROOT / "migrations"),
+        render_as_batch=True, compare_type=True, include_object=migration_include_object,
     )
     csrf.init_app(app)
     limiter.init_app(app)

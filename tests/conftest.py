@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, text
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -113,6 +114,8 @@ def _empty_postgres_tables(url: str) -> None:
             "AND tablename <> 'alembic_version'"
         )).scalars().all()
         if tables:
+            # The ledger's append-only triggers refuse TRUNCATE; tests may bypass them.
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
             names = ", ".join(f'"{t}"' for t in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
@@ -128,12 +131,21 @@ def database_url(migrated_database: str, tmp_path: Path) -> str:
     return migrated_database
 
 
+class EnglishClient(FlaskClient):
+    """A test client whose browser asks for English unless a test says otherwise."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+
+
 @pytest.fixture
 def app(database_url: str, tmp_path: Path):
     from registry import create_app
     from registry.extensions import db
 
     application = create_app(_app_config(database_url, tmp_path / "instance"))
+    application.test_client_class = EnglishClient
     yield application
     with application.app_context():
         db.engine.dispose()

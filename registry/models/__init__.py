@@ -4,9 +4,31 @@ Importing this package registers every table on the shared metadata, including
 the core's index and ledger tables, so Alembic sees the whole schema.
 """
 
+import registry.core.ledger.store  # noqa: F401  (ledger tables)
+import registry.core.matching.audio_index  # noqa: F401  (audio index tables)
+import registry.core.matching.image_index  # noqa: F401  (image index tables)
+from registry.models.job import Job, JobStatus
+from registry.models.token import ApiToken
 from registry.models.user import Role, User, UserSession
+from registry.models.work import (
+    AIUse,
+    RegistrationCounter,
+    Transfer,
+    Visibility,
+    Work,
+    WorkAuthor,
+    WorkFile,
+    WorkMatch,
+    WorkStatus,
+    WorkType,
+    WorkVersion,
+)
 
-__all__ = ["Role", "User", "UserSession", "migration_include_object"]
+__all__ = [
+    "AIUse", "ApiToken", "Job", "JobStatus", "RegistrationCounter", "Role", "Transfer", "User",
+    "UserSession", "Visibility", "Work", "WorkAuthor", "WorkFile", "WorkMatch", "WorkStatus",
+    "WorkType", "WorkVersion", "migration_include_object",
+]
 
 # Tables the migrations create by hand (full-text search shadow tables and the
 # like) that have no model; autogenerate must not propose dropping them.
