@@ -28,7 +28,7 @@ from typing import Any
 
 import imagehash
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageEnhance, ImageOps, UnidentifiedImageError
 
 from registry.core.errors import (
     CorruptMedia,
@@ -69,16 +69,24 @@ MIN_SIDE = 16
 FEATURELESS_STD = 2.0
 
 HASH_BITS = 64
-#: pHash radius used to find candidates in the index.
+#: Radius used to find candidates in the index (pHash or wHash, bits of 64).
 PHASH_RADIUS = 10
+#: Hash kinds written to the index, each for every indexed window.
+INDEXED_KINDS: tuple[str, ...] = ("phash", "whash")
 #: Largest mean of the (pHash, dHash, wHash) distances accepted as a match.
 ACCEPT_MEAN_DISTANCE = 12.0
 #: Central crops stored as extra windows (fraction of each side kept).
 CROP_WINDOWS: dict[str, float] = {"c80": 0.80, "c60": 0.60}
 #: Angles (degrees) the query is counter-rotated by to undo small rotations.
 QUERY_ANGLES: tuple[float, ...] = (-4.0, -2.0, 2.0, 4.0)
+#: Central fractions kept from each counter-rotated query (see ``_derotated``).
+ROTATION_CROPS: tuple[float, ...] = (0.8, 0.9)
 #: Windows written to the search index (the mirror is searched from the query side).
-INDEXED_WINDOWS: tuple[str, ...] = ("full", "trim", "c80", "c60")
+INDEXED_WINDOWS: tuple[str, ...] = ("full", "trim", "c80", "c60", "bright")
+#: Gain of the ``bright`` window: a brightened copy (colour channels clipped as
+#: an editor would), so that a query whose highlights were clipped by a
+#: brightness increase still finds its original.
+BRIGHT_GAIN = 1.4
 
 
 # --------------------------------------------------------------------------- intake
@@ -235,7 +243,8 @@ class ImageHashes:
 
     ``windows`` maps a window name to its hashes: ``full`` (the whole frame),
     ``trim`` (uniform borders removed, only when there were some), ``c80`` and
-    ``c60`` (central crops) and ``mirror`` (the whole frame flipped left-right).
+    ``c60`` (central crops), ``bright`` (the whole frame brightened by
+    ``BRIGHT_GAIN`` with clipping) and ``mirror`` (the whole frame flipped left-right).
     ``colorhash`` is imagehash's colour histogram hash (hex), informative only.
     """
 
@@ -259,11 +268,12 @@ class ImageHashes:
     def mirrored_phash(self) -> int:
         return self.windows["mirror"].phash
 
-    def indexed(self) -> Iterator[tuple[str, int]]:
-        """(window, pHash) pairs that belong in the search index."""
+    def indexed(self) -> Iterator[tuple[str, str, int]]:
+        """(kind, window, value) triples that belong in the search index."""
         for name in INDEXED_WINDOWS:
             if name in self.windows:
-                yield name, self.windows[name].phash
+                for kind in INDEXED_KINDS:
+                    yield kind, name, getattr(self.windows[name], kind)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -300,6 +310,10 @@ class QueryHashes:
 
     def phashes(self) -> list[int]:
         return sorted({v.hashes.phash for v in self.variants})
+
+    def index_values(self) -> list[int]:
+        """Every value to look up in the index (all indexed kinds of all variants)."""
+        return sorted({getattr(v.hashes, k) for v in self.variants for k in INDEXED_KINDS})
 
 
 def _hex(value: int) -> str:
@@ -372,6 +386,8 @@ def hash_image(loaded: LoadedImage) -> ImageHashes:
         windows["trim"] = window_hash(trimmed.convert("L"))
     for name, fraction in CROP_WINDOWS.items():
         windows[name] = window_hash(central_crop(grey, fraction))
+    brighter = ImageEnhance.Brightness(loaded.image).enhance(BRIGHT_GAIN)
+    windows["bright"] = window_hash(brighter.convert("L"))
     colour = imagehash.colorhash(loaded.image.resize((64, 64), Image.Resampling.BOX))
     return ImageHashes(windows, str(colour))
 
@@ -388,21 +404,26 @@ def query_variants(loaded: LoadedImage) -> QueryHashes:
     if trimmed is not None:
         variants.append(QueryVariant("trim", "bordered", window_hash(trimmed.convert("L"))))
     for angle in QUERY_ANGLES:
-        variants.append(QueryVariant(f"rot{angle:+g}", "rotated", _derotated(grey, angle)))
+        for keep in ROTATION_CROPS:
+            variants.append(
+                QueryVariant(f"rot{angle:+g}/{keep:g}", "rotated", _derotated(grey, angle, keep))
+            )
     return QueryHashes(variants)
 
 
-def _derotated(grey: Image.Image, angle: float) -> WindowHash:
+def _derotated(grey: Image.Image, angle: float, keep: float) -> WindowHash:
     """Hash of the query turned by ``angle`` degrees, canvas trimmed, centre kept.
 
     Turning back a rotated picture leaves dark corners (or a dark frame when it
     was rotated with an expanded canvas); the frame is trimmed and the central
-    80% kept so the result lines up with the registered ``c80`` window.
+    ``keep`` fraction kept. 0.8 lines up with the registered ``c80`` window
+    when the rotated picture kept its frame; 0.9 does when it was cropped to
+    the largest rectangle without corners (about 0.9 of the frame at 5 deg).
     """
     turned = grey.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=0)
     trimmed = trim_borders(turned.convert("RGB"))
     base = trimmed.convert("L") if trimmed is not None else turned
-    return window_hash(central_crop(base, CROP_WINDOWS["c80"]))
+    return window_hash(central_crop(base, keep))
 
 
 # --------------------------------------------------------------------------- compare
@@ -440,7 +461,8 @@ def window_distances(a: WindowHash, b: WindowHash) -> dict[str, int]:
 def score_distances(distances: Mapping[str, int]) -> tuple[float, bool]:
     """(score 0-1, accepted) for one pair of windows."""
     mean = (distances["phash"] + distances["dhash"] + distances["whash"]) / 3
-    accepted = distances["phash"] <= PHASH_RADIUS and mean <= ACCEPT_MEAN_DISTANCE
+    near = min(distances["phash"], distances["whash"]) <= PHASH_RADIUS
+    accepted = near and mean <= ACCEPT_MEAN_DISTANCE
     return round(max(0.0, 1.0 - mean / 32.0), 4), accepted
 
 

@@ -1,9 +1,9 @@
 """Near-duplicate search for pictures: multi-index hashing (MIH) in SQL.
 
 Every indexed window of a registered picture (see ``registry.core.image``) is
-one row of ``image_hash_rows``: its 64-bit pHash stored signed (SQLite and
-PostgreSQL BIGINT are signed) and split into four 16-bit chunks ``c0..c3``
-(most significant first), each with its own index.
+one row of ``image_hash_rows`` per hash kind (pHash and wHash): the 64-bit
+value stored signed (SQLite and PostgreSQL BIGINT are signed) and split into
+four 16-bit chunks ``c0..c3`` (most significant first), each with its own index.
 
 Pigeonhole: if two hashes differ in at most ``r`` bits, the four chunk
 distances sum to at most ``r``. Writing ``r = 4*s + a`` (``0 <= a < 4``), at
@@ -45,6 +45,7 @@ from sqlalchemy import (
 )
 
 from registry.core.image import (
+    INDEXED_KINDS,
     INDEXED_WINDOWS,
     PHASH_RADIUS,
     ImageHashes,
@@ -59,6 +60,9 @@ CHUNK_MASK = (1 << CHUNK_BITS) - 1
 #: Window names <-> the small integer stored in ``image_hash_rows.window``.
 WINDOW_CODES: dict[str, int] = {name: i for i, name in enumerate(INDEXED_WINDOWS)}
 WINDOW_NAMES: dict[int, str] = {i: name for name, i in WINDOW_CODES.items()}
+#: Hash kinds <-> the small integer stored in ``image_hash_rows.kind``.
+KIND_CODES: dict[str, int] = {name: i for i, name in enumerate(INDEXED_KINDS)}
+KIND_NAMES: dict[int, str] = {i: name for name, i in KIND_CODES.items()}
 INSERT_BATCH = 5000
 
 image_hash_rows = Table(
@@ -66,6 +70,7 @@ image_hash_rows = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("work_id", Integer, nullable=False),
+    Column("kind", SmallInteger, nullable=False),
     Column("window", SmallInteger, nullable=False),
     Column("value", BigInteger, nullable=False),
     Column("c0", Integer, nullable=False),
@@ -139,11 +144,12 @@ def neighbourhood(chunk: int, radius: int) -> list[int]:
 
 def _rows(work_id: int, hashes: ImageHashes) -> list[dict[str, int]]:
     rows = []
-    for window, value in hashes.indexed():
+    for kind, window, value in hashes.indexed():
         c = chunks(value)
         rows.append(
             {
                 "work_id": work_id,
+                "kind": KIND_CODES[kind],
                 "window": WINDOW_CODES[window],
                 "value": to_signed(value),
                 "c0": c[0],
@@ -190,7 +196,7 @@ def _flush(conn: Connection, works: list[dict[str, object]], rows: list[dict[str
 
 
 def add_raw_hashes(conn: Connection, rows: Sequence[tuple[int, int, int]]) -> None:
-    """Insert bare (work_id, window_code, unsigned value) rows -- for benchmarks and tests.
+    """Insert bare (work_id, window code, unsigned pHash) rows -- for benchmarks and tests.
 
     These rows have no ``image_works`` entry, so ``search`` cannot verify them;
     ``hamming_within`` sees them like any other row.
@@ -200,7 +206,7 @@ def add_raw_hashes(conn: Connection, rows: Sequence[tuple[int, int, int]]) -> No
         for work_id, window, value in rows[start : start + INSERT_BATCH * 4]:
             c = chunks(value)
             batch.append(
-                {"work_id": work_id, "window": window, "value": to_signed(value),
+                {"work_id": work_id, "kind": 0, "window": window, "value": to_signed(value),
                  "c0": c[0], "c1": c[1], "c2": c[2], "c3": c[3]}
             )
         conn.execute(insert(image_hash_rows), batch)
@@ -265,6 +271,7 @@ class HashHit:
 
     row_id: int
     work_id: int
+    kind: str
     window: str
     value: int
     distance: int
@@ -290,25 +297,27 @@ def hamming_within_many(conn: Connection, queries: Sequence[int], radius: int) -
     t = image_hash_rows
     cols = (t.c.c0, t.c.c1, t.c.c2, t.c.c3)
     terms = [cols[i].in_(values) for i, values in enumerate(probes) if values]
-    stmt = select(t.c.id, t.c.work_id, t.c.window, t.c.value).where(or_(*terms))
+    stmt = select(t.c.id, t.c.work_id, t.c.kind, t.c.window, t.c.value).where(or_(*terms))
     found = conn.execute(stmt).all()
     if not found:
         return []
-    values = np.array([r[3] for r in found], dtype=np.int64).view(np.uint64)
+    values = np.array([r[4] for r in found], dtype=np.int64).view(np.uint64)
     hits: list[HashHit] = []
     for q in queries:
         dist = np.bitwise_count(values ^ np.uint64(q))
         for idx in np.flatnonzero(dist <= radius):
             row = found[int(idx)]
             hits.append(
-                HashHit(row[0], row[1], WINDOW_NAMES.get(row[2], str(row[2])),
-                        to_unsigned(row[3]), int(dist[idx]), q)
+                HashHit(row[0], row[1], KIND_NAMES.get(row[2], str(row[2])),
+                        WINDOW_NAMES.get(row[3], str(row[3])), to_unsigned(row[4]),
+                        int(dist[idx]), q)
             )
     return hits
 
 
 def hamming_within(conn: Connection, value: int, radius: int) -> list[HashHit]:
-    """Index rows whose pHash is within ``radius`` bits of ``value`` -- exactly."""
+    """Index rows whose value is within ``radius`` bits of ``value`` -- exactly the
+    brute-force set, whatever the hash kind of the row."""
     return hamming_within_many(conn, [value], radius)
 
 
@@ -330,11 +339,11 @@ def search(
 ) -> list[ImageMatch]:
     """Registered pictures matching a query, best first.
 
-    Candidates come from the pHash index (any query variant within ``radius``
-    of any indexed window), then each candidate work is verified with all its
-    stored hashes and kept only if accepted.
+    Candidates come from the index (a pHash or wHash of any query variant
+    within ``radius`` of an indexed row), then each candidate work is verified
+    with all its stored hashes and kept only if accepted.
     """
-    hits = hamming_within_many(conn, query.phashes(), radius)
+    hits = hamming_within_many(conn, query.index_values(), radius)
     work_ids = sorted({h.work_id for h in hits})
     if not work_ids:
         return []
