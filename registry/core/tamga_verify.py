@@ -42,6 +42,7 @@ __all__ = [
     "leaf_hash",
     "main",
     "node_hash",
+    "note_body",
     "parse_checkpoint",
     "parse_verifier_key",
     "verify_certificate",
@@ -252,6 +253,11 @@ def _split_note(text: str) -> tuple[str, list[str]]:
     if len(lines) > MAX_NOTE_SIGNATURES:
         raise NoteError("too many signatures")
     return body, lines
+
+
+def note_body(text: str) -> str:
+    """The text of a signed note without its signatures (nothing is verified)."""
+    return _split_note(text)[0]
 
 
 def _parse_signature_line(line: str) -> tuple[str, bytes, bytes]:

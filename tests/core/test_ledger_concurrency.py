@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, create_engine
 
 from registry.core.ledger import KeyRing, append, get_entries, load_or_create_keyring, verify_ledger
-from registry.core.ledger.store import LEDGER_TABLES, tree_size
+from registry.core.ledger.store import LEDGER_TABLES, tree_size, use_immediate_transactions
 from registry.core.sql import metadata
 
 ORIGIN = "tamga.example/ledger"
@@ -32,7 +32,9 @@ def engine(core_engine: Engine) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _worker(engine: Engine, ring: KeyRing, worker: int, out: dict, errors: list) -> None:
+def _worker(
+    engine: Engine, ring: KeyRing, worker: int, out: dict, errors: list, read_first: bool
+) -> None:
     try:
         for n in range(PER_THREAD):
             entry = {
@@ -41,18 +43,25 @@ def _worker(engine: Engine, ring: KeyRing, worker: int, out: dict, errors: list)
                 "registration_number": f"W{worker}-{n}",
             }
             with engine.begin() as conn:
+                if read_first:  # like a request that checks something, then registers
+                    tree_size(conn)
                 result = append(conn, entry, ring, ORIGIN)
             out[f"W{worker}-{n}"] = result.leaf_index
     except Exception as exc:  # reported by the test thread
         errors.append(exc)
 
 
-def test_concurrent_appends_get_distinct_gap_free_indexes(engine: Engine, tmp_path: Path) -> None:
+@pytest.mark.parametrize("read_first", [False, True], ids=["append-only", "read-then-append"])
+def test_concurrent_appends_get_distinct_gap_free_indexes(
+    engine: Engine, tmp_path: Path, read_first: bool
+) -> None:
+    if read_first:
+        use_immediate_transactions(engine)  # SQLite only; PostgreSQL relies on the lock
     ring = load_or_create_keyring(tmp_path / "keys", now=datetime(2026, 1, 1, tzinfo=UTC))
     out: dict[str, int] = {}
     errors: list[Exception] = []
     threads = [
-        threading.Thread(target=_worker, args=(engine, ring, w, out, errors))
+        threading.Thread(target=_worker, args=(engine, ring, w, out, errors, read_first))
         for w in range(THREADS)
     ]
     for t in threads:

@@ -22,6 +22,8 @@ from registry.core.ledger import (
     inclusion_proof,
     latest_checkpoint,
     load_or_create_keyring,
+    log_consistency_check,
+    proof_bundle,
     publish_keys,
     published_keys,
     rotate,
@@ -298,3 +300,27 @@ def test_triggers_refuse_update_and_delete(engine: Engine, ring: KeyRing, tmp_pa
     with engine.connect() as conn:
         assert verify_ledger(conn, rotated.vkeys()).ok
         assert get_entries(conn, 1, 2)[0].kind == "work.registered"
+
+
+def test_a_certificate_checkpoint_is_checked_against_the_current_log(
+    engine: Engine, ring: KeyRing
+) -> None:
+    fill(engine, ring, 5)
+    with engine.connect() as conn:
+        bundle = proof_bundle(conn, 2, published_keys(conn))
+        assert log_consistency_check(conn, bundle).ok
+    fill(engine, ring, 6, start=5)
+    with engine.connect() as conn:
+        check = log_consistency_check(conn, bundle)
+        assert check.ok and "size 11" in check.detail
+        too_big = dict(bundle, checkpoint=checkpoint_at(conn, 11).note.replace("\n11\n", "\n12\n"))
+        assert not log_consistency_check(conn, too_big).ok
+    # The operator rebuilds the log with entry 1 changed: the old checkpoint no longer fits.
+    with engine.begin() as conn:
+        metadata.drop_all(conn, tables=LEDGER_TABLES)
+        metadata.create_all(conn, tables=LEDGER_TABLES)
+    fill(engine, ring, 1)
+    fill(engine, ring, 10, start=100)
+    with engine.connect() as conn:
+        check = log_consistency_check(conn, bundle)
+    assert not check.ok and "not part of the current log" in check.detail

@@ -45,11 +45,15 @@ from registry.core.ledger.keys import KeyRing
 from registry.core.sql import metadata
 from registry.core.tamga_verify import (
     PROOF_FORMAT,
+    Check,
     NoteError,
+    ProofError,
     VerifierKey,
     leaf_hash,
+    note_body,
     parse_checkpoint,
     parse_verifier_key,
+    verify_consistency,
     verify_note,
 )
 
@@ -448,6 +452,34 @@ def proof_bundle(
             for key in public_keys
         ],
     }
+
+
+def log_consistency_check(conn: Connection, bundle: Mapping[str, Any]) -> Check:
+    """Is the bundle's checkpoint a prefix of the registry's current log? (for /verify)
+
+    Run it after ``verify_proof_bundle`` has checked the checkpoint's signature:
+    this proves, with a consistency proof from the stored subtree hashes, that
+    the log the registry serves today extends the one the certificate saw.
+    """
+    name = "log consistency"
+    try:
+        cp = parse_checkpoint(note_body(str(bundle["checkpoint"])))
+    except (KeyError, NoteError) as exc:
+        return Check(name, False, f"the certificate's checkpoint cannot be read: {exc}")
+    latest = latest_checkpoint(conn)
+    if cp.size < 1 or latest is None or latest.tree_size < cp.size:
+        return Check(name, False, f"the registry's log is shorter than {cp.size} entries")
+    try:
+        proof = consistency_proof(conn, cp.size, latest.tree_size)
+        verify_consistency(cp.size, latest.tree_size, proof, cp.root_hash, latest.root_hash)
+    except (ProofError, LedgerError) as exc:
+        return Check(name, False, f"tree size {cp.size} is not part of the current log: {exc}")
+    return Check(
+        name,
+        True,
+        f"the checkpoint of size {cp.size} is consistent with the current log "
+        f"of size {latest.tree_size}",
+    )
 
 
 # --------------------------------------------------------------------------- keys
