@@ -448,3 +448,10 @@ def test_render_samples_for_review():
             ["pdftoppm", "-png", "-r", "80", str(path), str(path.with_suffix(""))], check=True
         )
         assert path.with_suffix("").with_name(path.stem + "-1.png").exists()
+
+
+def test_extreme_statement_flows_over_pages_without_error():
+    facts, bundle = make_facts(human_contribution="Өте ұзақ мәлімдеме. " * 400)
+    pdf = render_certificate(facts, bundle)
+    assert len(PdfReader(io.BytesIO(pdf)).pages) >= 3
+    assert _text(pdf).count("мәлімдеме.") == 400  # nothing lost where rows split
