@@ -467,9 +467,14 @@ def verify_proof_bundle(
         return [Check("proof format", False, str(exc))]
     try:
         entry = json.loads(b.entry.decode("utf-8"))
-        entry_check = Check("ledger entry", True, _entry_summary(entry) or "readable")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        entry, entry_check = None, Check("ledger entry", False, f"not JSON: {exc}")
+        entry = None
+        entry_check = Check("ledger entry", False, f"not JSON: {exc}")
+    else:
+        if isinstance(entry, dict) and entry.get("kind"):
+            entry_check = Check("ledger entry", True, _entry_summary(entry))
+        else:
+            entry, entry_check = None, Check("ledger entry", False, "not a ledger entry object")
     keys, trusted = _select_keys(trusted_vkeys, b.embedded_keys)
     checks = [entry_check, _check_checkpoint_signature(b, keys, trusted)]
     body_check, cp = _check_checkpoint_body(b)

@@ -175,3 +175,14 @@ def test_malformed_bundles_fail_cleanly(bundle: dict[str, Any], ring: KeyRing, d
     damage(changed)
     checks = verify_proof_bundle(changed, ring.vkeys())
     assert checks[0].name == "proof format" and not checks[0].ok
+
+
+@pytest.mark.parametrize("entry", [b"[1, 2]", b"\xff\xfe", b'{"no": "kind"}'])
+def test_an_entry_that_is_not_a_ledger_entry_fails(
+    bundle: dict[str, Any], ring: KeyRing, entry: bytes
+) -> None:
+    changed = dict(bundle, entry=base64.b64encode(entry).decode())
+    checks = _by_name(verify_proof_bundle(changed, ring.vkeys(), file_sha256="00" * 32))
+    assert not checks["ledger entry"].ok
+    assert not checks["ledger inclusion"].ok
+    assert not checks["file hash"].ok
