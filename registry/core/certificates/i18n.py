@@ -142,6 +142,89 @@ LABELS: dict[str, Texts] = {
     "page": {"kk": "бет", "ru": "стр.", "en": "page"},
 }
 
+REPORT_LABELS: dict[str, Texts] = {
+    "report_title": {
+        "kk": "Салыстыру есебі",
+        "ru": "Отчёт о сравнении",
+        "en": "Comparison report",
+    },
+    "case_number": {"kk": "Іс нөмірі", "ru": "Номер дела", "en": "Case number"},
+    "generated_at": {
+        "kk": "Есеп жасалған уақыт",
+        "ru": "Дата составления",
+        "en": "Generated",
+    },
+    "parties": {"kk": "Тараптар", "ru": "Стороны", "en": "Parties"},
+    "works_compared": {
+        "kk": "Салыстырылған туындылар",
+        "ru": "Сравниваемые произведения",
+        "en": "Works compared",
+    },
+    "similarity": {"kk": "Ұқсастық", "ru": "Сходство", "en": "Similarity"},
+    "similarity_note": {
+        "kk": "Ұқсастық бағасы автоматты түрде есептелген және құқықтық қорытынды емес.",
+        "ru": "Оценка сходства вычислена автоматически и не является юридическим заключением.",
+        "en": "The similarity score is computed automatically and is not a legal finding.",
+    },
+    "audio_alignment": {
+        "kk": "Аудио сәйкестігі",
+        "ru": "Совпадение аудио",
+        "en": "Audio alignment",
+    },
+    "query_time": {
+        "kk": "Тексерілетін туынды, с",
+        "ru": "Проверяемое произведение, с",
+        "en": "Questioned work, s",
+    },
+    "work_time": {
+        "kk": "Тіркелген туынды, с",
+        "ru": "Зарегистрированное произведение, с",
+        "en": "Registered work, s",
+    },
+    "matched_segments": {
+        "kk": "Сәйкес бөліктер",
+        "ru": "Совпадающие фрагменты",
+        "en": "Matched segments",
+    },
+    "matched_duration": {
+        "kk": "Сәйкестіктердің жалпы ұзақтығы",
+        "ru": "Общая длительность совпадений",
+        "en": "Total matched duration",
+    },
+    "image_comparison": {
+        "kk": "Суреттерді салыстыру",
+        "ru": "Сравнение изображений",
+        "en": "Image comparison",
+    },
+    "distances": {"kk": "Қашықтықтар", "ru": "Расстояния", "en": "Distances"},
+    "transformation": {
+        "kk": "Анықталған түрлендіру",
+        "ru": "Обнаруженное преобразование",
+        "en": "Detected transformation",
+    },
+    "timeline": {"kk": "Оқиғалар хронологиясы", "ru": "Хронология событий", "en": "Timeline"},
+    "decision": {"kk": "Шешім", "ru": "Решение", "en": "Decision"},
+    "reason": {"kk": "Негіздеме", "ru": "Обоснование", "en": "Reason"},
+    "no_decision": {
+        "kk": "Шешім әлі қабылданған жоқ",
+        "ru": "Решение ещё не принято",
+        "en": "No decision yet",
+    },
+    "query_work": {
+        "kk": "Тексерілетін туынды",
+        "ru": "Проверяемое произведение",
+        "en": "Questioned work",
+    },
+    "registered_work": {
+        "kk": "Тіркелген туынды",
+        "ru": "Зарегистрированное произведение",
+        "en": "Registered work",
+    },
+    "not_registered": {"kk": "тіркелмеген", "ru": "не зарегистрировано", "en": "not registered"},
+    "seconds": {"kk": "с", "ru": "с", "en": "s"},
+}
+LABELS.update(REPORT_LABELS)
+
 VOCABULARIES: dict[str, dict[str, Texts]] = {
     "work_type": {
         "musical_work": {
@@ -232,6 +315,41 @@ VOCABULARIES: dict[str, dict[str, Texts]] = {
     "file_role": {
         "main": {"kk": "Негізгі файл", "ru": "Основной файл", "en": "Main file"},
         "supporting": {"kk": "Қосымша файл", "ru": "Дополнительный файл", "en": "Supporting file"},
+    },
+    "party_role": {
+        "claimant": {"kk": "Талапкер", "ru": "Заявитель", "en": "Claimant"},
+        "respondent": {"kk": "Жауапкер", "ru": "Ответчик", "en": "Respondent"},
+    },
+    "transformation": {
+        "none": {"kk": "Жоқ", "ru": "Нет", "en": "None"},
+        "crop": {"kk": "Қию", "ru": "Обрезка", "en": "Crop"},
+        "resize": {"kk": "Өлшемін өзгерту", "ru": "Изменение размера", "en": "Resize"},
+        "rotate": {"kk": "Бұру", "ru": "Поворот", "en": "Rotation"},
+        "mirror": {"kk": "Айналық бейнелеу", "ru": "Зеркальное отражение", "en": "Mirror image"},
+        "colour": {"kk": "Түсін өзгерту", "ru": "Изменение цвета", "en": "Colour change"},
+        "recompress": {"kk": "Қайта сығу", "ru": "Повторное сжатие", "en": "Recompression"},
+    },
+    "outcome": {
+        "upheld": {
+            "kk": "Талап қанағаттандырылды",
+            "ru": "Требование удовлетворено",
+            "en": "Claim upheld",
+        },
+        "rejected": {
+            "kk": "Талап қанағаттандырылмады",
+            "ru": "В требовании отказано",
+            "en": "Claim rejected",
+        },
+        "settled": {
+            "kk": "Тараптар келісімге келді",
+            "ru": "Стороны урегулировали спор",
+            "en": "Settled by the parties",
+        },
+        "withdrawn": {
+            "kk": "Талап кері қайтарылды",
+            "ru": "Требование отозвано",
+            "en": "Claim withdrawn",
+        },
     },
     "fingerprint_kind": {
         "audio": {"kk": "аудио", "ru": "аудио", "en": "audio"},
