@@ -122,14 +122,22 @@ def test_report_embeds_both_thumbnails_as_jpeg():
     assert sizes == [(270, 210), (320, 240)]
 
 
-def test_alignment_plot_draws_each_segment():
-    pdf = render_comparison_report(make_report(image=None), lang="en")
+def _stroked_lines(pdf: bytes) -> int:
     content = b"".join(p.get_contents().get_data() for p in PdfReader(io.BytesIO(pdf)).pages)
-    # Each matched segment is one thick stroked line (3 pt, teal) in the plot.
-    teal_lines = re.findall(rb"3 w[^\n]*\n(?:[^\n]*\n){0,3}?n [\d.]+ [\d.]+ m [\d.]+ [\d.]+ l S",
-                            content)
-    assert len(teal_lines) >= 1
-    assert content.count(b" l S") >= 3 + 2 * 6  # segments + grid lines
+    return content.count(b" l S")
+
+
+def test_alignment_plot_draws_each_segment():
+    with_plot = render_comparison_report(make_report(image=None), lang="en")
+    without = render_comparison_report(make_report(image=None, audio=None), lang="en")
+    one_more = make_report(image=None)
+    assert one_more.audio is not None
+    audio = dataclasses.replace(one_more.audio, segments=(*one_more.audio.segments,
+                                                           (195.0, 205.0, 172.0, 182.0)))
+    four = render_comparison_report(dataclasses.replace(one_more, audio=audio), lang="en")
+    # Per segment: one thick line, four dashed guides to the axes, one rule in its table row.
+    assert _stroked_lines(four) - _stroked_lines(with_plot) == 6
+    assert _stroked_lines(with_plot) - _stroked_lines(without) >= 3 * 5 + 8  # + grid
 
 
 def test_report_without_optional_evidence():

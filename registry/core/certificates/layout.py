@@ -87,6 +87,9 @@ def styles() -> dict[str, ParagraphStyle]:
             "doc_number", base, fontName=SANS_BOLD, fontSize=14, leading=17,
             alignment=TA_CENTER, textColor=INK,
         ),
+        "score": ParagraphStyle(
+            "score", base, fontName=SANS_BOLD, fontSize=20, leading=24, textColor=INK
+        ),
         "section": ParagraphStyle(
             "section", base, fontName=SANS_BOLD, fontSize=10, leading=13, textColor=TEAL
         ),

@@ -23,7 +23,6 @@ from .facts import Author
 from .fonts import MONO, SANS
 from .i18n import DEFAULT_LANG, is_known
 from .layout import (
-    ALERT_PALE,
     FRAME_W,
     GOLD,
     GREY,
@@ -45,9 +44,9 @@ from .layout import (
 from .timezones import format_almaty, format_utc
 
 LABEL_W = 130.0
-PLOT_H = 210.0
+PLOT_H = 180.0
 THUMB_W = (FRAME_W - 24) / 2
-THUMB_H = 190.0
+THUMB_H = 150.0
 
 Segment = tuple[float, float, float, float]  # query start, query end, work start, work end
 
@@ -198,9 +197,11 @@ class _ReportBuilder:
         story += [self._heading("works_compared"), self._works()]
         story += [self._heading("similarity"), *self._similarity()]
         if self.r.audio is not None:
-            story.append(KeepTogether([self._heading("audio_alignment"), *self._audio()]))
+            plot, *rest = self._audio()
+            story += [KeepTogether([self._heading("audio_alignment"), plot]), *rest]
         if self.r.image is not None:
-            story.append(KeepTogether([self._heading("image_comparison"), *self._image()]))
+            pair, *rest = self._image()
+            story += [KeepTogether([self._heading("image_comparison"), pair]), *rest]
         if self.r.timeline:
             story += [self._heading("timeline"), self._timeline()]
         story.append(KeepTogether([self._heading("decision"), self._decision()]))
@@ -311,7 +312,7 @@ class _ReportBuilder:
         percent = f"{self.r.similarity * 100:.1f}\u00a0%"
         if self.ml.primary in ("kk", "ru"):
             percent = percent.replace(".", ",")
-        score = self._p(f'<font size="20"><b>{percent}</b></font>', "value")
+        score = self._p(f"<b>{percent}</b>", "score")
         table = Table([[score, _ScoreBar(self.r.similarity, FRAME_W - 120, 14)]],
                       colWidths=[120, FRAME_W - 120])
         table.setStyle(table_style([("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -343,7 +344,7 @@ class _ReportBuilder:
         summary = (f"{self._side('matched_segments')}: <b>{len(audio.segments)}</b> · "
                    f"{self._side('matched_duration')}: <b>{total:.1f} "
                    f"{self.ml.label('seconds')[0]}</b>")
-        return [Spacer(1, 4), plot, Spacer(1, 6), self._p(summary), Spacer(1, 3), table]
+        return [plot, Spacer(1, 6), self._p(summary), Spacer(1, 3), table]
 
     def _image(self) -> list[Flowable]:
         image = self.r.image
@@ -363,7 +364,7 @@ class _ReportBuilder:
         if image.transformation is not None:
             rows.append((self._label("transformation"),
                          self._p(self._term("transformation", image.transformation))))
-        return [Spacer(1, 4), pair, Spacer(1, 4), kv_table(rows, LABEL_W)]
+        return [pair, Spacer(1, 4), kv_table(rows, LABEL_W)]
 
     def _timeline(self) -> Table:
         rows = [(self._p(self._when(e.at), "mono"), self._p(esc(e.text))) for e in self.r.timeline]
@@ -429,6 +430,7 @@ class _AlignmentPlot(Flowable):
     """
 
     LEFT, BOTTOM, TOP, RIGHT = 44.0, 30.0, 8.0, 10.0
+    RUG = 4.0
 
     def __init__(
         self, audio: AudioAlignment, width: float, height: float, axis: tuple[str, str]
@@ -439,7 +441,7 @@ class _AlignmentPlot(Flowable):
         self.ph = height - self.BOTTOM - self.TOP
 
     def wrap(self, avail_w: float, avail_h: float) -> tuple[float, float]:
-        return self.width, self.height
+        return self.width, self.height + 4  # a little air above the plot
 
     def _x(self, t: float) -> float:
         return self.LEFT + self.pw * t / self.audio.query_duration
@@ -461,13 +463,21 @@ class _AlignmentPlot(Flowable):
         c.restoreState()
 
     def _bands(self) -> None:
+        """Each segment's span projected onto both axes: dashed guides and a gold rug mark."""
         c = self.canv
-        c.setFillColor(ALERT_PALE)
-        for qs, qe, _ws, _we in self.audio.segments:
-            c.rect(self._x(qs), self.BOTTOM, self._x(qe) - self._x(qs), self.ph, stroke=0, fill=1)
-        c.setFillColor(PALE)
-        for _qs, _qe, ws, we in self.audio.segments:
-            c.rect(self.LEFT, self._y(ws), self.pw, self._y(we) - self._y(ws), stroke=0, fill=1)
+        c.setStrokeColor(GREY)
+        c.setLineWidth(0.4)
+        c.setDash(2, 2)
+        for qs, qe, ws, we in self.audio.segments:
+            for q, w in ((qs, ws), (qe, we)):
+                c.line(self._x(q), self.BOTTOM, self._x(q), self._y(w))
+                c.line(self.LEFT, self._y(w), self._x(q), self._y(w))
+        c.setDash()
+        c.setFillColor(GOLD)
+        for qs, qe, ws, we in self.audio.segments:
+            x0, x1, y0, y1 = self._x(qs), self._x(qe), self._y(ws), self._y(we)
+            c.rect(x0, self.BOTTOM, x1 - x0, self.RUG, stroke=0, fill=1)
+            c.rect(self.LEFT, y0, self.RUG, y1 - y0, stroke=0, fill=1)
 
     def _grid(self) -> None:
         c = self.canv
@@ -503,7 +513,7 @@ class _AlignmentPlot(Flowable):
         c.setLineCap(1)
         for qs, qe, ws, we in self.audio.segments:
             c.line(self._x(qs), self._y(ws), self._x(qe), self._y(we))
-        c.setFont(MONO, 6.4)
+        c.setFont(MONO, 7.5)
         c.setFillColor(TEAL)
         for i, (qs, _qe, ws, _we) in enumerate(self.audio.segments):
-            c.drawString(self._x(qs) + 2, self._y(ws) + 4, str(i + 1))
+            c.drawString(self._x(qs) - 8, self._y(ws) + 3, str(i + 1))
