@@ -471,8 +471,8 @@ def _transformation(variant: QueryVariant, window: str, distances: Mapping[str, 
         return variant.transformation
     if window in CROP_WINDOWS:
         return "cropped"
-    if variant.transformation == "bordered" or window == "trim":
-        return "bordered"
+    if (variant.transformation == "bordered") != (window == "trim"):
+        return "bordered"  # borders were trimmed on one side only
     if max(distances.values()) <= 4:
         return "identical"
     return None
@@ -487,6 +487,16 @@ def _as_variants(query: QueryHashes | ImageHashes) -> list[QueryVariant]:
     return [
         QueryVariant(names[n][0], names[n][1], w) for n, w in query.windows.items() if n in names
     ]
+
+
+#: Ranking handicap of explanations that need a counter-rotation: a picture that
+#: was merely re-encoded also matches its 2-degree turn, and should be called
+#: identical, not rotated.
+ROTATION_HANDICAP = 0.08
+
+
+def _rank(c: ImageComparison) -> tuple[bool, float]:
+    return c.matched, c.score - (ROTATION_HANDICAP if c.transformation == "rotated" else 0.0)
 
 
 def compare_windows(
@@ -506,7 +516,7 @@ def compare_windows(
                 score, distances, _transformation(variant, name, distances), accepted,
                 variant.name, name,
             )
-            if best is None or (candidate.matched, candidate.score) > (best.matched, best.score):
+            if best is None or _rank(candidate) > _rank(best):
                 best = candidate
     if best is None:
         return ImageComparison(0.0, {}, None, False)

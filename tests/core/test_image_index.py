@@ -1,0 +1,203 @@
+"""The picture index: MIH equals brute force, writes, search and robustness.
+
+Runs on SQLite, or on PostgreSQL when DATABASE_URL is set.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
+from sqlalchemy import Connection, Engine
+
+from registry.core.image import LoadedImage, hash_image, load_image, query_variants
+from registry.core.matching import image_index as ix
+
+IMAGES = Path(__file__).parent.parent / "fixtures" / "images"
+REGISTERED = ["landscape.jpg", "texture.jpg", "gradient.jpg", "shapes.jpg"]
+UNREGISTERED = ["other_landscape.jpg", "other_shapes.jpg"]
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+
+@pytest.fixture
+def conn(core_engine: Engine) -> Iterator[Connection]:
+    with core_engine.connect() as connection:
+        ix.metadata.drop_all(connection, tables=ix.TABLES)
+        ix.metadata.create_all(connection, tables=ix.TABLES)
+        connection.commit()
+        try:
+            yield connection
+        finally:
+            connection.rollback()
+            ix.metadata.drop_all(connection, tables=ix.TABLES)
+            connection.commit()
+
+
+def load(data: bytes) -> LoadedImage:
+    return load_image(io.BytesIO(data), max_pixels=10_000_000)
+
+
+def jpeg(img: Image.Image, fmt: str = "JPEG", **opts: object) -> bytes:
+    out = io.BytesIO()
+    img.save(out, fmt, **({"quality": 90} | opts))
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- MIH
+
+
+def flip_bits(value: int, n: int, rng: random.Random) -> int:
+    for bit in rng.sample(range(64), n):
+        value ^= 1 << bit
+    return value
+
+
+def test_chunk_radii_follow_the_pigeonhole() -> None:
+    assert ix.chunk_radii(0) == (0, -1, -1, -1)
+    assert ix.chunk_radii(3) == (0, 0, 0, 0)
+    assert ix.chunk_radii(7) == (1, 1, 1, 1)
+    assert ix.chunk_radii(10) == (2, 2, 2, 1)
+    assert ix.chunk_radii(15) == (3, 3, 3, 3)
+    assert len(ix.neighbourhood(0xBEEF, 2)) == 137
+    assert ix.neighbourhood(0xBEEF, -1) == []
+    value = 0xFEDC_BA98_7654_3210
+    assert ix.chunks(value) == (0xFEDC, 0xBA98, 0x7654, 0x3210)
+    assert ix.to_unsigned(ix.to_signed(value)) == value and ix.to_signed(value) < 0
+
+
+def test_mih_equals_brute_force(conn: Connection) -> None:
+    rng = random.Random(20261121)
+    queries = [rng.getrandbits(64) for _ in range(6)] + [0, (1 << 64) - 1]
+    values = [rng.getrandbits(64) for _ in range(3000)]
+    # Plant neighbours at every distance 0..18 so each radius has hits to find.
+    for q in queries:
+        values += [flip_bits(q, d, rng) for d in range(19) for _ in range(2)]
+    ix.add_raw_hashes(conn, [(i, 0, v) for i, v in enumerate(values)])
+    stored = np.array(values, dtype=np.uint64)
+    for radius in (0, 3, 7, 10, 15):
+        for q in queries:
+            brute = np.flatnonzero(np.bitwise_count(stored ^ np.uint64(q)) <= radius)
+            expected = {(int(i), values[int(i)]) for i in brute}
+            hits = ix.hamming_within(conn, q, radius)
+            assert {(h.work_id, h.value) for h in hits} == expected, (radius, q)
+            assert all(h.distance == (h.value ^ q).bit_count() <= radius for h in hits)
+            assert len(expected) >= 2 * min(radius + 1, 19)
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def register(conn: Connection) -> dict[int, str]:
+    works = {}
+    for work_id, name in enumerate(REGISTERED, start=101):
+        loaded = load_image(IMAGES / name, max_pixels=10_000_000)
+        ix.add_image(conn, work_id, hash_image(loaded))
+        works[work_id] = name
+    return works
+
+
+def test_add_remove_count_rebuild(conn: Connection) -> None:
+    works = register(conn)
+    assert ix.count_images(conn) == len(works)
+    stored = ix.registered_hashes(conn, 101)
+    assert stored == hash_image(load_image(IMAGES / REGISTERED[0], max_pixels=10**7))
+    ix.add_image(conn, 101, stored)  # re-adding replaces, never duplicates
+    assert ix.count_images(conn) == len(works)
+    calls: list[tuple[int, int]] = []
+    assert ix.rebuild(conn, lambda done, total: calls.append((done, total)), batch=3) == 4
+    assert calls[0] == (0, 4) and calls[-1] == (4, 4)
+    query = query_variants(load_image(IMAGES / REGISTERED[1], max_pixels=10**7))
+    assert ix.search(conn, query)[0].work_id == 102
+    assert ix.remove_image(conn, 102) is True
+    assert ix.remove_image(conn, 102) is False
+    assert ix.count_images(conn) == 3
+    assert ix.search(conn, query) == []
+    assert ix.registered_hashes(conn, 102) is None
+
+
+# --------------------------------------------------------------------------- robustness
+
+
+def watermark(img: Image.Image) -> Image.Image:
+    layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    font = ImageFont.truetype(FONT, img.width // 12)
+    draw.text((img.width // 8, int(img.height * 0.7)), "(c) Tamga 2026", font=font,
+              fill=(255, 255, 255, 140), stroke_width=2, stroke_fill=(0, 0, 0, 140))
+    return Image.alpha_composite(img.convert("RGBA"), layer).convert("RGB")
+
+
+def crop(img: Image.Image, keep: float) -> Image.Image:
+    w, h = img.size
+    dx, dy = w * (1 - keep) / 2, h * (1 - keep) / 2
+    return img.crop((round(dx), round(dy), round(w - dx), round(h - dy)))
+
+
+TRANSFORMS: dict[str, tuple[Callable[[Image.Image], bytes], set[str | None]]] = {
+    "resize25": (lambda im: jpeg(im.resize((im.width // 4, im.height // 4))), {"identical", None}),
+    "jpeg20": (lambda im: jpeg(im, quality=20), {"identical", None}),
+    "webp": (lambda im: jpeg(im, "WEBP", quality=75), {"identical", None}),
+    "bright+40": (lambda im: jpeg(ImageEnhance.Brightness(im).enhance(1.4)), {"identical", None}),
+    "bright-40": (lambda im: jpeg(ImageEnhance.Brightness(im).enhance(0.6)), {"identical", None}),
+    "contrast+40": (lambda im: jpeg(ImageEnhance.Contrast(im).enhance(1.4)), {"identical", None}),
+    "contrast-40": (lambda im: jpeg(ImageEnhance.Contrast(im).enhance(0.6)), {"identical", None}),
+    "grayscale": (lambda im: jpeg(ImageOps.grayscale(im)), {"identical", None}),
+    "watermark": (lambda im: jpeg(watermark(im)), {"identical", None}),
+    "flip": (lambda im: jpeg(ImageOps.mirror(im)), {"mirrored"}),
+    "letterbox15": (
+        lambda im: jpeg(ImageOps.expand(im, (0, int(im.height * 0.15)), fill=(0, 0, 0))),
+        {"bordered"},
+    ),
+    "crop10": (lambda im: jpeg(crop(im, 0.8)), {"cropped"}),
+    "crop60": (lambda im: jpeg(crop(im, 0.6)), {"cropped"}),
+    "rot5": (lambda im: jpeg(im.rotate(5, Image.Resampling.BICUBIC)), {"rotated"}),
+    "rot-5expand": (
+        lambda im: jpeg(im.rotate(-5, Image.Resampling.BICUBIC, expand=True)),
+        {"rotated", "bordered"},
+    ),
+}
+
+
+@pytest.fixture
+def registered(conn: Connection) -> tuple[Connection, dict[int, str]]:
+    return conn, register(conn)
+
+
+@pytest.mark.parametrize("transform", list(TRANSFORMS))
+def test_transformed_pictures_are_found(
+    registered: tuple[Connection, dict[int, str]], transform: str
+) -> None:
+    conn, works = registered
+    make, labels = TRANSFORMS[transform]
+    for work_id, name in works.items():
+        with Image.open(IMAGES / name) as im:
+            query = query_variants(load(make(im.convert("RGB"))))
+        matches = ix.search(conn, query)
+        assert matches, (transform, name)
+        top = matches[0]
+        assert top.work_id == work_id, (transform, name, matches)
+        assert top.transformation in labels, (transform, name, top)
+        assert 0.5 < top.score <= 1.0
+        assert [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
+
+
+def test_unrelated_pictures_do_not_match(registered: tuple[Connection, dict[int, str]]) -> None:
+    conn, _ = registered
+    for name in UNREGISTERED:
+        with Image.open(IMAGES / name) as im:
+            picture = im.convert("RGB")
+        for make, _ in TRANSFORMS.values():
+            assert ix.search(conn, query_variants(load(make(picture)))) == [], name
+
+
+def test_exact_copy_scores_one(registered: tuple[Connection, dict[int, str]]) -> None:
+    conn, _ = registered
+    query = query_variants(load((IMAGES / "shapes.jpg").read_bytes()))
+    top = ix.search(conn, query)[0]
+    assert (top.work_id, top.score, top.transformation) == (104, 1.0, "identical")
+    assert top.distances == {"phash": 0, "dhash": 0, "whash": 0}
