@@ -39,6 +39,7 @@ from .layout import (
     build_pdf,
     esc,
     finish_pdf,
+    fitted,
     kv_table,
     section_heading,
     styles,
@@ -160,13 +161,14 @@ class _CertificateBuilder:
     def _title(self) -> list[Flowable]:
         """The title centred on the page, the QR code to the verification page beside it."""
         first, *rest = self.ml.label("certificate_title")
-        titles: list[Flowable] = [Spacer(1, 8), self._p(esc(first.upper()), "doc_title")]
-        titles += [self._p(esc(text.upper()), "doc_subtitle") for text in rest]
+        side = QR_SIZE + 8
+        width = FRAME_W - 2 * side
+        titles: list[Flowable] = [Spacer(1, 8), fitted(first.upper(), self.st["doc_title"], width)]
+        titles += [fitted(text.upper(), self.st["doc_subtitle"], width) for text in rest]
         number = " / ".join(self.ml.label("registration_number"))
         titles.append(self._p(f"{esc(number)}", "doc_number_label"))
         titles.append(self._p(f"№ {esc(self.facts.registration_number)}", "doc_number"))
-        side = QR_SIZE + 8
-        table = Table([["", titles, self._qr_block()]], colWidths=[side, FRAME_W - 2 * side, side])
+        table = Table([["", titles, self._qr_block()]], colWidths=[side, width, side])
         table.setStyle(
             table_style(
                 [
@@ -319,7 +321,7 @@ class _CertificateBuilder:
             (self._label("leaf_index"), self._p(f"<b>{ledger.leaf_index}</b>")),
             (
                 self._label("checkpoint"),
-                self._p(f"{esc(cp.origin)}<br/>{size_label}: <b>{cp.tree_size}</b>"),
+                self._p(f"{esc(cp.origin)} · {size_label}: <b>{cp.tree_size}</b>"),
             ),
             (self._label("root_hash"), self._p(esc(cp.root_hash), "mono")),
         ]

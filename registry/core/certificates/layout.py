@@ -18,6 +18,7 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -154,6 +155,17 @@ class Multilingual:
         lines = [f"<b>{first}</b>"]
         lines += [f'<font size="{size}" color="{GREY.hexval()}">{t}</font>' for t in rest]
         return "<br/>".join(lines)
+
+
+def fitted(text: str, style: ParagraphStyle, width: float, smallest: float = 11.0) -> Paragraph:
+    """A one-line heading, its font reduced (down to ``smallest``) so it needs no wrap."""
+    size = style.fontSize
+    natural = stringWidth(text, style.fontName, size)
+    if natural > width:
+        size = max(smallest, size * width / natural * 0.98)
+    fitted_style = ParagraphStyle(f"{style.name}-fitted", style, fontSize=size,
+                                  leading=style.leading * size / style.fontSize)
+    return Paragraph(esc(text), fitted_style)
 
 
 def table_style(commands: Sequence[tuple[Any, ...]]) -> TableStyle:
