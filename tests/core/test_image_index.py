@@ -70,7 +70,11 @@ def test_chunk_radii_follow_the_pigeonhole() -> None:
     assert ix.to_unsigned(ix.to_signed(value)) == value and ix.to_signed(value) < 0
 
 
-def test_mih_equals_brute_force(conn: Connection) -> None:
+@pytest.mark.parametrize("max_params", [20000, 50])
+def test_mih_equals_brute_force(
+    conn: Connection, monkeypatch: pytest.MonkeyPatch, max_params: int
+) -> None:
+    monkeypatch.setattr(ix, "MAX_PARAMS", max_params)  # 50: many split statements
     rng = random.Random(20261121)
     queries = [rng.getrandbits(64) for _ in range(6)] + [0, (1 << 64) - 1]
     values = [rng.getrandbits(64) for _ in range(3000)]

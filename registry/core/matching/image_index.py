@@ -33,6 +33,7 @@ from sqlalchemy import (
     Connection,
     Index,
     Integer,
+    Row,
     SmallInteger,
     String,
     Table,
@@ -64,6 +65,7 @@ WINDOW_NAMES: dict[int, str] = {i: name for name, i in WINDOW_CODES.items()}
 KIND_CODES: dict[str, int] = {name: i for i, name in enumerate(INDEXED_KINDS)}
 KIND_NAMES: dict[int, str] = {i: name for name, i in KIND_CODES.items()}
 INSERT_BATCH = 5000
+MAX_PARAMS = 20000
 
 image_hash_rows = Table(
     "image_hash_rows",
@@ -288,17 +290,44 @@ def mih_candidates(queries: Sequence[int], radius: int) -> list[list[int]]:
     return [sorted(p) for p in probes]
 
 
+def _probe(conn: Connection, probes: list[list[int]]) -> list[Row]:
+    """Rows whose chunk ``i`` is in ``probes[i]`` for some ``i``, each row once.
+
+    Statements are split so none carries more than ``MAX_PARAMS`` bound values
+    (SQLite's limit is 32766).
+    """
+    t = image_hash_rows
+    cols = (t.c.c0, t.c.c1, t.c.c2, t.c.c3)
+    pieces = [
+        (i, values[start : start + MAX_PARAMS])
+        for i, values in enumerate(probes)
+        for start in range(0, len(values), MAX_PARAMS)
+    ]
+    groups: list[list[tuple[int, list[int]]]] = [[]]
+    size = 0
+    for piece in pieces:
+        if size + len(piece[1]) > MAX_PARAMS:
+            groups.append([])
+            size = 0
+        groups[-1].append(piece)
+        size += len(piece[1])
+    rows: dict[int, Row] = {}
+    for group in groups:
+        if not group:
+            continue
+        terms = [cols[i].in_(values) for i, values in group]
+        stmt = select(t.c.id, t.c.work_id, t.c.kind, t.c.window, t.c.value).where(or_(*terms))
+        for row in conn.execute(stmt):
+            rows[row[0]] = row
+    return list(rows.values())
+
+
 def hamming_within_many(conn: Connection, queries: Sequence[int], radius: int) -> list[HashHit]:
     """Index rows within ``radius`` bits of any of ``queries`` (one hit per row and query)."""
     queries = sorted({int(q) for q in queries})
     if not queries:
         return []
-    probes = mih_candidates(queries, radius)
-    t = image_hash_rows
-    cols = (t.c.c0, t.c.c1, t.c.c2, t.c.c3)
-    terms = [cols[i].in_(values) for i, values in enumerate(probes) if values]
-    stmt = select(t.c.id, t.c.work_id, t.c.kind, t.c.window, t.c.value).where(or_(*terms))
-    found = conn.execute(stmt).all()
+    found = _probe(conn, mih_candidates(queries, radius))
     if not found:
         return []
     values = np.array([r[4] for r in found], dtype=np.int64).view(np.uint64)
