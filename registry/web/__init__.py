@@ -6,6 +6,11 @@ from flask import Flask
 def init_blueprints(app: Flask) -> None:
     from registry.web.auth.views import bp as auth_bp
     from registry.web.main.views import bp as main_bp
+    from registry.web.tokens.views import bp as tokens_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(tokens_bp)
+    from registry.api import init_api
+
+    init_api(app)

@@ -1,0 +1,76 @@
+"""Bearer-token authentication for the JSON API.
+
+Flask-Login's cookies play no part here: the token is resolved in the API
+blueprint itself and the user is handed to the services explicitly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import current_app, g, request
+from flask_babel import gettext as _
+
+from registry.core.errors import PermissionDenied, TamgaError
+from registry.extensions import db
+from registry.models.user import User
+from registry.services import tokens
+
+DEFAULT_RATE_LIMIT = "60 per minute"
+
+
+class Unauthorized(TamgaError):
+    """No token, or one that is unknown or revoked."""
+
+    code = "unauthorized"
+    http_status = 401
+
+
+def bearer_token() -> str | None:
+    """The token from ``Authorization: Bearer …``; None when no header is sent."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _sep, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthorized(_("Send the token as: Authorization: Bearer <token>."))
+    return value.strip()
+
+
+def resolve_token() -> None:
+    """Runs before each API request: sets ``g.api_user`` (None when anonymous)."""
+    secret = bearer_token()
+    g.api_user = None
+    if secret is None:
+        return
+    user = tokens.authenticate(secret)
+    if user is None:
+        raise Unauthorized(_("The API token is invalid or has been revoked."))
+    if db.session.dirty:  # last_used_at moved: save it before the view's own work
+        db.session.commit()
+    g.api_user = user
+
+
+def optional_user() -> User | None:
+    return g.get("api_user")
+
+
+def required_user(*, confirmed: bool = True) -> User:
+    user = optional_user()
+    if user is None:
+        raise Unauthorized(_("This request needs an API token."))
+    if confirmed and not user.is_confirmed:
+        raise PermissionDenied(_("Confirm your e-mail address before using the API."))
+    return user
+
+
+def rate_limit_key() -> str:
+    """One budget per token (hashed, never logged in clear); per address without one."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        return "api-token:" + hashlib.sha256(header.encode()).hexdigest()[:32]
+    return "api-addr:" + (request.remote_addr or "unknown")
+
+
+def rate_limit_value() -> str:
+    return current_app.config.get("TAMGA_API_RATE_LIMIT") or DEFAULT_RATE_LIMIT

@@ -1,0 +1,141 @@
+"""Turning an API request's form fields into the service layer's ``WorkMetadata``.
+
+Only the shape of the request is checked here (400 when it cannot be read, 422
+when a value is not one of the allowed ones); the rules themselves live in
+``registry.services.work_metadata.validate_metadata``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import date
+from enum import Enum
+from typing import Any, TypeVar
+
+from flask_babel import gettext as _
+
+from registry.core.errors import TamgaError, ValidationFailed
+from registry.models.user import User
+from registry.models.work import AIUse, Visibility, WorkType
+from registry.services.work_metadata import AuthorInput, WorkMetadata, parse_share
+
+E = TypeVar("E", bound=Enum)
+
+DEFAULT_ROLES: dict[WorkType, str] = {
+    WorkType.PHOTOGRAPH: "photographer",
+    WorkType.SOUND_RECORDING: "performer",
+    WorkType.MUSICAL_WORK: "composer",
+    WorkType.ARTWORK: "artist",
+    WorkType.AUDIOVISUAL: "director",
+    WorkType.OTHER: "author",
+}
+TEXT_FIELDS = ("original_title", "description", "language", "country", "human_contribution",
+               "ai_tools", "publication_url")
+_YEAR = re.compile(r"^\d{4}$")
+#: Column widths of the works table, so that an over-long value is a 422, not a 500.
+MAX_LENGTHS = {"title": 300, "original_title": 300, "language": 16, "country": 8,
+               "ai_tools": 500, "publication_url": 1000}
+
+
+class MalformedRequest(TamgaError):
+    """The request cannot be read at all (for example invalid JSON)."""
+
+    code = "malformed_request"
+    http_status = 400
+
+
+def parse_enum(cls: type[E], raw: str | None, field: str, default: E | None = None) -> E:
+    value = (raw or "").strip()
+    if not value:
+        if default is not None:
+            return default
+        raise ValidationFailed(_("The field “%(field)s” is required.", field=field), field=field)
+    try:
+        return cls(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in cls)
+        raise ValidationFailed(
+            _("“%(field)s” must be one of: %(allowed)s.", field=field, allowed=allowed),
+            field=field) from None
+
+
+def parse_date(raw: str | None, field: str) -> date | None:
+    value = (raw or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(_("“%(field)s” must be a date as YYYY-MM-DD.", field=field),
+                               field=field) from None
+
+
+def parse_created_on(raw: str | None) -> tuple[date | None, int | None]:
+    """``YYYY`` gives a creation year, ``YYYY-MM-DD`` a creation date."""
+    value = (raw or "").strip()
+    if _YEAR.match(value):
+        return None, int(value)
+    return parse_date(value, "created_on"), None
+
+
+def default_author_name(user: User) -> str:
+    return user.legal_name_cyrillic or user.legal_name_latin or user.display_name
+
+
+def parse_authors(raw: str | None, work_type: WorkType, owner: User) -> list[AuthorInput]:
+    """Authors from a JSON list of ``{full_name, role, share}``; the owner by default."""
+    role = DEFAULT_ROLES[work_type]
+    if raw is None or not raw.strip():
+        return [AuthorInput(default_author_name(owner), role, parse_share(100))]
+    try:
+        items = json.loads(raw)
+    except ValueError:
+        raise MalformedRequest(_("“authors” is not valid JSON."), field="authors") from None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise MalformedRequest(_("“authors” must be a JSON list of objects."), field="authors")
+    return [_author(item, role, len(items)) for item in items]
+
+
+def _author(item: Mapping[str, Any], default_role: str, count: int) -> AuthorInput:
+    name = item.get("full_name")
+    if not isinstance(name, str):
+        raise ValidationFailed(_("Every author needs a full name."), field="authors")
+    share = item.get("share")
+    if share is None:
+        if count != 1:
+            raise ValidationFailed(_("Give every author's share in percent."), field="authors")
+        share = 100
+    return AuthorInput(name, str(item.get("role") or default_role), parse_share(share))
+
+
+def check_lengths(form: Mapping[str, str]) -> None:
+    for name, limit in MAX_LENGTHS.items():
+        if len((form.get(name) or "").strip()) > limit:
+            raise ValidationFailed(
+                _("“%(field)s” is longer than %(limit)d characters.", field=name, limit=limit),
+                field=name)
+
+
+def metadata_from_form(form: Mapping[str, str], owner: User) -> WorkMetadata:
+    """Build the metadata of ``POST /works`` from its multipart fields."""
+    work_type = parse_enum(WorkType, form.get("work_type"), "work_type")
+    creation_date, creation_year = parse_created_on(form.get("created_on"))
+    published_on = parse_date(form.get("published_on"), "published_on")
+    texts = {name: (form.get(name) or "").strip() or None for name in TEXT_FIELDS}
+    check_lengths(form)
+    return WorkMetadata(
+        title=form.get("title") or "",
+        work_type=work_type,
+        authors=parse_authors(form.get("authors"), work_type, owner),
+        creation_date=creation_date,
+        creation_year=creation_year,
+        published=published_on is not None,
+        published_on=published_on,
+        ai_use=parse_enum(AIUse, form.get("ai_use"), "ai_use", AIUse.NONE),
+        visibility=parse_enum(Visibility, form.get("visibility"), "visibility",
+                              Visibility.PUBLIC),
+        licence=(form.get("licence") or "").strip() or "all-rights-reserved",
+        **texts,
+    )
