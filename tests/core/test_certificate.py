@@ -402,6 +402,7 @@ def test_printed_ledger_facts_must_match_the_bundle():
         ({"status": "deleted"}, "unknown status"),
         ({"authors": (Author("A", "composer", 70), Author("B", "lyricist", 40))}, "100 %"),
         ({"files": [WorkFile("main", "a.wav", "ABC")]}, "SHA-256"),
+        ({"verify_url": "javascript:alert(1)"}, "verify_url"),
     ],
 )
 def test_invalid_facts_are_refused(change: dict[str, object], message: str):

@@ -174,6 +174,8 @@ def _fact_problems(facts: CertificateFacts) -> list[str]:
             problems.append(f"unknown file role {item.role!r}")
         if not _SHA256_HEX.match(item.sha256):
             problems.append(f"file {item.name!r} has no lowercase hex SHA-256")
+    if not facts.verify_url.startswith(("https://", "http://")):
+        problems.append("verify_url must be an http(s) URL")
     problems.extend(_share_problems(facts.authors))
     return problems
 
