@@ -297,6 +297,24 @@ def test_same_facts_give_identical_bytes():
     assert len(ids) == 2  # a reproducible, yet per-document, file identifier
 
 
+@pytest.mark.parametrize(("lang", "code"), [("kk+ru", "kk"), ("ru", "ru"), ("en", "en")])
+def test_document_language_is_declared(lang: str, code: str):
+    facts, bundle = make_facts()
+    root = PdfReader(io.BytesIO(render_certificate(facts, bundle, lang=lang))).trailer["/Root"]
+    assert root["/Lang"] == code
+
+
+def test_fonts_come_from_the_package_not_the_system():
+    from reportlab.pdfbase import pdfmetrics
+
+    from registry.core.certificates.fonts import FONT_DIR, MONO, SANS, SANS_BOLD, register_fonts
+
+    register_fonts()
+    for name in (SANS, SANS_BOLD, MONO):
+        assert Path(pdfmetrics.getFont(name).face.filename).parent == FONT_DIR
+    assert "Bitstream" in (FONT_DIR / "LICENSE").read_text(encoding="utf-8")
+
+
 def test_document_dates_are_the_registration_time():
     facts, bundle = make_facts()
     info = PdfReader(io.BytesIO(render_certificate(facts, bundle))).metadata

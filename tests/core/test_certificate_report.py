@@ -154,6 +154,28 @@ def test_report_is_reproducible_and_dated():
     assert info["/CreationDate"] == "D:20261120061500+00'00'"
 
 
+def test_signed_report_verifies():
+    from registry.core.ledger.keys import sign_pdf, signing_key_from_seed
+    from registry.core.tamga_verify import verify_pdf_signature
+
+    key = signing_key_from_seed("tamga.kz-2026", bytes(range(32)))
+    pdf = render_comparison_report(
+        make_report(), sign=lambda data: sign_pdf(data, key.name, key.private_key)
+    )
+    assert verify_pdf_signature(pdf, [key.vkey]).ok
+    tampered = bytearray(pdf)
+    tampered[len(pdf) // 3] ^= 0x20
+    assert not verify_pdf_signature(bytes(tampered), [key.vkey]).ok
+
+
+def test_many_segments_flow_onto_further_pages():
+    segments = tuple((i * 5.0, i * 5.0 + 4.0, i * 4.0, i * 4.0 + 3.5) for i in range(60))
+    report = make_report(audio=AudioAlignment(300.0, 240.0, segments))
+    pdf = render_comparison_report(report, lang="en")
+    text = _text(pdf)
+    assert "Matched segments: 60" in text and "4:55.0 – 4:59.0" in text
+
+
 def test_report_fonts_are_embedded():
     pdf = render_comparison_report(make_report())
     for page in PdfReader(io.BytesIO(pdf)).pages:

@@ -1,4 +1,4 @@
-"""PDF documents of the registry: certificates of registration (and reports).
+"""PDF documents of the registry: certificates of registration and comparison reports.
 
 Plain Python on reportlab and pypdf; fonts ship in ``fonts/``.
 """
@@ -14,8 +14,26 @@ from .facts import (
     load_bundle,
 )
 from .i18n import DEFAULT_LANG, LANGUAGES, parse_lang
+from .report import (
+    AudioAlignment,
+    ComparisonReport,
+    Decision,
+    ImageComparison,
+    Party,
+    ReportWork,
+    TimelineEvent,
+    render_comparison_report,
+)
 
 __all__ = [
+    "AudioAlignment",
+    "ComparisonReport",
+    "Decision",
+    "ImageComparison",
+    "Party",
+    "ReportWork",
+    "TimelineEvent",
+    "render_comparison_report",
     "DEFAULT_LANG",
     "LANGUAGES",
     "PROOF_ATTACHMENT",

@@ -359,7 +359,7 @@ def build_pdf(
         subject=subject,
         creator="Tamga registry",
         keywords=keywords,
-        lang=None,
+        lang=decor.ml.primary,  # the catalogue /Lang, for screen readers
         initialFontName=SANS,
         initialFontSize=9,
     )
