@@ -12,8 +12,10 @@ import dataclasses
 import hashlib
 import io
 import json
+import os
 import re
 import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -474,3 +476,23 @@ def test_extreme_statement_flows_over_pages_without_error():
     pdf = render_certificate(facts, bundle)
     assert len(PdfReader(io.BytesIO(pdf)).pages) >= 3
     assert _text(pdf).count("мәлімдеме.") == 400  # nothing lost where rows split
+
+
+def test_same_bytes_in_another_process_with_another_hash_seed():
+    """No set/dict ordering or per-process state leaks into the file."""
+    code = (
+        "import hashlib, importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('tc', {str(Path(__file__))!r})\n"
+        "tc = importlib.util.module_from_spec(spec); spec.loader.exec_module(tc)\n"
+        "facts, bundle = tc.make_facts()\n"
+        "pdf = tc.render_certificate(facts, bundle, sign=tc._signer)\n"
+        "sys.stdout.write(hashlib.sha256(pdf).hexdigest())\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "4242"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    facts, bundle = make_facts()
+    expected = hashlib.sha256(render_certificate(facts, bundle, sign=_signer)).hexdigest()
+    assert out.stdout == expected
