@@ -53,6 +53,7 @@ PROOF_ATTACHMENT = "tamga-proof.json"
 LABEL_W = 150.0
 QR_SIZE = 78.0
 PROOF_COLUMNS = 2
+SHARE_W = 36.0
 OFFLINE_COMMAND = "tamga-verify certificate.pdf --file original"
 
 Signer = Callable[[bytes], bytes]
@@ -244,7 +245,8 @@ class _CertificateBuilder:
             for a in authors
         ]
         width = FRAME_W - LABEL_W - 8
-        table = Table(rows, colWidths=[width * 0.54, width * 0.34, width * 0.12])
+        rest = width - SHARE_W
+        table = Table(rows, colWidths=[rest * 0.53, rest * 0.47, SHARE_W])
         table.setStyle(
             table_style(
                 [
