@@ -46,3 +46,6 @@ def list_users():
 
 def init_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
+    from registry.commands import init_commands
+
+    init_commands(app)

@@ -43,12 +43,12 @@ def resolve_token() -> None:
     g.api_user = None
     if secret is None:
         return
-    user = tokens.authenticate(secret)
-    if user is None:
+    token = tokens.find_live_token(secret)
+    if token is None:
         raise Unauthorized(_("The API token is invalid or has been revoked."))
-    if db.session.dirty:  # last_used_at moved: save it before the view's own work
+    if tokens.mark_used(token):  # saved before the view's own work, which may fail
         db.session.commit()
-    g.api_user = user
+    g.api_user = token.user
 
 
 def optional_user() -> User | None:

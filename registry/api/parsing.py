@@ -1,4 +1,4 @@
-"""Turning an API request's form fields into the service layer's ``WorkMetadata``.
+"""Turning text fields (an API request's form, a bulk-import CSV row) into ``WorkMetadata``.
 
 Only the shape of the request is checked here (400 when it cannot be read, 422
 when a value is not one of the allowed ones); the rules themselves live in
@@ -110,7 +110,7 @@ def _author(item: Mapping[str, Any], default_role: str, count: int) -> AuthorInp
     return AuthorInput(name, str(item.get("role") or default_role), parse_share(share))
 
 
-def check_lengths(form: Mapping[str, str]) -> None:
+def check_lengths(form: Mapping[str, str | None]) -> None:
     for name, limit in MAX_LENGTHS.items():
         if len((form.get(name) or "").strip()) > limit:
             raise ValidationFailed(
@@ -121,21 +121,28 @@ def check_lengths(form: Mapping[str, str]) -> None:
 def metadata_from_form(form: Mapping[str, str], owner: User) -> WorkMetadata:
     """Build the metadata of ``POST /works`` from its multipart fields."""
     work_type = parse_enum(WorkType, form.get("work_type"), "work_type")
-    creation_date, creation_year = parse_created_on(form.get("created_on"))
-    published_on = parse_date(form.get("published_on"), "published_on")
-    texts = {name: (form.get(name) or "").strip() or None for name in TEXT_FIELDS}
-    check_lengths(form)
+    return metadata_from_fields(form, owner, parse_authors(form.get("authors"), work_type, owner))
+
+
+def metadata_from_fields(fields: Mapping[str, str | None], owner: User,
+                         authors: list[AuthorInput] | None = None) -> WorkMetadata:
+    """Metadata from plain text fields (API form, CSV row); ``authors`` default to the owner."""
+    work_type = parse_enum(WorkType, fields.get("work_type"), "work_type")
+    creation_date, creation_year = parse_created_on(fields.get("created_on"))
+    published_on = parse_date(fields.get("published_on"), "published_on")
+    check_lengths(fields)
+    texts = {name: (fields.get(name) or "").strip() or None for name in TEXT_FIELDS}
     return WorkMetadata(
-        title=form.get("title") or "",
+        title=fields.get("title") or "",
         work_type=work_type,
-        authors=parse_authors(form.get("authors"), work_type, owner),
+        authors=authors if authors is not None else parse_authors(None, work_type, owner),
         creation_date=creation_date,
         creation_year=creation_year,
         published=published_on is not None,
         published_on=published_on,
-        ai_use=parse_enum(AIUse, form.get("ai_use"), "ai_use", AIUse.NONE),
-        visibility=parse_enum(Visibility, form.get("visibility"), "visibility",
+        ai_use=parse_enum(AIUse, fields.get("ai_use"), "ai_use", AIUse.NONE),
+        visibility=parse_enum(Visibility, fields.get("visibility"), "visibility",
                               Visibility.PUBLIC),
-        licence=(form.get("licence") or "").strip() or "all-rights-reserved",
+        licence=(fields.get("licence") or "").strip() or "all-rights-reserved",
         **texts,
     )

@@ -72,17 +72,20 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     return token
 
 
-def authenticate(secret: str, *, now: datetime | None = None) -> User | None:
-    """The user a live token acts for, or None; records when it was last used.
-
-    The caller commits (the API does so after each request).
-    """
+def find_live_token(secret: str) -> ApiToken | None:
+    """The unrevoked token with this value, or None."""
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
     if token is None or token.revoked_at is not None:
         return None
+    return token
+
+
+def mark_used(token: ApiToken, *, now: datetime | None = None) -> bool:
+    """Record the use (at most once a minute); True when the caller has something to commit."""
     now = now or datetime.now(UTC)
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        token.last_used_at = now
-    return token.user
+    if token.last_used_at is not None and now - token.last_used_at < LAST_USED_RESOLUTION:
+        return False
+    token.last_used_at = now
+    return True

@@ -45,8 +45,8 @@ def render_midi(midi: Path, out: Path) -> Path:
 
 def to_mp3(wav: Path, out: Path) -> Path:
     """Small enough (< 500 KB) that the test client keeps the upload in memory."""
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ac", "1", "-b:a", "48k", str(out)],
-                   check=True, timeout=120)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ac", "1", "-b:a", "48k",
+                    str(out)], check=True, timeout=120)
     return out
 
 

@@ -1,0 +1,13 @@
+"""``flask tokens …`` and ``flask works …`` command groups."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_commands(app: Flask) -> None:
+    from registry.commands.tokens import tokens_cli
+    from registry.commands.works import works_cli
+
+    app.cli.add_command(tokens_cli)
+    app.cli.add_command(works_cli)

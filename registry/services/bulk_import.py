@@ -1,0 +1,188 @@
+"""Registering every file of a folder for one owner (``flask works import``).
+
+Each file goes through the same service as a web upload
+(:func:`registry.services.works.register_work`) and its registration job runs at
+once (:func:`registry.services.jobs.run_job`), one commit per file, so one bad
+file never loses the others. Metadata comes from an optional CSV::
+
+    filename,title,work_type,created_on,authors,ai_use,description,visibility
+    dombra.mp3,Dombra at dawn,sound_recording,2025,Aigerim S:performer:100,none,,public
+
+``authors`` is ``Name:role:share`` separated by ``;``. Without a row the title is
+made from the file name and the kind of work is guessed from the content
+(audio → sound recording, image → photograph).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from registry.api.parsing import DEFAULT_ROLES, metadata_from_fields, parse_enum
+from registry.core.errors import Conflict, TamgaError, ValidationFailed
+from registry.core.media import sniff
+from registry.extensions import db
+from registry.models.job import Job, JobStatus
+from registry.models.user import User
+from registry.models.work import Work, WorkStatus, WorkType
+from registry.services import jobs
+from registry.services.settings import RegistrySettings
+from registry.services.work_metadata import AuthorInput, parse_share
+from registry.services.works import Upload, register_work
+
+CSV_COLUMNS = ("filename", "title", "work_type", "created_on", "authors", "ai_use",
+               "description", "visibility")
+log = logging.getLogger(__name__)
+GUESSED_TYPES = {"audio": WorkType.SOUND_RECORDING.value, "image": WorkType.PHOTOGRAPH.value}
+REGISTERED, CONFLICT, SKIPPED, REJECTED, FAILED = (
+    "registered", "conflict", "skipped", "rejected", "failed")
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What happened to one file: a status above, the number given, and why if not."""
+
+    filename: str
+    status: str
+    registration_number: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class ImportSummary:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    #: CSV rows naming files that are not in the folder.
+    missing: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(o.status for o in self.outcomes)
+
+    def with_status(self, status: str) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+
+def read_metadata_csv(path: Path) -> dict[str, dict[str, str]]:
+    """Rows by file name; only ``filename`` is required, other columns may be absent."""
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or "filename" not in reader.fieldnames:
+            raise ValidationFailed(_("The metadata CSV needs a “filename” column."),
+                                   field="metadata")
+        rows: dict[str, dict[str, str]] = {}
+        for row in reader:
+            name = (row.get("filename") or "").strip()
+            if name:
+                rows[name] = {k: (v or "").strip() for k, v in row.items() if k in CSV_COLUMNS}
+    return rows
+
+
+def parse_authors_cell(cell: str, default_role: str) -> list[AuthorInput] | None:
+    """``Name:role:share;Name2:role:share`` (role and share optional for one author)."""
+    parts = [p.strip() for p in (cell or "").split(";") if p.strip()]
+    if not parts:
+        return None
+    authors = []
+    for part in parts:
+        name, _sep, rest = part.partition(":")
+        role, _sep, share = rest.partition(":")
+        if not share.strip() and len(parts) > 1:
+            raise ValidationFailed(_("Give every author's share in percent."), field="authors")
+        authors.append(AuthorInput(name.strip(), role.strip() or default_role,
+                                   parse_share(share.strip() or 100)))
+    return authors
+
+
+def list_files(folder: Path, exclude: Iterable[Path] = ()) -> list[Path]:
+    """The folder's regular, non-hidden files in name order (not its subfolders)."""
+    skip = {p.resolve() for p in exclude}
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and not p.name.startswith(".") and p.resolve() not in skip)
+
+
+def import_folder(
+    owner: User,
+    folder: Path,
+    *,
+    settings: RegistrySettings,
+    metadata: Mapping[str, Mapping[str, str]] | None = None,
+    exclude: Iterable[Path] = (),
+    on_file: Callable[[FileOutcome], None] | None = None,
+) -> ImportSummary:
+    """Register every file in ``folder`` for ``owner``; commits after each file."""
+    started = time.perf_counter()
+    metadata = metadata or {}
+    files = list_files(folder, exclude)
+    summary = ImportSummary(missing=sorted(set(metadata) - {p.name for p in files}))
+    for path in files:
+        outcome = import_file(owner, path, metadata.get(path.name, {}), settings=settings)
+        summary.outcomes.append(outcome)
+        if on_file is not None:
+            on_file(outcome)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def import_file(owner: User, path: Path, row: Mapping[str, str], *,
+                settings: RegistrySettings) -> FileOutcome:
+    """Register one file and run its job; never raises for a bad file."""
+    try:
+        work_type = _work_type(path, row)
+        fields = {**row, "title": row.get("title") or title_from_filename(path),
+                  "work_type": work_type}
+        meta = metadata_from_fields(fields, owner, _authors(row, work_type))
+        with open(path, "rb") as stream:
+            work = register_work(owner, Upload(stream, path.name), meta, settings=settings)
+        job_id = db.session.scalar(select(Job.id).where(Job.work_id == work.id))
+        number = work.registration_number
+        db.session.commit()
+    except Conflict as exc:  # this owner already registered these bytes
+        db.session.rollback()
+        return FileOutcome(path.name, SKIPPED, exc.details.get("registration_number"),
+                           str(exc.message))
+    except TamgaError as exc:
+        db.session.rollback()
+        return FileOutcome(path.name, REJECTED, reason=str(exc.message))
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the import
+        db.session.rollback()
+        log.exception("bulk import of %s failed", path)
+        return FileOutcome(path.name, FAILED, reason=f"internal error ({type(exc).__name__})")
+    return _run(job_id, path.name, number)
+
+
+def _run(job_id: int, filename: str, number: str) -> FileOutcome:
+    jobs.run_job(job_id)
+    db.session.expire_all()
+    job = db.session.get(Job, job_id)
+    if job.status != JobStatus.DONE:
+        return FileOutcome(filename, FAILED, number, job.error or job.error_code)
+    work = db.session.get(Work, job.work_id)
+    status = CONFLICT if work.status == WorkStatus.CONFLICT else REGISTERED
+    return FileOutcome(filename, status, number)
+
+
+def _work_type(path: Path, row: Mapping[str, str]) -> str:
+    """The CSV's kind of work, else one guessed from the content (which also rejects
+    files that are neither audio nor image, with the intake's reason)."""
+    return row.get("work_type") or GUESSED_TYPES[sniff(path).kind]
+
+
+def _authors(row: Mapping[str, str], work_type: str) -> list[AuthorInput] | None:
+    """The CSV's authors; None lets the metadata default to the owner."""
+    role = DEFAULT_ROLES[parse_enum(WorkType, work_type, "work_type")]
+    return parse_authors_cell(row.get("authors", ""), role)
+
+
+def title_from_filename(path: Path) -> str:
+    """``01_dombra-at-dawn.mp3`` → ``01 dombra at dawn``."""
+    title = " ".join(path.stem.replace("_", " ").replace("-", " ").split())
+    return title or path.name
