@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import format_datetime, get_locale, get_timezone
+from flask_babel import format_datetime, format_decimal, get_locale, get_timezone
 from flask_login import current_user
 
 from registry.extensions import babel
@@ -45,10 +45,25 @@ def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
     return format_datetime(value, fmt) if value is not None else ""
 
 
+def mmss(seconds: float | None) -> str:
+    """Seconds as m:ss (or h:mm:ss), the way players show times."""
+    if seconds is None:
+        return ""
+    total = int(round(float(seconds)))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_share(value) -> str:
+    return format_decimal(value, format="#,##0.##")
+
+
 def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    app.jinja_env.filters["local_datetime"] = local_datetime
+    app.jinja_env.filters.update(local_datetime=local_datetime, mmss=mmss,
+                                 format_share=format_share)
     app.jinja_env.globals.update(
         LANGUAGES=LANGUAGES,
         current_locale=lambda: str(get_locale()),

@@ -197,3 +197,10 @@ class Accounts:
 @pytest.fixture
 def accounts(client, app) -> Accounts:
     return Accounts(client, app)
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory):
+    from tests.media import MediaFactory
+
+    return MediaFactory(tmp_path_factory.mktemp("media"))

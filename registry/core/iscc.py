@@ -25,7 +25,8 @@ def audio_content_code(items: np.ndarray) -> str:
 def image_content_code(image: Image.Image) -> str:
     """Content-Code of an already normalised RGB image (orientation, alpha handled)."""
     grey = image.convert("L").resize((32, 32), Image.Resampling.BICUBIC)
-    return iscc_core.gen_image_code_v0(list(grey.getdata()), bits=64)["iscc"]
+    pixels = np.asarray(grey, dtype=np.uint8).ravel().tolist()
+    return iscc_core.gen_image_code_v0(pixels, bits=64)["iscc"]
 
 
 def _file_codes(path: Path) -> tuple[str, str]:

@@ -8,6 +8,7 @@ that was queued or running when a process stopped is picked up again.
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 from collections.abc import Callable
@@ -15,9 +16,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
+from registry.core.errors import TamgaError
 from registry.extensions import db
 from registry.models.job import Job, JobStatus
 
+log = logging.getLogger(__name__)
 JobHandler = Callable[[Job], None]
 HANDLERS: dict[str, JobHandler] = {}
 STALE_AFTER = timedelta(minutes=15)
@@ -94,13 +97,13 @@ def run_job(job_id: int) -> JobStatus | None:
         db.session.commit()
     except Exception as exc:  # noqa: BLE001 - any failure is recorded on the job
         db.session.rollback()
+        if not isinstance(exc, TamgaError):
+            log.exception("job %s (%s) failed", job_id, job.kind)
         _record_failure(job_id, exc)
     return db.session.get(Job, job_id).status
 
 
 def _record_failure(job_id: int, exc: Exception) -> None:
-    from registry.core.errors import TamgaError
-
     job = db.session.get(Job, job_id)
     job.status = JobStatus.FAILED
     job.error_code = exc.code if isinstance(exc, TamgaError) else "internal"

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 
 from registry.core.errors import TamgaError
 from registry.services.mail import Delivery, Mailer
+from registry.services.settings import RegistrySettings
 
 
 def safe_next(target: str | None, default_endpoint: str = "main.home") -> str:
@@ -26,6 +27,10 @@ def safe_next(target: str | None, default_endpoint: str = "main.home") -> str:
     return url_for(default_endpoint)
 
 
+def registry_settings() -> RegistrySettings:
+    return current_app.extensions["tamga.settings"]
+
+
 def mailer() -> Mailer:
     return current_app.extensions["tamga.mailer"]
 
@@ -40,9 +45,12 @@ def show_delivery(delivery: Delivery) -> None:
         )
 
 
-def apply_error(form: FlaskForm, exc: TamgaError) -> None:
-    """Show a domain error next to its field when it names one, else as a message."""
-    field = exc.details.get("field")
+def apply_error(form: FlaskForm, exc: TamgaError, default_field: str | None = None) -> None:
+    """Show a domain error next to its field when it names one, else as a message.
+
+    Media errors name no field; ``default_field`` says where they belong (the upload).
+    """
+    field = exc.details.get("field") or default_field
     if isinstance(field, str) and field in form:
         form[field].errors = [*form[field].errors, str(exc.message)]
     else:
