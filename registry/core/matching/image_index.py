@@ -33,16 +33,16 @@ from sqlalchemy import (
     Connection,
     Index,
     Integer,
-    Row,
     SmallInteger,
     String,
     Table,
     Text,
+    cast,
     delete,
     func,
     insert,
-    or_,
     select,
+    union_all,
 )
 
 from registry.core.image import (
@@ -80,10 +80,11 @@ image_hash_rows = Table(
     Column("c2", Integer, nullable=False),
     Column("c3", Integer, nullable=False),
     Index("ix_image_hash_rows_work_id", "work_id"),
-    Index("ix_image_hash_rows_c0", "c0"),
-    Index("ix_image_hash_rows_c1", "c1"),
-    Index("ix_image_hash_rows_c2", "c2"),
-    Index("ix_image_hash_rows_c3", "c3"),
+    # (chunk, value): a probe reads the index alone, never the table rows.
+    Index("ix_image_hash_rows_c0", "c0", "value"),
+    Index("ix_image_hash_rows_c1", "c1", "value"),
+    Index("ix_image_hash_rows_c2", "c2", "value"),
+    Index("ix_image_hash_rows_c3", "c3", "value"),
 )
 
 image_works = Table(
@@ -290,11 +291,13 @@ def mih_candidates(queries: Sequence[int], radius: int) -> list[list[int]]:
     return [sorted(p) for p in probes]
 
 
-def _probe(conn: Connection, probes: list[list[int]]) -> list[Row]:
-    """Rows whose chunk ``i`` is in ``probes[i]`` for some ``i``, each row once.
+def _probe(conn: Connection, probes: list[list[int]]) -> np.ndarray:
+    """Distinct unsigned values of rows whose chunk ``i`` is in ``probes[i]`` for some ``i``.
 
-    Statements are split so none carries more than ``MAX_PARAMS`` bound values
-    (SQLite's limit is 32766).
+    One SELECT per chunk (UNION ALL), each answered from the (chunk, value)
+    index alone; the database joins the values into one string so thousands
+    of candidates cross to Python as a single field. Statements are split so
+    none carries more than ``MAX_PARAMS`` bound values (SQLite allows 32766).
     """
     t = image_hash_rows
     cols = (t.c.c0, t.c.c1, t.c.c2, t.c.c3)
@@ -311,15 +314,18 @@ def _probe(conn: Connection, probes: list[list[int]]) -> list[Row]:
             size = 0
         groups[-1].append(piece)
         size += len(piece[1])
-    rows: dict[int, Row] = {}
+    found = [np.empty(0, np.int64)]
     for group in groups:
         if not group:
             continue
-        terms = [cols[i].in_(values) for i, values in group]
-        stmt = select(t.c.id, t.c.work_id, t.c.kind, t.c.window, t.c.value).where(or_(*terms))
-        for row in conn.execute(stmt):
-            rows[row[0]] = row
-    return list(rows.values())
+        parts = [select(t.c.value).where(cols[i].in_(values)) for i, values in group]
+        sub = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+        joined = conn.execute(
+            select(func.aggregate_strings(cast(sub.c.value, String), ","))
+        ).scalar()
+        if joined:
+            found.append(np.array(joined.split(","), dtype=np.int64))
+    return np.unique(np.concatenate(found)).view(np.uint64)
 
 
 def hamming_within_many(conn: Connection, queries: Sequence[int], radius: int) -> list[HashHit]:
@@ -327,19 +333,26 @@ def hamming_within_many(conn: Connection, queries: Sequence[int], radius: int) -
     queries = sorted({int(q) for q in queries})
     if not queries:
         return []
-    found = _probe(conn, mih_candidates(queries, radius))
-    if not found:
-        return []
-    values = np.array([r[4] for r in found], dtype=np.int64).view(np.uint64)
-    hits: list[HashHit] = []
+    values = _probe(conn, mih_candidates(queries, radius))
+    near: dict[int, list[tuple[int, int]]] = {}  # value -> [(query, distance)]
     for q in queries:
         dist = np.bitwise_count(values ^ np.uint64(q))
-        for idx in np.flatnonzero(dist <= radius):
-            row = found[int(idx)]
+        for i in np.flatnonzero(dist <= radius):
+            near.setdefault(int(values[i]), []).append((q, int(dist[i])))
+    if not near:
+        return []
+    t = image_hash_rows
+    signed = sorted(to_signed(v) for v in near)
+    stmt = select(t.c.id, t.c.work_id, t.c.kind, t.c.window, t.c.value).where(
+        t.c.c0.in_(sorted({chunks(v)[0] for v in near})), t.c.value.in_(signed)
+    )
+    hits = []
+    for row_id, work_id, kind, window, value in conn.execute(stmt).all():
+        value = to_unsigned(value)
+        for q, distance in near[value]:
             hits.append(
-                HashHit(row[0], row[1], KIND_NAMES.get(row[2], str(row[2])),
-                        WINDOW_NAMES.get(row[3], str(row[3])), to_unsigned(row[4]),
-                        int(dist[idx]), q)
+                HashHit(row_id, work_id, KIND_NAMES.get(kind, str(kind)),
+                        WINDOW_NAMES.get(window, str(window)), value, distance, q)
             )
     return hits
 
