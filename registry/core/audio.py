@@ -13,12 +13,12 @@ about 2.5 %.
 from __future__ import annotations
 
 import hashlib
-import os
 import struct
 import subprocess
 import tempfile
 import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -231,8 +231,10 @@ def _check_content(fp: AudioFingerprint, limits: MediaLimits) -> None:
             "are needed.",
         )
     # Every item spans ~2.6 s of audio, so a short sound in silence still yields
-    # ~20 non-silent items; ask for as many as the minimum duration would give.
-    if fp.non_silent_count() < limits.min_audio_seconds * ITEMS_PER_SECOND:
+    # ~20 non-silent items; ask for as many as the minimum duration would give
+    # (or half the items of a short clip).
+    needed = min(limits.min_audio_seconds * ITEMS_PER_SECOND, 0.5 * len(fp))
+    if fp.non_silent_count() < needed:
         raise SilentAudio("The recording is silent (no audible sound was found).")
 
 
@@ -259,17 +261,29 @@ def fingerprint_file(
 # --------------------------------------------------------------------------- queries
 
 
-def _decode_pcm(path: Path, dest: Path, ffmpeg: str) -> None:
-    cmd = [
-        ffmpeg, "-nostdin", "-v", "error", "-i", str(path), "-vn", "-ac", "1",
-        "-ar", str(SAMPLE_RATE), "-f", "s16le", "-y", str(dest),
-    ]  # fmt: skip
+def _decode_variants(
+    path: Path, workdir: Path, speeds: Sequence[float], tempo: bool, ffmpeg: str
+) -> tuple[Path, dict[float, Path]]:
+    """One ffmpeg run: 11025 Hz mono PCM of the query, plus one PCM per tempo variant."""
+    plain = workdir / "plain.pcm"
+    chain = f"[0:a]aformat=channel_layouts=mono,aresample={SAMPLE_RATE}"
+    tempos = list(speeds) if tempo else []
+    outs = ["-map", "[p]", "-f", "s16le", "-ac", "1", str(plain)]
+    labels = "".join(f"[x{i}]" for i in range(len(tempos)))
+    graph = f"{chain},asplit={1 + len(tempos)}[p]{labels}" if tempos else f"{chain}[p]"
+    files: dict[float, Path] = {}
+    for i, s in enumerate(tempos):
+        graph += f";[x{i}]atempo={1 / s:.6f}[t{i}]"
+        files[s] = workdir / f"tempo{i}.pcm"
+        outs += ["-map", f"[t{i}]", "-f", "s16le", "-ac", "1", str(files[s])]
+    cmd = [ffmpeg, "-nostdin", "-v", "error", "-i", str(path), "-filter_complex", graph, *outs]
     done = subprocess.run(cmd, capture_output=True, timeout=FPCALC_TIMEOUT_S, check=False)
-    if done.returncode != 0 and (not dest.exists() or dest.stat().st_size == 0):
+    if not plain.exists() or plain.stat().st_size == 0:
         raise CorruptMedia(
             "The audio is damaged and cannot be decoded.",
             tool_error=done.stderr.decode("utf-8", "replace")[-300:],
         )
+    return plain, files
 
 
 def _fp_raw(pcm: Path, rate: float, fpcalc: str) -> np.ndarray:
@@ -285,22 +299,6 @@ def _fp_raw(pcm: Path, rate: float, fpcalc: str) -> np.ndarray:
     return _run_fpcalc(cmd).items
 
 
-def _fp_tempo(pcm: Path, speed: float, ffmpeg: str, fpcalc: str) -> np.ndarray:
-    """Fingerprint the PCM after undoing a tempo change (pitch kept) of ``speed``."""
-    cmd = [
-        ffmpeg, "-nostdin", "-v", "error", "-f", "s16le", "-ar", str(SAMPLE_RATE),
-        "-ac", "1", "-i", str(pcm), "-af", f"atempo={1 / speed:.6f}",
-        "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", "1", "-",
-    ]  # fmt: skip
-    fp_cmd = [
-        fpcalc, "-raw", "-length", "0", "-format", "s16le",
-        "-rate", str(SAMPLE_RATE), "-channels", "1", "-",
-    ]  # fmt: skip
-    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as dec:
-        result = _run_fpcalc(fp_cmd, stdin=dec.stdout)
-    return result.items
-
-
 def fingerprint_query(
     path: Path,
     limits: MediaLimits,
@@ -311,29 +309,27 @@ def fingerprint_query(
     ffmpeg: str = "ffmpeg",
     ffprobe: str = "ffprobe",
 ) -> list[AudioFingerprint]:
-    """Fingerprints of a query clip: as is, then at each of ``speeds``.
+    """Fingerprints of a query clip: as is, then undoing each speed in ``speeds``.
 
-    The clip is decoded once to 11025 Hz mono PCM; speed variants are resamples
-    done by fpcalc itself, tempo variants (``tempo=True``) go through ffmpeg's
-    ``atempo``. The first element is always the unmodified fingerprint, which is
-    checked like :func:`fingerprint_file` (silence, too short).
+    The clip is decoded once (one ffmpeg run also writes the ``atempo`` tempo
+    variants when ``tempo=True``); speed variants (pitch moves with speed) are
+    resamples done by fpcalc itself. The first element is the unmodified
+    fingerprint, checked like :func:`fingerprint_file` (silence, too short).
     """
-    info = probe_audio(path, limits, ffprobe=ffprobe)
-    fd, name = tempfile.mkstemp(prefix="query-", suffix=".pcm")
-    os.close(fd)
-    pcm = Path(name)
-    try:
-        _decode_pcm(path, pcm, ffmpeg)
-        seconds = pcm.stat().st_size / 2 / SAMPLE_RATE
-        plain = AudioFingerprint(_fp_raw(pcm, SAMPLE_RATE, fpcalc), seconds)
-        _check_content(plain, limits)
-        out = [plain]
+    probe_audio(path, limits, ffprobe=ffprobe)
+    with tempfile.TemporaryDirectory(prefix="tamga-query-") as tmp:
+        plain_pcm, tempo_pcm = _decode_variants(path, Path(tmp), speeds, tempo, ffmpeg)
+        seconds = plain_pcm.stat().st_size / 2 / SAMPLE_RATE
+        jobs: list[tuple[Path, float, float, str]] = [(plain_pcm, SAMPLE_RATE, 1.0, "plain")]
         for s in speeds:
-            items = _fp_raw(pcm, SAMPLE_RATE / s, fpcalc)
-            out.append(AudioFingerprint(items, info.duration_s, s, "speed"))
-            if tempo:
-                items = _fp_tempo(pcm, s, ffmpeg, fpcalc)
-                out.append(AudioFingerprint(items, info.duration_s, s, "tempo"))
-        return [fp for fp in out if len(fp) > 0]
-    finally:
-        pcm.unlink(missing_ok=True)
+            jobs.append((plain_pcm, SAMPLE_RATE / s, s, "speed"))
+            if s in tempo_pcm:
+                jobs.append((tempo_pcm[s], SAMPLE_RATE, s, "tempo"))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(lambda j: _fp_raw(j[0], j[1], fpcalc), jobs))
+    out = [
+        AudioFingerprint(items, seconds, speed, variant)
+        for items, (_, _, speed, variant) in zip(results, jobs, strict=True)
+    ]
+    _check_content(out[0], limits)
+    return [fp for fp in out if len(fp) > 0]

@@ -31,7 +31,17 @@ from sqlalchemy.engine import Connection
 from registry.core.audio import EDGE_ITEMS, ITEM_SECONDS, SILENCE_ITEMS, AudioFingerprint
 from registry.core.sql import metadata
 
-KEY_SHIFT = 4  # key = top 28 bits of an item
+# The key is 22 of the item's 32 bits: Chromaprint's 16 classifiers each emit a
+# 2-bit Gray code, whose high bit (the odd bits) flips far less often under noise,
+# band limiting and re-encoding than the low bit. Those 16 bits plus the six
+# steadiest low bits (measured under phone band, noise and tempo changes) make a
+# key that survives distortions where the top 28 bits rarely survive intact.
+KEY_BITS: tuple[int, ...] = tuple(range(1, 32, 2)) + (18, 26, 6, 20, 0, 2)
+# Key positions flipped one at a time when probing the unmodified query (the low
+# bits, the likeliest to be wrong): finds items with one error among them.
+PROBE_POSITIONS: tuple[int, ...] = tuple(range(16, len(KEY_BITS)))
+# Query variants nearer than this to speed 1 are verified but not looked up.
+LOOKUP_MIN_SHIFT = 0.02
 SQLITE_MAX_PARAMS = 900
 INSERT_BATCH = 20_000
 
@@ -91,7 +101,8 @@ class SearchParams:
     max_ber: float = 0.35  # bit error rate a matching stretch must stay under
     window: int = 16  # items (~2 s) averaged when looking for the matching stretch
     window_ber: float = 0.40  # per-window threshold delimiting the stretch
-    min_items: int = 20  # shortest accepted stretch (~2.5 s of items, a 5 s clip)
+    min_items: int = 16  # shortest accepted stretch (a 5 s clip yields ~19 items)
+    edge_errors: int = 10  # stretch ends are trimmed while an item differs in more bits
     min_votes: int = 2  # key hits at one offset to become a candidate
     max_candidates: int = 24
     max_key_works: int = 1000  # keys in more works than this are ignored
@@ -100,10 +111,19 @@ class SearchParams:
 # --------------------------------------------------------------------------- keys
 
 
+def item_keys(items: np.ndarray) -> np.ndarray:
+    """The index key of each item: the :data:`KEY_BITS` gathered into an integer."""
+    items = np.asarray(items, dtype=np.uint32)
+    keys = np.zeros(items.size, dtype=np.int64)
+    for j, bit in enumerate(KEY_BITS):
+        keys |= ((items >> np.uint32(bit)) & np.uint32(1)).astype(np.int64) << j
+    return keys
+
+
 def index_keys(items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(keys, positions) to index: silence dropped, runs of one key stored once."""
     items = np.asarray(items, dtype=np.uint32)
-    keys = (items >> KEY_SHIFT).astype(np.int64)
+    keys = item_keys(items)
     keep = ~np.isin(items, np.fromiter(SILENCE_ITEMS, dtype=np.uint32))
     if keys.size:
         keep[1:] &= keys[1:] != keys[:-1]
@@ -285,51 +305,59 @@ def fetch_postings(
     return data[:, 0], data[:, 1], data[:, 2]
 
 
-def _query_table(fps: Sequence[AudioFingerprint]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sorted (key, position, variant) of all query variants."""
-    ks, ps, vs = [], [], []
-    for v, fp in enumerate(fps):
+def _query_table(fps: Sequence[AudioFingerprint]) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted (key, position) pairs to look up.
+
+    Only the unmodified query and the variants at least ``LOOKUP_MIN_SHIFT`` away
+    from speed 1 are looked up: nearer variants find the same offsets and only
+    compete at verification. The unmodified query also probes every key with
+    one low bit flipped.
+    """
+    ks, ps = [], []
+    for fp in fps:
+        if fp.variant != "plain" and abs(fp.speed - 1.0) < LOOKUP_MIN_SHIFT:
+            continue
         k, p = index_keys(fp.items)
-        ks.append(k)
-        ps.append(p)
-        vs.append(np.full(k.size, v, dtype=np.int64))
-    keys, pos, var = np.concatenate(ks), np.concatenate(ps), np.concatenate(vs)
+        probes = [k] + ([k ^ (1 << j) for j in PROBE_POSITIONS] if fp.variant == "plain" else [])
+        ks.extend(probes)
+        ps.extend([p] * len(probes))
+    keys, pos = np.concatenate(ks), np.concatenate(ps)
     order = np.argsort(keys, kind="stable")
-    return keys[order], pos[order], var[order]
+    return keys[order], pos[order]
 
 
 def _vote(
-    qk: np.ndarray, qp: np.ndarray, qv: np.ndarray,
-    pk: np.ndarray, pw: np.ndarray, pp: np.ndarray, params: SearchParams,
-) -> list[tuple[int, int, int, int]]:
-    """Best (votes, variant, work, offset) candidates by offset voting."""
+    qk: np.ndarray, qp: np.ndarray, pk: np.ndarray, pw: np.ndarray, pp: np.ndarray,
+    params: SearchParams,
+) -> list[tuple[int, int, int]]:
+    """Best (votes, work, offset) per work by offset voting, most votes first.
+
+    Every variant is expressed in the original's time base, so votes of all
+    variants for one (work, offset) add up.
+    """
     lo = np.searchsorted(qk, pk, "left")
-    hi = np.searchsorted(qk, pk, "right")
-    n = hi - lo
+    n = np.searchsorted(qk, pk, "right") - lo
     if not n.sum():
         return []
     rep = np.repeat(np.arange(pk.size), n)
-    starts = np.repeat(lo - np.cumsum(n) + n, n)
-    qidx = np.arange(rep.size) + starts
-    work, offset, variant = pw[rep], pp[rep] - qp[qidx], qv[qidx]
-    table = np.stack([variant, work, offset], axis=1)
+    qidx = np.arange(rep.size) + np.repeat(lo - np.cumsum(n) + n, n)
+    table = np.stack([pw[rep], pp[rep] - qp[qidx]], axis=1)
     uniq, votes = np.unique(table, axis=0, return_counts=True)
-    # Tolerate +-1 item of jitter: add the neighbours' votes (same variant, work).
+    # Tolerate +-1 item of jitter: add the neighbours' votes (same work).
     smoothed = votes.copy()
-    same = (uniq[1:, 0] == uniq[:-1, 0]) & (uniq[1:, 1] == uniq[:-1, 1])
-    adjacent = same & (uniq[1:, 2] - uniq[:-1, 2] == 1)
+    adjacent = (uniq[1:, 0] == uniq[:-1, 0]) & (uniq[1:, 1] - uniq[:-1, 1] == 1)
     smoothed[1:] += np.where(adjacent, votes[:-1], 0)
     smoothed[:-1] += np.where(adjacent, votes[1:], 0)
     good = np.nonzero(smoothed >= params.min_votes)[0]
     order = good[np.argsort(-smoothed[good], kind="stable")]
-    seen: set[tuple[int, int]] = set()
+    seen: set[int] = set()
     out = []
     for j in order:
-        v, w, o = (int(x) for x in uniq[j])
-        if (v, w) in seen:
+        w, o = int(uniq[j, 0]), int(uniq[j, 1])
+        if w in seen:
             continue
-        seen.add((v, w))
-        out.append((int(smoothed[j]), v, w, o))
+        seen.add(w)
+        out.append((int(smoothed[j]), w, o))
         if len(out) >= params.max_candidates:
             break
     return out
@@ -357,7 +385,13 @@ def _best_stretch(errors: np.ndarray, params: SearchParams) -> tuple[int, int] |
     edges = np.diff(np.concatenate([[0], ok.astype(np.int8), [0]]))
     starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
     k = int(np.argmax(ends - starts))
-    return int(starts[k]), int(ends[k]) - 1 + win
+    a, b = int(starts[k]), int(ends[k]) - 1 + win
+    # A window straddling the edge of the match can pass on its good part: trim.
+    while a < b and errors[a] > params.edge_errors:
+        a += 1
+    while b > a and errors[b - 1] > params.edge_errors:
+        b -= 1
+    return a, b
 
 
 @dataclass
@@ -369,22 +403,41 @@ class _Verified:
 
 
 def _verify(q: np.ndarray, w: np.ndarray, offset: int, params: SearchParams) -> _Verified | None:
-    best: _Verified | None = None
-    for o in range(offset - 2, offset + 3):
-        start, errors = _bit_errors(q, w, o)
-        stretch = _best_stretch(errors, params)
-        if stretch is None:
-            continue
-        a, b = stretch
-        if b - a < params.min_items:
-            continue
-        ber = float(errors[a:b].sum()) / (32 * (b - a))
-        cand = _Verified(ber, start + a, start + b, o)
-        if best is None or (b - a, -ber) > (best.end - best.start, -best.ber):
-            best = cand
-    if best is None or best.ber > params.max_ber:
+    """The best well-matching stretch of ``q`` against ``w`` at ``offset``."""
+    start, errors = _bit_errors(q, w, offset)
+    stretch = _best_stretch(errors, params)
+    if stretch is None or stretch[1] - stretch[0] < params.min_items:
         return None
-    return best
+    a, b = stretch
+    ber = float(errors[a:b].sum()) / (32 * (b - a))
+    if ber > params.max_ber:
+        return None
+    return _Verified(ber, start + a, start + b, offset)
+
+
+def _verify_all(
+    fps: Sequence[AudioFingerprint], w: np.ndarray, offset: int, params: SearchParams
+) -> tuple[int, _Verified] | None:
+    """Try every query variant at offsets around ``offset``; keep the best stretch.
+
+    A cheap pass ranks (variant, offset) pairs by the error rate over the whole
+    overlap; the three best get the stretch analysis.
+    """
+    trials = []
+    for u, fp in enumerate(fps):
+        for o in range(offset - 2, offset + 3):
+            _, errors = _bit_errors(fp.items, w, o)
+            if errors.size:
+                trials.append((float(errors.mean()), u, o))
+    best: tuple[float, int, _Verified] | None = None
+    for _, u, o in sorted(trials)[:3]:
+        v = _verify(fps[u].items, w, o, params)
+        if v is None:
+            continue
+        quality = (1 - 2 * v.ber) * min(1.0, (v.end - v.start) / 100) ** 0.5
+        if best is None or quality > best[0]:
+            best = (quality, u, v)
+    return None if best is None else (best[1], best[2])
 
 
 def _load_items(conn: Connection, work_ids: Sequence[int]) -> dict[int, AudioFingerprint]:
@@ -403,11 +456,19 @@ def _load_items(conn: Connection, work_ids: Sequence[int]) -> dict[int, AudioFin
 def _to_match(
     work_id: int, fp: AudioFingerprint, wfp: AudioFingerprint, v: _Verified
 ) -> AudioMatch:
-    span = EDGE_ITEMS * ITEM_SECONDS  # the last item covers ~2 s of audio
-    q_start = v.start * ITEM_SECONDS / fp.speed
-    q_end = min(fp.duration_s, (v.end - 1) * ITEM_SECONDS / fp.speed + span / fp.speed)
-    w_start = (v.start + v.offset) * ITEM_SECONDS
-    w_end = min(wfp.duration_s, (v.end - 1 + v.offset) * ITEM_SECONDS + span)
+    """Seconds on both sides. Each item sees ~2.6 s of audio (``span``): a stretch
+    that starts (ends) inside both recordings has its boundary inside the first
+    (last) item's window, estimated at its middle; at a recording's edge the
+    item's own edge is exact."""
+    span = EDGE_ITEMS * ITEM_SECONDS
+    inner_start = v.start > 0 and v.start + v.offset > 0
+    inner_end = v.end < len(fp) and v.end + v.offset < len(wfp)
+    lead = span / 2 if inner_start else 0.0
+    tail = span / 2 if inner_end else span
+    q_start = (v.start * ITEM_SECONDS + lead) / fp.speed
+    q_end = min(fp.duration_s, ((v.end - 1) * ITEM_SECONDS + tail) / fp.speed)
+    w_start = (v.start + v.offset) * ITEM_SECONDS + lead
+    w_end = min(wfp.duration_s, (v.end - 1 + v.offset) * ITEM_SECONDS + tail)
     return AudioMatch(
         work_id=work_id,
         score=round(max(0.0, 1.0 - 2.0 * v.ber), 4),
@@ -440,23 +501,20 @@ def search(
     fps = [fp for fp in query_fps if len(fp)]
     if not fps:
         return []
-    qk, qp, qv = _query_table(fps)
+    qk, qp = _query_table(fps)
     keys = np.unique(qk).tolist()
     pk, pw, pp = fetch_postings(conn, keys, params.max_key_works)
-    candidates = _vote(qk, qp, qv, pk, pw, pp, params)
-    works = _load_items(conn, [c[2] for c in candidates])
-    best: dict[int, AudioMatch] = {}
-    for _votes, v, w, offset in candidates:
-        verified = _verify(fps[v].items, works[w].items, offset, params)
-        if verified is None:
-            continue
-        match = _to_match(w, fps[v], works[w], verified)
-        old = best.get(w)
-        if old is None or _quality(match) > _quality(old):
-            best[w] = match
-    return sorted(best.values(), key=lambda m: (-_quality(m), m.work_id))
+    candidates = _vote(qk, qp, pk, pw, pp, params)
+    works = _load_items(conn, [c[1] for c in candidates])
+    matches = []
+    for _votes, w, offset in candidates:
+        found = _verify_all(fps, works[w].items, offset, params)
+        if found is not None:
+            u, verified = found
+            matches.append(_to_match(w, fps[u], works[w], verified))
+    return sorted(matches, key=lambda m: (-_quality(m), m.work_id))
 
 
 def _quality(m: AudioMatch) -> float:
-    """Ranking: agreement first, then length of the agreeing stretch."""
-    return m.score * min(1.0, (m.query_end - m.query_start) / 12.0) ** 0.25
+    """Ranking: agreement, weighted by how much of a (15 s) query it explains."""
+    return m.score * min(1.0, (m.query_end - m.query_start) / 15.0) ** 0.5

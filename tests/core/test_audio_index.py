@@ -1,0 +1,323 @@
+"""The SQL audio index: storage, search at any offset, robustness, no false matches.
+
+Runs on SQLite by default and on PostgreSQL when DATABASE_URL points there.
+Recordings are the committed MIDI fixtures rendered with fluidsynth and the
+committed speech clip; every query transformation is made here with ffmpeg.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+from registry.core.audio import (
+    ITEMS_PER_SECOND,
+    SILENCE_ITEMS,
+    AudioFingerprint,
+    fingerprint_file,
+    fingerprint_query,
+)
+from registry.core.matching.audio_index import (
+    AUDIO_TABLES,
+    KEY_BITS,
+    SearchParams,
+    add_recording,
+    add_recordings,
+    audio_index,
+    audio_key_stats,
+    count_recordings,
+    index_keys,
+    item_keys,
+    load_fingerprint,
+    rebuild,
+    remove_recording,
+    search,
+)
+from registry.core.media import MediaLimits
+from registry.core.sql import metadata
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
+SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
+LIMITS = MediaLimits()
+SONG_A, SONG_B, SPEECH = 101, 202, 303
+
+
+def ffmpeg(*args: str, data: bytes | None = None) -> bytes:
+    done = subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", *args], input=data, capture_output=True,
+        check=True,
+    )  # fmt: skip
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("audio_index")
+    paths: dict[str, Path] = {}
+    for name in ("song_a", "song_b", "song_c"):
+        wav = out / f"{name}.wav"
+        subprocess.run(
+            ["fluidsynth", "-ni", "-q", "-g", "0.6", "-r", "22050", "-F", str(wav), SOUNDFONT,
+             str(FIXTURES / f"{name}.mid")],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        paths[name] = wav
+    paths["speech"] = FIXTURES / "speech.opus"
+    paths["dir"] = out
+    return paths
+
+
+@pytest.fixture(scope="module")
+def registered(media: dict[str, Path]) -> dict[int, AudioFingerprint]:
+    return {
+        SONG_A: fingerprint_file(media["song_a"], LIMITS),
+        SONG_B: fingerprint_file(media["song_b"], LIMITS),
+        SPEECH: fingerprint_file(media["speech"], LIMITS),
+    }
+
+
+@pytest.fixture
+def conn(core_engine: Engine) -> Iterator[Connection]:
+    with core_engine.begin() as c:
+        metadata.drop_all(c, tables=AUDIO_TABLES)
+        metadata.create_all(c, tables=AUDIO_TABLES)
+    try:
+        with core_engine.begin() as c:
+            yield c
+    finally:
+        with core_engine.begin() as c:
+            metadata.drop_all(c, tables=AUDIO_TABLES)
+
+
+@pytest.fixture
+def index(conn: Connection, registered: dict[int, AudioFingerprint]) -> Connection:
+    for work_id, fp in registered.items():
+        add_recording(conn, work_id, fp)
+    return conn
+
+
+def clip(src: Path, dest: Path, start: float, seconds: float, *args: str) -> Path:
+    ffmpeg("-ss", str(start), "-t", str(seconds), "-i", str(src), *args, str(dest))
+    return dest
+
+
+def add_noise(src: Path, dest: Path, snr_db: float) -> Path:
+    raw = ffmpeg("-i", str(src), "-ac", "1", "-ar", "22050", "-f", "s16le", "-")
+    x = np.frombuffer(raw, dtype="<i2").astype(np.float64)
+    noise = np.random.default_rng(7).normal(0, np.sqrt(np.mean(x**2) / 10 ** (snr_db / 10)), x.size)
+    y = np.clip(x + noise, -32768, 32767).astype("<i2").tobytes()
+    ffmpeg("-f", "s16le", "-ar", "22050", "-ac", "1", "-i", "-", str(dest), data=y)
+    return dest
+
+
+def best(conn: Connection, path: Path):
+    matches = search(conn, fingerprint_query(path, LIMITS))
+    assert matches, "no match"
+    return matches[0], matches
+
+
+# --------------------------------------------------------------------------- storage
+
+
+def test_schema_uses_composite_keys(conn: Connection) -> None:
+    assert [c.name for c in audio_index.primary_key.columns] == ["key", "work_id", "position"]
+    assert audio_index.dialect_options["sqlite"]["with_rowid"] is False
+    if conn.dialect.name == "sqlite":
+        sql = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'audio_index'"
+        ).scalar_one()
+        assert "WITHOUT ROWID" in sql
+
+
+def test_add_count_load_remove(conn: Connection, registered: dict[int, AudioFingerprint]) -> None:
+    add_recordings(conn, list(registered.items()))
+    assert count_recordings(conn) == 3
+    loaded = load_fingerprint(conn, SONG_A)
+    assert loaded is not None and loaded.digest() == registered[SONG_A].digest()
+    rows_a = conn.execute(
+        sa.select(sa.func.count()).select_from(audio_index).where(audio_index.c.work_id == SONG_A)
+    ).scalar_one()
+    assert rows_a == index_keys(registered[SONG_A].items)[0].size
+    assert remove_recording(conn, SONG_A) is True
+    assert remove_recording(conn, SONG_A) is False
+    assert count_recordings(conn) == 2
+    left = conn.execute(
+        sa.select(sa.func.count()).select_from(audio_index).where(audio_index.c.work_id == SONG_A)
+    ).scalar_one()
+    assert left == 0
+    # Key statistics were decremented: a key only song A had is gone.
+    only_a = set(index_keys(registered[SONG_A].items)[0].tolist()) - {
+        k for w in (SONG_B, SPEECH) for k in index_keys(registered[w].items)[0].tolist()
+    }
+    some = sorted(only_a)[:50]
+    stats = conn.execute(
+        sa.select(sa.func.count()).select_from(audio_key_stats).where(
+            audio_key_stats.c.key.in_(some)
+        )
+    ).scalar_one()
+    assert stats == 0
+
+
+def test_index_keys_skip_silence_and_repeats() -> None:
+    silence = next(iter(SILENCE_ITEMS))
+    a, b = 0xABCDEF01, 0x12345678
+    outside = next(bit for bit in range(32) if bit not in KEY_BITS)
+    items = np.array([silence, a, a ^ (1 << outside), b, silence, a], dtype=np.uint32)
+    keys, positions = index_keys(items)
+    assert positions.tolist() == [1, 3, 5]  # item 2 differs from item 1 outside the key
+    ka, kb = item_keys(np.array([a, b], dtype=np.uint32)).tolist()
+    assert keys.tolist() == [ka, kb, ka]
+    assert ka != kb and max(ka, kb) < 2 ** len(KEY_BITS)
+
+
+def test_key_gathers_the_chosen_bits() -> None:
+    assert len(set(KEY_BITS)) == len(KEY_BITS) == 22
+    for j, bit in enumerate(KEY_BITS):
+        assert item_keys(np.array([1 << bit], dtype=np.uint32)).tolist() == [1 << j]
+
+
+def test_rebuild_recreates_the_same_index(index: Connection) -> None:
+    def snapshot() -> list[tuple]:
+        rows = index.execute(sa.select(audio_index).order_by(*audio_index.primary_key.columns))
+        stats = index.execute(sa.select(audio_key_stats).order_by(audio_key_stats.c.key))
+        return [tuple(r) for r in rows] + [tuple(r) for r in stats]
+
+    before = snapshot()
+    index.execute(audio_index.delete())
+    calls: list[tuple[int, int]] = []
+    assert rebuild(index, lambda done, total: calls.append((done, total)), batch_size=2) == 3
+    assert calls == [(2, 3), (3, 3)]
+    assert snapshot() == before
+
+
+def test_common_keys_are_ignored(index: Connection, media: dict[str, Path]) -> None:
+    query = clip(media["song_a"], media["dir"] / "common.wav", 12, 15)
+    fps = fingerprint_query(query, LIMITS)
+    assert search(index, fps)
+    # With a cap of 0 works per key every key is "too common": nothing is found.
+    assert search(index, fps, params=SearchParams(max_key_works=0)) == []
+
+
+# --------------------------------------------------------------------------- finding clips
+
+TRANSFORMS: dict[str, tuple[str, list[str], float]] = {
+    # name: (extension, ffmpeg output args, query speed relative to the original)
+    "clean": ("wav", [], 1.0),
+    "mp3-64k": ("mp3", ["-c:a", "libmp3lame", "-b:a", "64k"], 1.0),
+    "aac-64k": ("m4a", ["-c:a", "aac", "-b:a", "64k"], 1.0),
+    "opus-64k": ("opus", ["-c:a", "libopus", "-b:a", "64k"], 1.0),
+    "volume-15dB": ("wav", ["-af", "volume=-15dB"], 1.0),
+    "volume+6dB": ("wav", ["-af", "volume=6dB"], 1.0),
+    "phone-8k": ("wav", ["-af", "highpass=f=300,lowpass=f=3400", "-ar", "8000", "-ac", "1"], 1.0),
+    "tempo+3%": ("wav", ["-af", "atempo=1.03"], 1.03),
+    "tempo-3%": ("wav", ["-af", "atempo=0.97"], 0.97),
+    "speed+3%": ("wav", ["-af", "asetrate=22050*1.03,aresample=22050"], 1.03),
+    "speed-3%": ("wav", ["-af", "asetrate=22050*0.97,aresample=22050"], 0.97),
+}
+
+
+@pytest.mark.parametrize("name", list(TRANSFORMS))
+def test_clip_found_under_transformation(
+    name: str, index: Connection, media: dict[str, Path], tmp_path: Path
+) -> None:
+    ext, args, speed = TRANSFORMS[name]
+    start = 17.5
+    query = clip(media["song_a"], tmp_path / f"q.{ext}", start, 15, *args)
+    top, _ = best(index, query)
+    assert top.work_id == SONG_A
+    assert top.score > 0.4
+    assert top.work_start == pytest.approx(start + top.query_start * speed, abs=0.6)
+    assert top.query_start < 2.0
+    assert top.query_end > 12.0
+    assert top.aligned_items > 80
+    assert top.speed == pytest.approx(speed, abs=0.016)
+
+
+def test_clip_found_under_white_noise_10db(
+    index: Connection, media: dict[str, Path], tmp_path: Path
+) -> None:
+    source = clip(media["song_a"], tmp_path / "src.wav", 25.0, 15)
+    query = add_noise(source, tmp_path / "noisy.wav", snr_db=10)
+    top, _ = best(index, query)
+    assert top.work_id == SONG_A
+    assert top.work_start == pytest.approx(25.0 + top.query_start, abs=0.6)
+
+
+def test_speech_clip_reencoded(index: Connection, media: dict[str, Path], tmp_path: Path) -> None:
+    query = clip(media["speech"], tmp_path / "speech.mp3", 2.0, 8, "-b:a", "64k")
+    top, _ = best(index, query)
+    assert top.work_id == SPEECH
+    assert top.work_start == pytest.approx(2.0 + top.query_start, abs=0.6)
+
+
+def test_five_second_clip(index: Connection, media: dict[str, Path], tmp_path: Path) -> None:
+    query = clip(media["song_b"], tmp_path / "five.mp3", 30.0, 5, "-b:a", "96k")
+    top, _ = best(index, query)
+    assert top.work_id == SONG_B
+    assert top.work_start == pytest.approx(30.0 + top.query_start, abs=0.6)
+
+
+def test_whole_recording_reencoded(
+    index: Connection, media: dict[str, Path], tmp_path: Path
+) -> None:
+    query = tmp_path / "whole.opus"
+    ffmpeg("-i", str(media["song_b"]), "-c:a", "libopus", "-b:a", "64k", str(query))
+    top, matches = best(index, query)
+    assert top.work_id == SONG_B
+    assert [m.work_id for m in matches] == [SONG_B]
+    assert top.work_start < 1.0 and top.query_start < 1.0
+    duration = len(load_fingerprint(index, SONG_B)) / ITEMS_PER_SECOND
+    assert top.work_end > duration - 1.0
+
+
+def test_recording_embedded_in_a_longer_query(
+    index: Connection, media: dict[str, Path], tmp_path: Path
+) -> None:
+    """Unregistered music, then 20 s of song B from 8 s, then unregistered music."""
+    pcm = b"".join(
+        ffmpeg("-ss", str(s), "-t", str(d), "-i", str(media[n]), "-ac", "1", "-ar", "22050",
+               "-f", "s16le", "-")
+        for n, s, d in (("song_c", 0, 12), ("song_b", 8, 20), ("song_c", 20, 12))
+    )  # fmt: skip
+    query = tmp_path / "mix.flac"
+    ffmpeg("-f", "s16le", "-ar", "22050", "-ac", "1", "-i", "-", str(query), data=pcm)
+    top, matches = best(index, query)
+    assert [m.work_id for m in matches] == [SONG_B]
+    assert top.query_start == pytest.approx(12.0, abs=1.5)
+    assert top.query_end == pytest.approx(32.0, abs=1.5)
+    assert top.work_start == pytest.approx(8.0 + (top.query_start - 12.0), abs=0.6)
+
+
+# --------------------------------------------------------------------------- no false matches
+
+
+def test_unrelated_music_does_not_match(
+    index: Connection, media: dict[str, Path], tmp_path: Path
+) -> None:
+    for start in (0.0, 15.0, 28.0):
+        query = clip(media["song_c"], tmp_path / f"c{start}.mp3", start, 15)
+        assert search(index, fingerprint_query(query, LIMITS)) == []
+    assert search(index, fingerprint_query(media["song_c"], LIMITS)) == []
+
+
+def test_noise_does_not_match(index: Connection, tmp_path: Path) -> None:
+    query = tmp_path / "noise.wav"
+    ffmpeg("-f", "lavfi", "-i", "anoisesrc=d=15:c=pink:a=0.3", str(query))
+    assert search(index, fingerprint_query(query, LIMITS)) == []
+
+
+def test_removed_recording_is_no_longer_found(
+    index: Connection, media: dict[str, Path], tmp_path: Path
+) -> None:
+    query = clip(media["song_a"], tmp_path / "a.wav", 5.0, 12)
+    fps = fingerprint_query(query, LIMITS)
+    assert search(index, fps)[0].work_id == SONG_A
+    remove_recording(index, SONG_A)
+    assert all(m.work_id != SONG_A for m in search(index, fps))
