@@ -75,13 +75,15 @@
     return el("code", { text: text });
   }
 
+  function shown(value) { return typeof value === "string" ? value : JSON.stringify(value); }
+
   function constraints(schema) {
     var parts = [];
     if (schema.enum) { parts.push(L.enum + ": " + schema.enum.join(", ")); }
     if (schema["default"] !== undefined) { parts.push(L["default"] + ": " + JSON.stringify(schema["default"])); }
     if (schema.maxLength) { parts.push("≤ " + schema.maxLength + " chars"); }
     if (schema.pattern) { parts.push("pattern " + schema.pattern); }
-    if (schema.example !== undefined) { parts.push(L.example + ": " + JSON.stringify(schema.example)); }
+    if (schema.example !== undefined) { parts.push(L.example + ": " + shown(schema.example)); }
     return parts.join(" · ");
   }
 
