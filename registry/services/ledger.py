@@ -18,5 +18,6 @@ def rfc3339(moment: datetime) -> str:
 def record(kind: str, at: datetime, payload: dict[str, Any],
            settings: RegistrySettings) -> store.AppendResult:
     entry = {"kind": kind, "at": rfc3339(at), **payload}
-    return store.append(db.session.connection(), entry, settings.keyring,
-                        settings.ledger_origin)
+    conn = db.session.connection()
+    store.publish_keys(conn, settings.keyring)
+    return store.append(conn, entry, settings.keyring, settings.ledger_origin)

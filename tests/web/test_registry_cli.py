@@ -1,0 +1,86 @@
+"""`flask index rebuild`, `flask ledger verify`, `flask keys rotate|list`, `flask worker`."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from registry.extensions import db
+from registry.models import Work, WorkStatus
+from tests.conftest import is_postgres
+from tests.web.test_registration import form_data, number_from
+
+
+def _register_two(app, accounts, media) -> list[str]:
+    app.config["TAMGA_WORKER"] = "sync"
+    accounts.create()
+    accounts.login()
+    numbers = []
+    for data in (form_data(media.picture(41)),
+                 form_data(media.song("song_c"), work_type="sound_recording")):
+        response = accounts.client.post("/works/new", data=data,
+                                        content_type="multipart/form-data")
+        numbers.append(number_from(response))
+    return numbers
+
+
+def test_index_rebuild_recreates_both_indexes(app, accounts, media, runner):
+    _register_two(app, accounts, media)
+    result = runner.invoke(args=["index", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "audio: 1 indexed" in result.output and "image: 1 indexed" in result.output
+
+
+def test_ledger_verify_passes_then_detects_an_edited_entry(app, accounts, media, runner):
+    _register_two(app, accounts, media)
+    ok = runner.invoke(args=["ledger", "verify"])
+    assert ok.exit_code == 0, ok.output
+    assert "2 entries" in ok.output and "consistent" in ok.output
+    with app.app_context():
+        if is_postgres():
+            db.session.execute(text("SET LOCAL session_replication_role = replica"))
+            edited = "convert_to(replace(convert_from(entry, 'UTF8'), 'KZ-', 'XX-'), 'UTF8')"
+        else:
+            db.session.execute(text("DROP TRIGGER ledger_entries_no_update"))
+            edited = "CAST(replace(CAST(entry AS TEXT), 'KZ-', 'XX-') AS BLOB)"
+        db.session.execute(text(f"UPDATE ledger_entries SET entry = {edited} WHERE leaf_index = 0"))
+        db.session.commit()
+    bad = runner.invoke(args=["ledger", "verify"])
+    assert bad.exit_code != 0
+    assert "inconsistent" in bad.output
+
+
+def test_ledger_rows_cannot_be_changed_through_the_database(app, accounts, media):
+    import pytest
+    from sqlalchemy.exc import DBAPIError
+
+    _register_two(app, accounts, media)
+    with app.app_context():
+        for statement in ("UPDATE ledger_entries SET kind = 'x'", "DELETE FROM ledger_entries"):
+            with pytest.raises(DBAPIError):
+                db.session.execute(text(statement))
+            db.session.rollback()
+
+
+def test_keys_rotate_keeps_old_key_published_and_new_entries_verify(app, accounts, media, runner):
+    _register_two(app, accounts, media)
+    rotated = runner.invoke(args=["keys", "rotate"])
+    assert rotated.exit_code == 0, rotated.output
+    listing = runner.invoke(args=["keys", "list"])
+    assert len(listing.output.strip().splitlines()) == 2
+    assert listing.output.count("→ now") == 1
+    assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
+
+
+def test_worker_burst_runs_queued_jobs(app, accounts, media, runner):
+    app.config["TAMGA_WORKER"] = "off"
+    accounts.create()
+    accounts.login()
+    number = number_from(accounts.client.post(
+        "/works/new", data=form_data(media.picture(42)), content_type="multipart/form-data"))
+    app.config["TAMGA_WORKER"] = "thread"
+    result = runner.invoke(args=["worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        work = db.session.scalar(db.select(Work).filter_by(registration_number=number))
+        assert work.status == WorkStatus.REGISTERED
+
