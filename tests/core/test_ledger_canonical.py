@@ -24,10 +24,11 @@ def test_sorted_keys_no_whitespace_utf8() -> None:
         "none": None,
     }
     data = canonical_json(entry)
-    assert data == (
+    expected = (
         '{"at":"2026-11-21T10:00:00Z","files":[{"role":"main","sha256":"ab"}],'
         '"kind":"work.registered","n":3,"none":null,"ok":true,"title":"Қара жорға"}'
-    ).encode()
+    )
+    assert data == expected.encode()
     assert "Қ".encode() in data  # UTF-8, not \\u049a escapes
     assert canonical_json(dict(reversed(list(entry.items())))) == data
     assert is_canonical(data)
