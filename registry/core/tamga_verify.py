@@ -84,7 +84,7 @@ def node_hash(left: bytes, right: bytes) -> bytes:
 
 
 def _check_hash(value: bytes, what: str) -> None:
-    if not isinstance(value, bytes | bytearray) or len(value) != HASH_SIZE:
+    if not isinstance(value, (bytes, bytearray)) or len(value) != HASH_SIZE:
         raise ProofError(f"{what} is not a {HASH_SIZE}-byte hash")
 
 
