@@ -175,6 +175,18 @@ def test_missing_fields_are_422(client, api_account, media):
     assert bad_date.status_code == 422
     ai_without_statement = post_work(client, api_account, media.image, ai_use="ai_generated")
     assert ai_without_statement.status_code == 422
+    long_title = post_work(client, api_account, media.image, title="x" * 301)
+    assert long_title.status_code == 422
+    no_authors = post_work(client, api_account, media.image, authors="[]")
+    assert no_authors.status_code == 422
+    bad_role = post_work(client, api_account, media.image,
+                         authors='[{"full_name": "A", "role": "wizard", "share": 100}]')
+    assert bad_role.status_code == 422
+    bad_visibility = post_work(client, api_account, media.image, visibility="secret")
+    assert bad_visibility.status_code == 422
+    # none of the refused requests used up a registration number
+    accepted = post_work(client, api_account, media.image)
+    assert accepted.get_json()["registration_number"].endswith("-000001")
 
 
 def test_shares_not_adding_up_are_422(client, api_account, media):
