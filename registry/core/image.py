@@ -61,9 +61,14 @@ ALLOWED_FORMATS: dict[str, str] = {
 }
 
 DEFAULT_MAX_PIXELS = 80_000_000
-#: Longest side of the normalised picture. Hashes work on 32x32 or 64x64
-#: reductions, so more resolution only costs time.
-NORMAL_SIDE = 640
+#: Longest side of the normalised picture (it also feeds thumbnails).
+NORMAL_SIDE = 512
+#: JPEG draft decoding may stop at this fraction of NORMAL_SIDE: a 12 MP photo
+#: is then decoded at 1/8 scale (500x375), which is most of the speed-up.
+DRAFT_FRACTION = 0.7
+#: Longest side of the picture the hashes are computed on. pHash looks at a
+#: 32x32 reduction and wHash at 64x64, so more resolution only costs time.
+WORK_SIDE = 256
 MIN_SIDE = 16
 #: Standard deviation (0-255 grey levels) under which a picture is "flat".
 FEATURELESS_STD = 2.0
@@ -179,7 +184,7 @@ def _decode(im: Image.Image) -> tuple[Image.Image, int, int]:
     swapped = orientation in (5, 6, 7, 8)
     width, height = (im.height, im.width) if swapped else im.size
     if im.format in ("JPEG", "MPO"):
-        scale = NORMAL_SIDE / max(im.size)
+        scale = NORMAL_SIDE * DRAFT_FRACTION / max(im.size)
         if scale < 1:
             im.draft("RGB", (max(1, int(im.width * scale)), max(1, int(im.height * scale))))
     im.seek(0)
@@ -377,24 +382,35 @@ def _uniform_run(arr: np.ndarray, max_fraction: float) -> int:
     return run + 1 if 0 < run < limit else run
 
 
+def _working(loaded: LoadedImage) -> Image.Image:
+    """The picture reduced to WORK_SIDE (area average), RGB."""
+    picture = loaded.image
+    scale = WORK_SIDE / max(picture.size)
+    if scale >= 1:
+        return picture
+    size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+    return picture.resize(size, Image.Resampling.BOX)
+
+
 def hash_image(loaded: LoadedImage) -> ImageHashes:
     """The registration hashes of a loaded picture."""
-    grey = loaded.image.convert("L")
+    work = _working(loaded)
+    grey = work.convert("L")
     windows = {"full": window_hash(grey), "mirror": window_hash(ImageOps.mirror(grey))}
-    trimmed = trim_borders(loaded.image)
+    trimmed = trim_borders(work)
     if trimmed is not None:
         windows["trim"] = window_hash(trimmed.convert("L"))
     for name, fraction in CROP_WINDOWS.items():
         windows[name] = window_hash(central_crop(grey, fraction))
-    brighter = ImageEnhance.Brightness(loaded.image).enhance(BRIGHT_GAIN)
+    brighter = ImageEnhance.Brightness(work).enhance(BRIGHT_GAIN)
     windows["bright"] = window_hash(brighter.convert("L"))
-    colour = imagehash.colorhash(loaded.image.resize((64, 64), Image.Resampling.BOX))
+    colour = imagehash.colorhash(work.resize((64, 64), Image.Resampling.BOX))
     return ImageHashes(windows, str(colour))
 
 
 def query_variants(loaded: LoadedImage) -> QueryHashes:
     """The forms a query is searched under, each tagged with what it undoes."""
-    picture = loaded.image
+    picture = _working(loaded)
     grey = picture.convert("L")
     variants = [
         QueryVariant("base", None, window_hash(grey)),
