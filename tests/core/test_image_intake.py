@@ -172,7 +172,11 @@ def test_large_jpeg_is_draft_decoded_and_normalised(tmp_path: Path) -> None:
     path = save(photo((4000, 3000)), tmp_path / "large.jpg", "JPEG", quality=85)
     loaded = load_image(path, max_pixels=80_000_000)
     assert (loaded.width, loaded.height) == (4000, 3000)
-    assert max(loaded.image.size) == NORMAL_SIDE
+    # Draft decoding stops at 1/8 scale (500x375), never above NORMAL_SIDE.
+    assert loaded.image.size == (500, 375)
+    assert max(loaded.image.size) <= NORMAL_SIDE
+    huge = save(photo((1200, 200)), tmp_path / "wide.png", "PNG")
+    assert load_image(huge, max_pixels=80_000_000).image.size == (NORMAL_SIDE, 85)
 
 
 def test_16_bit_greyscale_png(tmp_path: Path) -> None:
