@@ -53,7 +53,8 @@ def print_summary(summary: bulk_import.ImportSummary) -> None:
     for status, label in STATUS_LABELS.items():
         click.echo(f"  {counts.get(status, 0):5d} {label}")
     for outcome in summary.with_status(bulk_import.CONFLICT):
-        click.echo(f"  conflict  {outcome.filename}: {outcome.registration_number}")
+        click.echo(f"  conflict  {outcome.filename}: {outcome.registration_number} "
+                   f"{outcome.reason}")
     for status in (bulk_import.SKIPPED, bulk_import.REJECTED, bulk_import.FAILED):
         for outcome in summary.with_status(status):
             click.echo(f"  {status:9s} {outcome.filename}: {outcome.reason}")

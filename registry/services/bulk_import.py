@@ -159,8 +159,11 @@ def _run(job_id: int, filename: str, number: str) -> FileOutcome:
     if job.status != JobStatus.DONE:
         return FileOutcome(filename, FAILED, number, job.error or job.error_code)
     work = db.session.get(Work, job.work_id)
-    status = CONFLICT if work.status == WorkStatus.CONFLICT else REGISTERED
-    return FileOutcome(filename, status, number)
+    if work.status != WorkStatus.CONFLICT:
+        return FileOutcome(filename, REGISTERED, number)
+    earlier = ", ".join(f"{m.other_work.registration_number} ({m.kind}, score {m.score:.2f})"
+                        for m in work.matches if m.is_conflict)
+    return FileOutcome(filename, CONFLICT, number, f"matches earlier {earlier}")
 
 
 def _register(owner: User, path: Path, row: Mapping[str, str],
