@@ -45,6 +45,26 @@ def init_registry(app: Flask) -> None:
     app.extensions["tamga.settings"] = settings
 
 
+def configure_sqlite(engine) -> None:
+    """The embedded default: WAL (readers never wait for a writer), a generous busy
+    timeout, foreign keys, and BEGIN IMMEDIATE so that two writers queue instead of
+    failing when one of them read first."""
+    if engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import event
+
+    from registry.core.ledger.store import use_immediate_transactions
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    use_immediate_transactions(engine)
+
+
 def init_extensions(app: Flask) -> None:
     from registry.extensions import csrf, db, limiter, migrate
     from registry.models import migration_include_object
@@ -56,6 +76,8 @@ def init_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
     from registry.services.mail import mailer_from_config
 
     app.extensions["tamga.mailer"] = mailer_from_config(app.config)

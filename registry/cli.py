@@ -58,6 +58,7 @@ def worker_command(burst: bool) -> None:
 
     app = current_app._get_current_object()
     pending = jobs.pending_job_ids(limit=10_000)
+    db.session.rollback()  # end the read: SQLite transactions hold the write lock
     if app.config["TAMGA_WORKER"] == "rq":
         from redis import Redis
         from rq import Worker

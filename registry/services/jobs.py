@@ -78,7 +78,7 @@ def pending_job_ids(limit: int = 20) -> list[int]:
 
 
 def set_progress(job: Job, progress: int, stage: str) -> None:
-    """Progress is committed at once so that the work page can show it."""
+    """Record how far a job is; the work page shows it once the caller commits."""
     db.session.execute(
         update(Job).where(Job.id == job.id).values(progress=progress, stage=stage)
         .execution_options(synchronize_session=False))

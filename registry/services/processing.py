@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from registry.core import iscc
-from registry.core.audio import fingerprint_file
-from registry.core.image import hash_image, load_image, query_variants, thumbnail
+from registry.core.audio import AudioFingerprint, fingerprint_file
+from registry.core.image import (
+    ImageHashes,
+    LoadedImage,
+    hash_image,
+    load_image,
+    query_variants,
+    thumbnail,
+)
 from registry.core.matching import audio_index, image_index
 from registry.extensions import db
 from registry.models.job import Job
@@ -29,25 +37,30 @@ LIVE_STATUSES = (WorkStatus.REGISTERED, WorkStatus.CONFLICT)
 
 
 @dataclass
-class Fingerprinted:
+class Computed:
+    """What the expensive part of the job computes, with no database transaction open."""
+
+    media: str
     digest: str
     content_code: str
-    matches: list[dict[str, Any]]
+    iscc: str
+    audio: AudioFingerprint | None = None
+    loaded: LoadedImage | None = None
+    hashes: ImageHashes | None = None
+    thumbnail: bytes | None = None
 
 
 def process_registration(job: Job, settings: RegistrySettings) -> None:
     work = db.session.get(Work, job.work_id)
-    path = settings.store.path(work.main_file.storage_key)
+    work_id, media, path = work.id, work.media_kind, settings.store.path(work.main_file.storage_key)
     jobs.set_progress(job, 10, "fingerprint")
-    db.session.commit()
-    if work.media_kind == "audio":
-        result = _fingerprint_audio(work, path, settings)
-    else:
-        result = _fingerprint_image(work, path, settings)
+    db.session.commit()  # no transaction (and no SQLite write lock) while fingerprinting
+    computed = _compute(media, path, settings)
+    work = db.session.get(Work, work_id)
     jobs.set_progress(job, 80, "matching")
-    work.fingerprint_digest = result.digest
-    work.iscc = iscc.iscc_code(result.content_code, path)
-    _record_matches(work, result.matches + _exact_matches(work))
+    found = _search_and_index(work, computed, settings)
+    work.fingerprint_digest, work.iscc = computed.digest, computed.iscc
+    _record_matches(work, found + _exact_matches(work))
     work.status = (WorkStatus.CONFLICT if any(m.is_conflict for m in work.matches)
                    else WorkStatus.REGISTERED)
     appended = ledger.record("work.registered", work.registered_at,
@@ -56,39 +69,44 @@ def process_registration(job: Job, settings: RegistrySettings) -> None:
     db.session.flush()
 
 
-def _fingerprint_audio(work: Work, path, settings: RegistrySettings) -> Fingerprinted:
-    fp = fingerprint_file(path, settings.limits)
-    work.duration_s = fp.duration_s
-    conn = db.session.connection()
-    found = audio_index.search(conn, [fp])
-    audio_index.add_recording(conn, work.id, fp)
-    matches = [
-        {"other_work_id": m.work_id, "kind": "audio", "score": m.score, "details": {
-            "query_start": m.query_start, "query_end": m.query_end, "work_start": m.work_start,
-            "work_end": m.work_end, "aligned_items": m.aligned_items,
-            "bit_error_rate": m.bit_error_rate, "speed": m.speed}}
-        for m in found if m.work_id != work.id
-    ]
-    return Fingerprinted(fp.digest(), iscc.audio_content_code(fp.items), matches)
-
-
-def _fingerprint_image(work: Work, path, settings: RegistrySettings) -> Fingerprinted:
+def _compute(media: str, path: Path, settings: RegistrySettings) -> Computed:
+    if media == "audio":
+        fp = fingerprint_file(path, settings.limits)
+        code = iscc.audio_content_code(fp.items)
+        return Computed(media, fp.digest(), code, iscc.iscc_code(code, path), audio=fp)
     loaded = load_image(path, max_pixels=settings.limits.max_pixels)
-    work.width, work.height = loaded.width, loaded.height
     hashes = hash_image(loaded)
+    code = iscc.image_content_code(loaded.image)
+    return Computed(media, hashes.digest(), code, iscc.iscc_code(code, path), loaded=loaded,
+                    hashes=hashes, thumbnail=thumbnail(loaded))
+
+
+def _search_and_index(work: Work, c: Computed, settings: RegistrySettings) -> list[dict]:
+    """Look for earlier works, then add this one to the index (so it never finds itself)."""
     conn = db.session.connection()
-    found = image_index.search(conn, query_variants(loaded))
-    image_index.add_image(conn, work.id, hashes)
-    if work.allow_thumbnail:
-        data = thumbnail(loaded)
+    if c.audio is not None:
+        work.duration_s = c.audio.duration_s
+        found = audio_index.search(conn, [c.audio])
+        audio_index.add_recording(conn, work.id, c.audio)
+        return [
+            {"other_work_id": m.work_id, "kind": "audio", "score": m.score, "details": {
+                "query_start": m.query_start, "query_end": m.query_end,
+                "work_start": m.work_start, "work_end": m.work_end,
+                "aligned_items": m.aligned_items, "bit_error_rate": m.bit_error_rate,
+                "speed": m.speed}}
+            for m in found if m.work_id != work.id
+        ]
+    work.width, work.height = c.loaded.width, c.loaded.height
+    found = image_index.search(conn, query_variants(c.loaded))
+    image_index.add_image(conn, work.id, c.hashes)
+    if work.allow_thumbnail and c.thumbnail:
         work.thumbnail_key = settings.store.put_bytes(
-            data, hashlib.sha256(data).hexdigest(), "jpg")
-    matches = [
+            c.thumbnail, hashlib.sha256(c.thumbnail).hexdigest(), "jpg")
+    return [
         {"other_work_id": m.work_id, "kind": "image", "score": m.score, "details": {
             "distances": m.distances, "transformation": m.transformation}}
         for m in found if m.work_id != work.id
     ]
-    return Fingerprinted(hashes.digest(), iscc.image_content_code(loaded.image), matches)
 
 
 def _exact_matches(work: Work) -> list[dict[str, Any]]:

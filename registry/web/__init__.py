@@ -4,20 +4,19 @@ from flask import Flask
 
 
 def init_blueprints(app: Flask) -> None:
+    from registry.api import init_api
     from registry.web.auth.views import bp as auth_bp
+    from registry.web.labels import template_globals
+    from registry.web.ledger.views import bp as ledger_bp
+    from registry.web.lookup.views import bp as lookup_bp
     from registry.web.main.views import bp as main_bp
     from registry.web.public.views import bp as public_bp
     from registry.web.tokens.views import bp as tokens_bp
+    from registry.web.verify.views import bp as verify_bp
     from registry.web.works.views import bp as works_bp
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(works_bp)
-    app.register_blueprint(public_bp)
-    app.register_blueprint(tokens_bp)
-    from registry.api import init_api
-
+    for blueprint in (main_bp, auth_bp, works_bp, public_bp, ledger_bp, verify_bp, tokens_bp):
+        app.register_blueprint(blueprint)
+    app.register_blueprint(lookup_bp)
     init_api(app)
-    from registry.web.labels import template_globals
-
     app.jinja_env.globals.update(template_globals())

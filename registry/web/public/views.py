@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, send_file
+from flask import Blueprint, Response, abort, jsonify, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from registry.services import works
+from registry.services import certificates, works
 from registry.web.utils import registry_settings
 
 bp = Blueprint("public", __name__)
@@ -32,6 +32,29 @@ def thumbnail(number: str):
         abort(404)
     return send_file(registry_settings().store.path(found.thumbnail_key), mimetype="image/jpeg",
                      max_age=3600)
+
+
+@bp.get("/w/<number>/certificate.pdf")
+def certificate(number: str):
+    found = _certifiable(number)
+    lang = request.args.get("lang", "kk+ru")
+    verify_url = url_for("public.work", number=number, _external=True)
+    pdf = certificates.render(found, lang, verify_url, registry_settings())
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{number}-certificate-{lang}.pdf"'})
+
+
+@bp.get("/w/<number>/proof.json")
+def proof(number: str):
+    return jsonify(certificates.proof_bundle(_certifiable(number)))
+
+
+def _certifiable(number: str):
+    """Public works to anyone; private ones only to their owner (and moderators)."""
+    found = works.find_work(number)
+    if not (found.is_public or _can_see_everything(found)):
+        abort(404)
+    return found
 
 
 @bp.get("/w/<number>/original")

@@ -1,0 +1,85 @@
+"""The ledger's public endpoints: checkpoints, entries, proofs and keys (RFC 9162 style)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from registry.core.ledger import store
+from registry.core.ledger.merkle import EMPTY_ROOT
+from registry.extensions import csrf, db
+
+bp = Blueprint("ledger", __name__, url_prefix="/api/v1/ledger")
+csrf.exempt(bp)
+MAX_ENTRIES = 1000
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _int_arg(name: str, minimum: int = 0) -> int:
+    value = request.args.get(name, type=int)
+    if value is None or value < minimum:
+        abort(400, description=f"'{name}' must be a whole number ≥ {minimum}")
+    return value
+
+
+def _conn():
+    return db.session.connection()
+
+
+@bp.get("/checkpoint")
+def checkpoint():
+    latest = store.latest_checkpoint(_conn())
+    if latest is None:
+        abort(404)
+    return Response(latest.note, mimetype="text/plain; charset=utf-8")
+
+
+@bp.get("/checkpoints/<int:size>")
+def checkpoint_at(size: int):
+    found = store.checkpoint_at(_conn(), size)
+    if found is None:
+        abort(404)
+    return Response(found.note, mimetype="text/plain; charset=utf-8")
+
+
+@bp.get("/entries")
+def entries():
+    start = _int_arg("start")
+    end = min(request.args.get("end", start + 100, type=int), start + MAX_ENTRIES,
+              store.tree_size(_conn()))
+    rows = store.get_entries(_conn(), start, end) if end > start else []
+    return jsonify(entries=[{
+        "leaf_index": row.leaf_index, "entry": json.loads(row.entry),
+        "entry_b64": _b64(row.entry), "leaf_hash": _b64(row.leaf_hash),
+        "created_at": row.created_at.isoformat() if row.created_at else None,
+    } for row in rows], tree_size=store.tree_size(_conn()))
+
+
+@bp.get("/proof/inclusion")
+def inclusion():
+    index, size = _int_arg("index"), _int_arg("size", 1)
+    proof = store.inclusion_proof(_conn(), index, size)
+    return jsonify(leaf_index=index, tree_size=size, proof=[_b64(h) for h in proof],
+                   root_hash=_b64(store.root_at(_conn(), size)))
+
+
+@bp.get("/proof/consistency")
+def consistency():
+    old, new = _int_arg("old", 1), _int_arg("new", 1)
+    proof = store.consistency_proof(_conn(), old, new)
+    return jsonify(old_size=old, new_size=new, proof=[_b64(h) for h in proof],
+                   old_root=_b64(store.root_at(_conn(), old)),
+                   new_root=_b64(store.root_at(_conn(), new)))
+
+
+@bp.get("/keys")
+def keys():
+    published = store.published_keys(_conn())
+    if request.args.get("format") == "text":
+        return Response("".join(f"{k['vkey']}\n" for k in published), mimetype="text/plain")
+    return jsonify(keys=published, empty_root=_b64(EMPTY_ROOT))

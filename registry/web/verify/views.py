@@ -1,0 +1,31 @@
+"""/verify: anyone checks a registration or a certificate, step by step."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, render_template
+from flask_babel import gettext as _
+
+from registry.services import verification, works
+from registry.web.verify.forms import VerifyForm
+
+bp = Blueprint("verify", __name__)
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def verify():
+    form = VerifyForm()
+    checks, subject = None, None
+    if form.validate_on_submit():
+        original = form.original.data
+        file_sha = verification.sha256_of(original.stream) if original else None
+        if form.certificate.data:
+            checks = verification.verify_certificate_pdf(form.certificate.data.read(), file_sha)
+            subject = form.certificate.data.filename
+        elif form.number.data:
+            work = works.find_work(form.number.data)
+            checks, subject = verification.verify_registration(work, file_sha), work
+        else:
+            flash(_("Enter a registration number or choose a certificate file."), "error")
+    status = 200 if checks is None or all(c.ok for c in checks) else 422
+    return render_template("verify/verify.html", form=form, checks=checks,
+                           subject=subject), status
