@@ -17,6 +17,7 @@ from registry.extensions import db
 from registry.models.job import Job
 from registry.models.work import Work
 from registry.services.works import Upload, register_work
+from registry.tasks import dispatch
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 
@@ -36,8 +37,6 @@ def create_work():
     job_id = db.session.scalar(select(Job.id).where(Job.work_id == work.id))
     body = created_response(work)
     db.session.commit()
-    from registry.tasks import dispatch
-
     dispatch(job_id)
     location = url_for("api.get_work", registration_number=work.registration_number)
     return jsonify(body), 201, {"Location": location}
