@@ -136,3 +136,8 @@ def test_certificate_of_a_work_still_processing_is_409(app, accounts, media):
     number = number_from(accounts.client.post("/works/new", data=form_data(media.picture(52)),
                                               content_type="multipart/form-data"))
     assert accounts.client.get(f"/w/{number}/certificate.pdf").status_code == 409
+
+
+def test_qr_code_link_runs_the_checks_for_that_number(app, registered):
+    page = app.test_client().get(f"/verify?number={registered[0]}")
+    assert page.status_code == 200 and b"Everything checks out" in page.data

@@ -37,9 +37,11 @@ def thumbnail(number: str):
 @bp.get("/w/<number>/certificate.pdf")
 def certificate(number: str):
     found = _certifiable(number)
-    lang = request.args.get("lang", "kk+ru")
-    verify_url = url_for("public.work", number=number, _external=True)
-    pdf = certificates.render(found, lang, verify_url, registry_settings())
+    lang = request.args.get("lang", "kk+ru").replace(" ", "+")  # "+" arrives as a space
+    settings = registry_settings()
+    # From the configured address, never the request's Host header: it is signed.
+    verify_url = f"{settings.base_url}{url_for('verify.verify', number=number)}"
+    pdf = certificates.render(found, lang, verify_url, settings)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{number}-certificate-{lang}.pdf"'})
 

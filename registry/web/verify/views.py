@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, render_template
+from flask import Blueprint, flash, render_template, request
 from flask_babel import gettext as _
 
 from registry.services import verification, works
@@ -15,7 +15,11 @@ bp = Blueprint("verify", __name__)
 def verify():
     form = VerifyForm()
     checks, subject = None, None
-    if form.validate_on_submit():
+    if request.method == "GET" and request.args.get("number"):  # the certificate's QR code
+        form.number.data = request.args["number"]
+        work = works.find_work(form.number.data)
+        checks, subject = verification.verify_registration(work, None), work
+    elif form.validate_on_submit():
         original = form.original.data
         file_sha = verification.sha256_of(original.stream) if original else None
         if form.certificate.data:

@@ -1,0 +1,1 @@
+"""Public lookup: text search (``/search``) and “Is this registered?” (``/lookup``)."""

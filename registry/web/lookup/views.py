@@ -1,0 +1,82 @@
+"""``/search`` and ``/lookup``: parse, call a service, render."""
+
+from __future__ import annotations
+
+import base64
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from registry.core.errors import MediaError
+from registry.extensions import db, limiter
+from registry.services.lookup import (
+    IDENTICAL_FILE,
+    LIKELY_SAME_IMAGE,
+    SAME_RECORDING,
+    WEAK_SIMILARITY,
+    lookup_sha256,
+    lookup_upload,
+)
+from registry.services.search import SEARCHABLE_STATUSES, SearchFilters, search_works
+from registry.web.auth.forms import COUNTRY_CHOICES
+from registry.web.lookup.forms import LookupForm
+from registry.web.lookup.limits import is_exempt, web_key, web_limit
+from registry.web.utils import registry_settings
+
+bp = Blueprint("lookup", __name__)
+PER_PAGE = 20
+MAX_PAGE = 500
+MEANING_LABELS = {
+    IDENTICAL_FILE: _l("Identical file"),
+    SAME_RECORDING: _l("Same recording"),
+    LIKELY_SAME_IMAGE: _l("Likely the same image"),
+    WEAK_SIMILARITY: _l("Weak similarity"),
+}
+
+
+@bp.get("/search")
+def search():
+    args = request.args.to_dict()
+    query, filters = args.get("q", "").strip(), SearchFilters.parse(args)
+    page = int(args["page"]) if args.get("page", "").isdigit() else 1
+    found = search_works(db.session.connection(), query, filters,
+                         page=min(max(page, 1), MAX_PAGE), per_page=PER_PAGE)
+    if found.exact_number and filters.is_empty() and page == 1:
+        return redirect(url_for("public.work", number=found.exact_number))
+    return render_template("lookup/search.html", found=found, query=query, filters=filters,
+                           countries=COUNTRY_CHOICES[1:], statuses=SEARCHABLE_STATUSES)
+
+
+@bp.get("/lookup")
+def lookup_form():
+    return render_template("lookup/lookup.html", form=LookupForm())
+
+
+@bp.post("/lookup")
+@limiter.limit(web_limit, key_func=web_key, exempt_when=is_exempt, scope="web-lookup")
+def lookup():
+    form = LookupForm()
+    if not form.validate_on_submit():
+        return render_template("lookup/lookup.html", form=form), 400
+    try:
+        result = _run_lookup(form)
+    except MediaError as exc:
+        form.file.errors = [str(exc.message)]
+        return render_template("lookup/lookup.html", form=form), exc.http_status
+    query_image = (base64.b64encode(result.query_thumbnail).decode("ascii")
+                   if result.query_thumbnail else None)
+    return render_template("lookup/result.html", result=result, query_image=query_image,
+                           meanings=MEANING_LABELS, filename=_filename(form))
+
+
+def _run_lookup(form: LookupForm):
+    conn = db.session.connection()
+    if not form.file.data:
+        return lookup_sha256(conn, form.sha256.data)
+    settings = registry_settings()
+    return lookup_upload(conn, form.file.data.stream, upload_dir=settings.upload_dir,
+                         limits=settings.limits, want_thumbnail=True)
+
+
+def _filename(form: LookupForm) -> str | None:
+    return getattr(form.file.data, "filename", None) or None
