@@ -1,0 +1,213 @@
+"""“Is this registered?”: find registered works by a file, a clip or a SHA-256.
+
+The uploaded file is received into a temporary file, fingerprinted and deleted
+before the answer is built, whatever happens: nothing of it is stored. What is
+compared is the fingerprint (audio: every speed/tempo variant of the clip;
+images: every query variant), against the same indexes registration uses.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import BinaryIO
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.engine import Connection
+
+from registry.core.audio import fingerprint_query
+from registry.core.errors import ValidationFailed
+from registry.core.image import load_image, query_variants, thumbnail
+from registry.core.matching import audio_index, image_index
+from registry.core.media import MediaLimits, receive_upload, sniff
+from registry.models.work import WorkFile
+from registry.services.search import SEARCHABLE_STATUSES, SHA256_RE, SearchHit, load_hits
+
+log = logging.getLogger(__name__)
+
+MIN_QUERY_SECONDS = 5.0
+#: Above this many rows PostgreSQL's planner estimate stands in for count(*).
+EXACT_COUNT_LIMIT = 200_000
+SAME_RECORDING_SCORE = 0.5
+SAME_IMAGE_SCORE = 0.75
+MAX_MATCHES = 10
+
+IDENTICAL_FILE = "identical_file"
+SAME_RECORDING = "same_recording"
+LIKELY_SAME_IMAGE = "likely_same_image"
+WEAK_SIMILARITY = "weak_similarity"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Seconds: where the match sits in the query and in the registered recording."""
+
+    query_start: float
+    query_end: float
+    work_start: float
+    work_end: float
+
+
+@dataclass
+class LookupMatch:
+    work: SearchHit
+    score: float
+    meaning: str
+    segment: Segment | None = None
+    work_duration_s: float | None = None
+    distance: int | None = None
+    transformation: str | None = None
+
+
+@dataclass
+class Checked:
+    """What was compared, for the “no match” answer as much as for the API."""
+
+    media: str  # "audio", "image" or "sha256"
+    works_compared: int
+    sha256: str
+    duration_s: float | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass
+class LookupResult:
+    matches: list[LookupMatch]
+    checked: Checked
+    query_thumbnail: bytes | None = None  # the query picture, for showing inline only
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def query_limits(limits: MediaLimits) -> MediaLimits:
+    """A query clip must be at least 5 s long, whatever registration accepts."""
+    return replace(limits, min_audio_seconds=max(MIN_QUERY_SECONDS, limits.min_audio_seconds))
+
+
+def lookup_upload(conn: Connection, stream: BinaryIO, *, upload_dir: Path, limits: MediaLimits,
+                  want_thumbnail: bool = False) -> LookupResult:
+    """Receive, fingerprint and search; the received file is deleted in every case."""
+    started = time.perf_counter()
+    received = receive_upload(stream, upload_dir, limits)
+    timings = {"upload": time.perf_counter() - started}
+    try:
+        kind = sniff(received.path).kind
+        if kind == "audio":
+            result = _lookup_audio(conn, received.path, received.sha256, limits, timings)
+        else:
+            result = _lookup_image(conn, received.path, received.sha256, limits, timings,
+                                   want_thumbnail)
+    finally:
+        received.path.unlink(missing_ok=True)
+    _add_exact(conn, result, received.sha256)
+    result.timings = timings
+    return result
+
+
+def lookup_sha256(conn: Connection, sha256: str) -> LookupResult:
+    """Works whose registered file has exactly this SHA-256."""
+    value = (sha256 or "").strip().lower()
+    if not SHA256_RE.match(value):
+        raise ValidationFailed(_l("A SHA-256 is 64 hexadecimal characters."), field="sha256")
+    compared = _count(conn, WorkFile.__table__)
+    result = LookupResult([], Checked("sha256", compared, value))
+    _add_exact(conn, result, value)
+    return result
+
+
+def _timed(timings: dict[str, float], name: str, started: float) -> float:
+    now = time.perf_counter()
+    timings[name] = timings.get(name, 0.0) + now - started
+    return now
+
+
+def _lookup_audio(conn: Connection, path: Path, sha256: str, limits: MediaLimits,
+                  timings: dict[str, float]) -> LookupResult:
+    t = time.perf_counter()
+    fps = fingerprint_query(path, query_limits(limits))
+    t = _timed(timings, "fingerprint", t)
+    found = audio_index.search(conn, fps)
+    compared = _count(conn, audio_index.audio_recordings)
+    hits = _hits(conn, [m.work_id for m in found])
+    durations = dict(conn.execute(
+        sa.select(audio_index.audio_recordings.c.work_id, audio_index.audio_recordings.c.duration_s)
+        .where(audio_index.audio_recordings.c.work_id.in_(list(hits)))).all()) if hits else {}
+    _timed(timings, "index", t)
+    matches = [
+        LookupMatch(hits[m.work_id], m.score, _audio_meaning(m.score),
+                    Segment(m.query_start, m.query_end, m.work_start, m.work_end),
+                    work_duration_s=durations.get(m.work_id))
+        for m in found if m.work_id in hits
+    ]
+    checked = Checked("audio", compared, sha256, duration_s=round(fps[0].duration_s, 2))
+    return LookupResult(matches, checked)
+
+
+def _lookup_image(conn: Connection, path: Path, sha256: str, limits: MediaLimits,
+                  timings: dict[str, float], want_thumbnail: bool) -> LookupResult:
+    t = time.perf_counter()
+    loaded = load_image(path, max_pixels=limits.max_pixels)
+    t = _timed(timings, "decode", t)
+    query = query_variants(loaded)
+    t = _timed(timings, "fingerprint", t)
+    found = image_index.search(conn, query, limit=MAX_MATCHES)
+    compared = _count(conn, image_index.image_works)
+    hits = _hits(conn, [m.work_id for m in found])
+    _timed(timings, "index", t)
+    matches = [
+        LookupMatch(hits[m.work_id], m.score, _image_meaning(m.score),
+                    distance=int(m.distances.get("phash", 0)), transformation=m.transformation)
+        for m in found if m.work_id in hits
+    ]
+    checked = Checked("image", compared, sha256, width=loaded.width, height=loaded.height)
+    return LookupResult(matches, checked,
+                        query_thumbnail=thumbnail(loaded, 320) if want_thumbnail else None)
+
+
+def _audio_meaning(score: float) -> str:
+    return SAME_RECORDING if score >= SAME_RECORDING_SCORE else WEAK_SIMILARITY
+
+
+def _image_meaning(score: float) -> str:
+    return LIKELY_SAME_IMAGE if score >= SAME_IMAGE_SCORE else WEAK_SIMILARITY
+
+
+def _hits(conn: Connection, work_ids: list[int]) -> dict[int, SearchHit]:
+    """The public view of the works the public may see (registered, in conflict, withdrawn)."""
+    hits = load_hits(conn, [(wid, "file") for wid in work_ids])
+    return {h.work_id: h for h in hits if h.status in SEARCHABLE_STATUSES}
+
+
+def _add_exact(conn: Connection, result: LookupResult, sha256: str) -> None:
+    """Identical files first: upgrade a fingerprint match of the same work, or add one."""
+    files = WorkFile.__table__
+    ids = conn.execute(sa.select(files.c.work_id).where(
+        files.c.sha256 == sha256, files.c.role == "main").order_by(files.c.work_id)
+    ).scalars().all()
+    by_work = {m.work.work_id: m for m in result.matches}
+    for wid, hit in _hits(conn, list(ids)).items():
+        match = by_work.get(wid)
+        if match is None:
+            match = LookupMatch(hit, 1.0, IDENTICAL_FILE, distance=0 if hit.media_kind == "image"
+                                else None)
+            result.matches.append(match)
+        if match.segment is None and hit.media_kind == "audio" and result.checked.duration_s:
+            whole = result.checked.duration_s
+            match.segment, match.work_duration_s = Segment(0.0, whole, 0.0, whole), whole
+        match.score, match.meaning = 1.0, IDENTICAL_FILE
+    result.matches.sort(key=lambda m: (-m.score, m.work.registered_at))
+    del result.matches[MAX_MATCHES:]
+
+
+def _count(conn: Connection, table: sa.Table) -> int:
+    """Rows in ``table``: exact, or PostgreSQL's estimate when the table is large."""
+    if conn.dialect.name == "postgresql":
+        estimate = conn.execute(sa.text("SELECT reltuples::bigint FROM pg_class "
+                                        "WHERE oid = to_regclass(:name)"),
+                                {"name": table.name}).scalar()
+        if estimate is not None and estimate > EXACT_COUNT_LIMIT:
+            return int(estimate)
+    return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())

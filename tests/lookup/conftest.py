@@ -1,0 +1,108 @@
+"""Fixtures of the lookup tests: works written straight to the database for text search,
+and works registered through the real service (files, fingerprints) for file lookups."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from registry.extensions import db
+from registry.models.work import (
+    Visibility,
+    Work,
+    WorkAuthor,
+    WorkFile,
+    WorkStatus,
+    WorkType,
+    WorkVersion,
+)
+
+
+class Catalogue:
+    """Writes works the way registration leaves them, without fingerprinting files."""
+
+    def __init__(self, app, accounts) -> None:
+        self.app = app
+        self.accounts = accounts
+        self.count = 0
+        self.users: dict[str, int] = {}
+
+    def user(self, name: str) -> int:
+        if name not in self.users:
+            email = f"user{len(self.users)}@example.kz"
+            self.users[name] = self.accounts.create(email, name=name)
+        return self.users[name]
+
+    def add(self, title: str, *, authors: tuple[str, ...] = ("Aigerim Seitova",),
+            registrant: str = "Aigerim", original_title: str | None = None,
+            work_type: WorkType = WorkType.SOUND_RECORDING, country: str | None = "KZ",
+            status: WorkStatus = WorkStatus.REGISTERED, visibility: Visibility = Visibility.PUBLIC,
+            year: int = 2026, iscc: str | None = None) -> str:
+        self.count += 1
+        number = f"KZ-{year}-{self.count:06d}"
+        user_id = self.user(registrant)
+        with self.app.app_context():
+            work = Work(
+                registration_number=number, registrant_id=user_id, owner_id=user_id,
+                status=status, registered_at=datetime(year, 3, 1, 8, self.count % 60, tzinfo=UTC),
+                title=title, original_title=original_title, work_type=work_type,
+                country=country, visibility=visibility,
+                media_kind="image" if work_type == WorkType.PHOTOGRAPH else "audio",
+                iscc=iscc,
+            )
+            work.authors = [WorkAuthor(position=i, full_name=a, role="author",
+                                       share=Decimal(100) / len(authors))
+                            for i, a in enumerate(authors)]
+            sha = hashlib.sha256(number.encode()).hexdigest()
+            work.files = [WorkFile(role="main", original_name="x", sha256=sha, size=1,
+                                   media_type="audio/mpeg", storage_key=f"xx/{sha}")]
+            work.versions = [WorkVersion(version=1, metadata_json={}, digest="0" * 64)]
+            db.session.add(work)
+            db.session.commit()
+        return number
+
+    def sha256(self, number: str) -> str:
+        return hashlib.sha256(number.encode()).hexdigest()
+
+
+@pytest.fixture
+def catalogue(app, accounts) -> Catalogue:
+    return Catalogue(app, accounts)
+
+
+def register_file(app, path: Path, *, title: str, work_type: str, email: str = "owner@example.kz",
+                  name: str = "Owner", visibility: str = "public", allow_thumbnail: bool = True,
+                  accounts=None) -> str:
+    """A real registration through the service, fingerprinted synchronously."""
+    from registry.models.user import User
+    from registry.models.work import AIUse
+    from registry.services.work_metadata import AuthorInput, WorkMetadata
+    from registry.services.works import Upload, register_work
+    from registry.tasks import dispatch
+
+    app.config["TAMGA_WORKER"] = "sync"
+    with app.test_request_context():
+        user = db.session.scalar(db.select(User).filter_by(email=email))
+        if user is None:
+            accounts.create(email, name=name)
+            user = db.session.scalar(db.select(User).filter_by(email=email))
+        meta = WorkMetadata(
+            title=title, work_type=WorkType(work_type),
+            authors=[AuthorInput(name, "author", Decimal(100))], ai_use=AIUse.NONE,
+            visibility=Visibility(visibility), allow_thumbnail=allow_thumbnail, country="KZ")
+        with path.open("rb") as fh:
+            work = register_work(user, Upload(fh, path.name), meta,
+                                 settings=app.extensions["tamga.settings"])
+        number = work.registration_number
+        job_id = work.id
+        db.session.commit()
+        from registry.models.job import Job
+
+        job_id = db.session.scalar(db.select(Job.id).filter_by(work_id=work.id))
+        dispatch(job_id)
+        db.session.commit()
+    return number
