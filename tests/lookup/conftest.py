@@ -85,11 +85,13 @@ def register_file(app, path: Path, *, title: str, work_type: str, email: str = "
     from registry.tasks import dispatch
 
     app.config["TAMGA_WORKER"] = "sync"
+    with app.app_context():
+        exists = db.session.scalar(db.select(User.id).filter_by(email=email))
+        db.session.rollback()
+    if exists is None:
+        accounts.create(email, name=name)
     with app.test_request_context():
         user = db.session.scalar(db.select(User).filter_by(email=email))
-        if user is None:
-            accounts.create(email, name=name)
-            user = db.session.scalar(db.select(User).filter_by(email=email))
         meta = WorkMetadata(
             title=title, work_type=WorkType(work_type),
             authors=[AuthorInput(name, "author", Decimal(100))], ai_use=AIUse.NONE,
@@ -98,7 +100,6 @@ def register_file(app, path: Path, *, title: str, work_type: str, email: str = "
             work = register_work(user, Upload(fh, path.name), meta,
                                  settings=app.extensions["tamga.settings"])
         number = work.registration_number
-        job_id = work.id
         db.session.commit()
         from registry.models.job import Job
 
