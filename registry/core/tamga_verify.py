@@ -8,6 +8,7 @@ when copied alone::
 
     pip install cryptography pypdf
     python tamga_verify.py CERTIFICATE.pdf [--file ORIGINAL] [--key PUBLIC_KEY]...
+    python tamga_verify.py EVIDENCE.zip [--recompute] [--key PUBLIC_KEY]...
 
 Exit status 0 means every check held; 1 means at least one failed; 2 means the
 input could not be read at all.
@@ -45,8 +46,10 @@ __all__ = [
     "note_body",
     "parse_checkpoint",
     "parse_verifier_key",
+    "canonical_zip",
     "verify_certificate",
     "verify_consistency",
+    "verify_evidence_bundle",
     "verify_inclusion",
     "verify_note",
     "verify_pdf_signature",
@@ -582,11 +585,374 @@ def verify_bundle_json(
     return verify_proof_bundle(bundle, trusted_vkeys, file_sha256=file_sha256)
 
 
+# --------------------------------------------------------------------------- evidence bundles
+
+EVIDENCE_FORMAT = "tamga-evidence/1"
+FINGERPRINTS_FORMAT = "tamga-fingerprints/1"
+MANIFEST_NAME = "manifest.json"
+SIGNATURE_NAME = "manifest.json.sig"
+FINGERPRINTS_NAME = "fingerprints.json"
+ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+AUDIO_FP_MAGIC = b"TAF1"
+AUDIO_FP_HEADER = "<4sIfH2x"  # magic, item count, duration (float32), speed * 10000
+
+
+def canonical_zip(members: dict[str, bytes]) -> bytes:
+    """The one byte layout of a bundle: names sorted, stored uncompressed, fixed times.
+
+    Storing without compression makes the archive a pure function of its
+    members, so the verifier rebuilds it and compares every byte.
+    """
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        for name in sorted(members):
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME)
+            info.compress_type = zipfile.ZIP_STORED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, members[name])
+    return out.getvalue()
+
+
+def manifest_signature_line(key_name: str, key_id_bytes: bytes, signature: bytes) -> bytes:
+    """``manifest.json.sig``: ``<key name> <base64(key id || Ed25519 signature)>`` and a newline."""
+    blob = base64.b64encode(key_id_bytes + signature).decode("ascii")
+    return f"{key_name} {blob}\n".encode("ascii")
+
+
+def _read_zip(data: bytes) -> dict[str, bytes]:
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        if len(set(names)) != len(names):
+            raise ValueError("the archive holds two members with the same name")
+        return {name: archive.read(name) for name in names}  # read() checks each CRC
+
+
+def _check_archive(data: bytes) -> tuple[Check, dict[str, bytes] | None]:
+    name = "bundle archive"
+    try:
+        members = _read_zip(data)
+    except Exception as exc:  # zipfile raises several types on damaged archives
+        return Check(name, False, f"not a readable ZIP: {exc}"), None
+    if canonical_zip(members) != data:
+        return Check(name, False, "the archive's bytes differ from its canonical layout "
+                     "(something outside the files was changed)"), members
+    return Check(name, True, f"{len(members)} files, canonical layout"), members
+
+
+def _load_manifest(members: dict[str, bytes]) -> dict[str, Any]:
+    raw = members.get(MANIFEST_NAME)
+    if raw is None:
+        raise ValueError(f"the bundle has no {MANIFEST_NAME}")
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{MANIFEST_NAME} is not JSON: {exc}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != EVIDENCE_FORMAT:
+        raise ValueError(f"{MANIFEST_NAME} is not a {EVIDENCE_FORMAT} manifest")
+    return manifest
+
+
+def _manifest_keys(manifest: dict[str, Any]) -> list[str]:
+    keys = manifest.get("public_keys", [])
+    return [k["vkey"] for k in keys if isinstance(k, dict) and isinstance(k.get("vkey"), str)]
+
+
+def _check_manifest_signature(
+    members: dict[str, bytes], keys: list[VerifierKey], trusted: bool
+) -> Check:
+    name = "manifest signature"
+    line = members.get(SIGNATURE_NAME)
+    if line is None:
+        return Check(name, False, f"the bundle has no {SIGNATURE_NAME}")
+    try:
+        key_name, _, blob = line.decode("ascii").rstrip("\n").partition(" ")
+        raw = _b64decode(blob)
+    except (UnicodeDecodeError, NoteError) as exc:
+        return Check(name, False, f"malformed signature: {exc}")
+    for key in keys:
+        if key.name == key_name and key.key_id == raw[:4]:
+            if not key.verify(members[MANIFEST_NAME], raw[4:]):
+                return Check(name, False, f"{MANIFEST_NAME} was changed after {key_name} signed it")
+            if trusted:
+                return Check(name, True, f"valid, signed by {key_name} (a key you supplied)")
+            return Check(name, True, f"valid, signed by {key_name}, a key the bundle carries "
+                         "itself; pass --key with the registry's published key to trust it",
+                         warning=True)
+    return Check(name, False, f"signed by {key_name!r}, which is not among the keys checked")
+
+
+def _check_files(manifest: dict[str, Any], members: dict[str, bytes]) -> list[Check]:
+    listed = manifest.get("files")
+    if not isinstance(listed, list):
+        return [Check("files", False, "the manifest lists no files")]
+    checks: list[Check] = []
+    seen = {MANIFEST_NAME, SIGNATURE_NAME}
+    for item in listed:
+        fname = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(fname, str):
+            checks.append(Check("file", False, "a manifest file entry has no name"))
+            continue
+        seen.add(fname)
+        data = members.get(fname)
+        if data is None:
+            checks.append(Check(f"file {fname}", False, "listed in the manifest but missing"))
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        ok = digest == item.get("sha256") and len(data) == item.get("size")
+        detail = f"SHA-256 {digest}, {len(data)} bytes"
+        checks.append(Check(f"file {fname}", ok, detail if ok else detail + ", not as listed"))
+    checks += [Check(f"file {n}", False, "present but not listed in the manifest")
+               for n in sorted(set(members) - seen)]
+    return checks
+
+
+def _b64_list(values: Any) -> list[bytes]:
+    if not isinstance(values, list):
+        raise ValueError("a proof is a list of base64 hashes")
+    return [base64.b64decode(v, validate=True) for v in values]
+
+
+def _signed_checkpoint(note: Any, keys: list[VerifierKey], what: str) -> tuple[Check, Any]:
+    if not isinstance(note, str):
+        return Check(what, False, "missing"), None
+    try:
+        body, signers = verify_note(note, keys)
+        cp = parse_checkpoint(body)
+    except NoteError as exc:
+        return Check(what, False, f"not valid: {exc}"), None
+    root = base64.b64encode(cp.root_hash).decode()
+    return Check(what, True, f"signed by {', '.join(signers)}: tree size {cp.size}, "
+                 f"root {root}"), cp
+
+
+def _check_entry(item: Any, cp: Checkpoint) -> Check:
+    try:
+        entry = base64.b64decode(item["entry"], validate=True)
+        index = item["leaf_index"]
+        verify_inclusion(leaf_hash(entry), index, cp.size, _b64_list(item["inclusion_proof"]),
+                         cp.root_hash)
+        summary = _entry_summary(json.loads(entry.decode("utf-8")))
+    except (KeyError, TypeError, ValueError, ProofError) as exc:
+        return Check("ledger entry", False, f"does not verify: {exc}")
+    return Check(f"ledger entry {index}", True,
+                 f"{summary}: included in the tree of size {cp.size}")
+
+
+def _check_ledger(manifest: dict[str, Any], keys: list[VerifierKey]) -> list[Check]:
+    ledger = manifest.get("ledger")
+    if not isinstance(ledger, dict):
+        return [Check("ledger", False, "the manifest has no ledger section")]
+    first, cp = _signed_checkpoint(ledger.get("checkpoint"), keys, "checkpoint")
+    last, latest = _signed_checkpoint(ledger.get("latest_checkpoint"), keys, "latest checkpoint")
+    checks = [first, last]
+    entries = ledger.get("entries")
+    if cp is None or not isinstance(entries, list) or not entries:
+        return checks + [Check("ledger entries", False, "no entries to check")]
+    checks += [_check_entry(item, cp) for item in entries]
+    if latest is not None:
+        try:
+            proof = _b64_list(ledger.get("consistency_proof"))
+            verify_consistency(cp.size, latest.size, proof, cp.root_hash, latest.root_hash)
+            checks.append(Check("consistency", True, f"the tree of size {cp.size} is a prefix "
+                                f"of the latest tree of size {latest.size}"))
+        except (ValueError, ProofError) as exc:
+            checks.append(Check("consistency", False, f"does not verify: {exc}"))
+    return checks
+
+
+def _check_pdfs(members: dict[str, bytes], keys: list[VerifierKey]) -> list[Check]:
+    checks = []
+    for fname in sorted(n for n in members if n.lower().endswith(".pdf")):
+        check = verify_pdf_signature(members[fname], keys)
+        checks.append(check._replace(name=f"{fname} signature"))
+    return checks
+
+
+def _ledger_entries(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for item in (manifest.get("ledger") or {}).get("entries") or []:
+        try:
+            entry = json.loads(base64.b64decode(item["entry"], validate=True).decode("utf-8"))
+        except (KeyError, TypeError, ValueError):
+            continue
+        if isinstance(entry, dict):
+            out.append(entry)
+    return out
+
+
+def _check_named_file(manifest: dict[str, Any], file_sha256: str) -> Check:
+    for entry in _ledger_entries(manifest):
+        if entry.get("kind") == "work.registered":
+            check = _check_file_hash(entry, file_sha256)
+            if check.ok:
+                number = entry.get("registration_number")
+                return check._replace(detail=f"{check.detail} of {number}")
+    return Check("file hash", False, f"SHA-256 {file_sha256.lower()} is not a registered file "
+                 "of any work in the bundle")
+
+
+# -- recomputing the comparison from the fingerprints ---------------------------------
+
+
+def _popcount(value: int) -> int:
+    return bin(value).count("1")
+
+
+def audio_bit_errors(
+    query: Sequence[int], work: Sequence[int], segments: Iterable[dict[str, Any]]
+) -> tuple[int, int]:
+    """(differing bits, compared bits) of the query items against the work's, shifted
+    by each segment's ``offset_items`` over ``[query_start_item, query_end_item)``."""
+    errors = compared = 0
+    for seg in segments:
+        start, end, offset = seg["query_start_item"], seg["query_end_item"], seg["offset_items"]
+        if not (0 <= start < end <= len(query) and 0 <= start + offset
+                and end + offset <= len(work)):
+            raise ValueError(f"segment {start}..{end} at offset {offset} lies outside the items")
+        for i in range(start, end):
+            errors += _popcount((query[i] ^ work[i + offset]) & 0xFFFFFFFF)
+        compared += 32 * (end - start)
+    return errors, compared
+
+
+def audio_fingerprint_digest(items: Sequence[int], duration_s: float, speed: float = 1.0) -> str:
+    """SHA-256 of Tamga's binary fingerprint form, as quoted in the ledger entry."""
+    import struct
+
+    header = struct.pack(AUDIO_FP_HEADER, AUDIO_FP_MAGIC, len(items), float(duration_s),
+                         round(speed * 10000))
+    body = struct.pack(f"<{len(items)}I", *items)
+    return hashlib.sha256(header + body).hexdigest()
+
+
+def image_hashes_digest(hashes: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of registered image hashes, as in the ledger entry."""
+    text = json.dumps(hashes, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def image_distances(a: dict[str, str], b: dict[str, str]) -> dict[str, int]:
+    """Hamming distances of the pHash, dHash and wHash (hex strings) of two windows."""
+    return {k: _popcount(int(a[k], 16) ^ int(b[k], 16)) for k in ("phash", "dhash", "whash")}
+
+
+def _registered_digests(manifest: dict[str, Any]) -> dict[str, str]:
+    out = {}
+    for entry in _ledger_entries(manifest):
+        fp = entry.get("fingerprint")
+        if entry.get("kind") == "work.registered" and isinstance(fp, dict):
+            out[str(entry.get("registration_number"))] = str(fp.get("digest"))
+    return out
+
+
+def _side_digest_check(side: dict[str, Any], digest: str, registered: dict[str, str]) -> Check:
+    number = side.get("registration_number")
+    what = f"fingerprint of {number}"
+    if number not in registered:
+        return Check(what, False, "no registration entry of this work in the bundle")
+    if registered[number] != digest:
+        return Check(what, False, "differs from the fingerprint recorded in the ledger")
+    return Check(what, True, f"equals the ledger's fingerprint digest {digest[:16]}…")
+
+
+def _recompute_audio(audio: dict[str, Any], registered: dict[str, str]) -> list[Check]:
+    q, w = audio["query"], audio["work"]
+    checks = []
+    for side in (q, w):
+        if side.get("registration_number"):
+            digest = audio_fingerprint_digest(side["items"], side["duration_s"],
+                                              side.get("speed", 1.0))
+            checks.append(_side_digest_check(side, digest, registered))
+    errors, compared = audio_bit_errors(q["items"], w["items"], audio["segments"])
+    ber = errors / compared if compared else 1.0
+    similarity = round(max(0.0, 1.0 - 2.0 * ber), 4)
+    ok = abs(round(ber, 4) - audio["bit_error_rate"]) < 1e-9 and similarity == audio["similarity"]
+    detail = (f"{errors} of {compared} bits differ over {len(audio['segments'])} segment(s): "
+              f"bit error rate {ber:.4f}, similarity {similarity:.4f}")
+    checks.append(Check("audio similarity", ok, detail if ok else detail + ", not as stated"))
+    return checks
+
+
+def _recompute_image(image: dict[str, Any], registered: dict[str, str]) -> list[Check]:
+    checks = []
+    for side in (image["query"], image["work"]):
+        if side.get("registration_number"):
+            checks.append(_side_digest_check(side, image_hashes_digest(side["hashes"]),
+                                             registered))
+    pair = image["pair"]
+    q_hash = _image_window(image["query"], pair["query_window"])
+    w_hash = _image_window(image["work"], pair["work_window"])
+    distances = image_distances(q_hash, w_hash)
+    ok = distances == pair["distances"]
+    detail = ", ".join(f"{k} {v}" for k, v in sorted(distances.items()))
+    detail = f"{pair['query_window']} against {pair['work_window']}: Hamming {detail}"
+    checks.append(Check("image distances", ok, detail if ok else detail + ", not as stated"))
+    return checks
+
+
+def _image_window(side: dict[str, Any], window: str) -> dict[str, str]:
+    if "hashes" in side:
+        return side["hashes"]["windows"][window]
+    return next(v["hashes"] for v in side["variants"] if v["name"] == window)
+
+
+def recompute_checks(manifest: dict[str, Any], members: dict[str, bytes]) -> list[Check]:
+    """Recompute the similarity from ``fingerprints.json`` with no Tamga code at all."""
+    raw = members.get(FINGERPRINTS_NAME)
+    if raw is None:
+        return [Check("recompute", False, f"the bundle has no {FINGERPRINTS_NAME}")]
+    try:
+        prints = json.loads(raw.decode("utf-8"))
+        if prints.get("format") != FINGERPRINTS_FORMAT:
+            raise ValueError(f"not {FINGERPRINTS_FORMAT}")
+        registered = _registered_digests(manifest)
+        checks: list[Check] = []
+        if prints.get("audio"):
+            checks += _recompute_audio(prints["audio"], registered)
+        if prints.get("image"):
+            checks += _recompute_image(prints["image"], registered)
+        for side in prints.get("works", []):
+            digest = (audio_fingerprint_digest(side["items"], side["duration_s"])
+                      if "items" in side else image_hashes_digest(side["hashes"]))
+            checks.append(_side_digest_check(side, digest, registered))
+    except (AttributeError, KeyError, TypeError, ValueError, StopIteration) as exc:
+        return [Check("recompute", False, f"{FINGERPRINTS_NAME} cannot be used: {exc!r}")]
+    return checks or [Check("recompute", False, "no comparison or fingerprint to recompute")]
+
+
 def verify_evidence_bundle(
-    data: bytes, trusted_vkeys: list[str] | None, *, file_sha256: str | None = None
+    data: bytes,
+    trusted_vkeys: list[str] | None,
+    *,
+    file_sha256: str | None = None,
+    recompute: bool = False,
 ) -> list[Check]:
-    """Evidence bundles (.zip) are specified later; say so instead of guessing."""
-    return [Check("evidence bundle", False, "this version of tamga-verify cannot read .zip yet")]
+    """Every check on a ``tamga-evidence/1`` ZIP: the archive, the manifest signature,
+    each file's hash and size, the ledger entries' inclusion proofs, the checkpoints'
+    signatures and their consistency, the PDFs' signatures, and (``recompute``) the
+    similarity recomputed from the fingerprints."""
+    archive, members = _check_archive(data)
+    if members is None:
+        return [archive]
+    try:
+        manifest = _load_manifest(members)
+    except ValueError as exc:
+        return [archive, Check("manifest", False, str(exc))]
+    keys, trusted = _select_keys(trusted_vkeys, _manifest_keys(manifest))
+    checks = [archive, _check_manifest_signature(members, keys, trusted)]
+    checks += _check_files(manifest, members)
+    checks += _check_ledger(manifest, keys)
+    checks += _check_pdfs(members, keys)
+    if file_sha256 is not None:
+        checks.append(_check_named_file(manifest, file_sha256))
+    if recompute:
+        checks += recompute_checks(manifest, members)
+    return checks
 
 
 Verifier = Callable[..., list[Check]]
@@ -634,7 +1000,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="tamga-verify",
         description="Verify a Tamga certificate offline. Exit 0 only if every check holds.",
     )
-    parser.add_argument("document", help="certificate PDF (or tamga-proof.json)")
+    parser.add_argument(
+        "document", help="certificate PDF, tamga-proof.json or evidence bundle (.zip)"
+    )
     parser.add_argument("--file", help="the original file, to compare with the registered hash")
     parser.add_argument(
         "--key",
@@ -644,6 +1012,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--strict", action="store_true", help="treat warnings (e.g. no --key given) as failures"
+    )
+    parser.add_argument(
+        "--recompute",
+        action="store_true",
+        help="evidence bundles (.zip): recompute the similarity from fingerprints.json",
     )
     return parser
 
@@ -664,7 +1037,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, NoteError) as exc:
         print(f"\u2718 cannot start: {exc}", file=out)
         return 2
-    checks = verifier(data, keys, file_sha256=file_sha)
+    extra = {"recompute": args.recompute} if verifier is verify_evidence_bundle else {}
+    checks = verifier(data, keys, file_sha256=file_sha, **extra)
     _print_checks(checks, out)
     ok = all(c.ok and not (args.strict and c.warning) for c in checks)
     print("RESULT: all checks passed" if ok else "RESULT: verification FAILED", file=out)
