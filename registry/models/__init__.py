@@ -7,7 +7,16 @@ the core's index and ledger tables, so Alembic sees the whole schema.
 import registry.core.ledger.store  # noqa: F401  (ledger tables)
 import registry.core.matching.audio_index  # noqa: F401  (audio index tables)
 import registry.core.matching.image_index  # noqa: F401  (image index tables)
+from registry.models.dispute import (  # disputes (issue 8)
+    Dispute,
+    DisputeEvent,
+    DisputeEvidence,
+    DisputeKind,
+    DisputeStatus,
+    Outcome,
+)
 from registry.models.job import Job, JobStatus
+from registry.models.notification import Notification  # notifications (issue 8)
 from registry.models.token import ApiToken
 from registry.models.user import Role, User, UserSession
 from registry.models.work import (
@@ -28,6 +37,8 @@ __all__ = [
     "AIUse", "ApiToken", "Job", "JobStatus", "RegistrationCounter", "Role", "Transfer", "User",
     "UserSession", "Visibility", "Work", "WorkAuthor", "WorkFile", "WorkMatch", "WorkStatus",
     "WorkType", "WorkVersion", "migration_include_object",
+    "Dispute", "DisputeEvent", "DisputeEvidence", "DisputeKind", "DisputeStatus", "Outcome",
+    "Notification",
 ]
 
 # Tables the migrations create by hand (full-text search shadow tables and the
