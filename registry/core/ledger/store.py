@@ -32,8 +32,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     event,
     func,
+    or_,
     select,
     text,
 )
@@ -267,17 +269,23 @@ def _fetch_perfect(conn: Connection, keys: Iterable[merkle.NodeKey]) -> dict[mer
             )
         )
         found.update({(0, i): bytes(h) for i, h in rows})
-    inner = {(level, index) for level, index in keys if level > 0}
-    if inner:
-        # Two IN lists select a small superset (at most levels x indexes rows) with one
-        # cacheable statement; the exact pairs are picked out here.
-        rows = conn.execute(
-            select(ledger_nodes.c.level, ledger_nodes.c.node_index, ledger_nodes.c.hash).where(
-                ledger_nodes.c.level.in_({lv for lv, _ in inner}),
-                ledger_nodes.c.node_index.in_({ix for _, ix in inner}),
+    by_level: dict[int, list[int]] = {}
+    for level, index in sorted(keys):
+        if level > 0:
+            by_level.setdefault(level, []).append(index)
+    if by_level:
+        # One (level = l AND node_index IN ...) term per level: both PostgreSQL and
+        # SQLite turn each into primary-key lookups.
+        cond = or_(
+            *(
+                and_(ledger_nodes.c.level == level, ledger_nodes.c.node_index.in_(indexes))
+                for level, indexes in by_level.items()
             )
         )
-        found.update({(lv, ix): bytes(h) for lv, ix, h in rows if (lv, ix) in inner})
+        rows = conn.execute(
+            select(ledger_nodes.c.level, ledger_nodes.c.node_index, ledger_nodes.c.hash).where(cond)
+        )
+        found.update({(lv, ix): bytes(h) for lv, ix, h in rows})
     missing = keys - found.keys()
     if missing:
         raise LedgerError(f"stored subtree hashes are missing: {sorted(missing)[:5]}")
