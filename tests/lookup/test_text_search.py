@@ -162,3 +162,27 @@ def test_search_page_paginates_with_links(client, catalogue):
 def test_header_has_search_box_and_lookup_link(client):
     home = client.get("/")
     assert 'action="/search"' in home.text and 'href="/lookup"' in home.text
+
+
+def test_search_api_json_and_pagination(client, catalogue):
+    made = [catalogue.add(f"Жыр {i}", work_type=WorkType.MUSICAL_WORK) for i in range(22)]
+    catalogue.add("Жыр hidden", visibility=Visibility.PRIVATE)
+    body = client.get("/api/v1/search?q=jyr&type=musical_work").get_json()
+    assert body["total"] == 22 and body["pages"] == 2 and len(body["results"]) == 20
+    first = body["results"][0]
+    assert first["registration_number"] in made and first["title"].startswith("Жыр")
+    assert first["visibility"] == "public" and first["matched_by"] == "text"
+    assert first["url"].endswith(f"/w/{first['registration_number']}")
+    assert "page=2" in body["next"] and body["prev"] is None
+    second = client.get(body["next"]).get_json()
+    assert len(second["results"]) == 2 and second["next"] is None
+    assert client.get("/api/v1/search?q=jyr&page=0").status_code == 400
+
+
+def test_search_api_private_work_by_number(client, catalogue):
+    number = catalogue.add("Private one", visibility=Visibility.PRIVATE)
+    body = client.get(f"/api/v1/search?q={number}").get_json()
+    [hit] = body["results"]
+    assert body["exact_match"] == number
+    assert hit["title"] is None and hit["authors"] == [] and hit["registrant"] is None
+    assert hit["visibility"] == "private" and hit["sha256"] == catalogue.sha256(number)
