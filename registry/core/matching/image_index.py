@@ -37,6 +37,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    any_,
+    bindparam,
     cast,
     delete,
     func,
@@ -44,6 +46,8 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.elements import ColumnElement
 
 from registry.core.image import (
     INDEXED_KINDS,
@@ -291,6 +295,14 @@ def mih_candidates(queries: Sequence[int], radius: int) -> list[list[int]]:
     return [sorted(p) for p in probes]
 
 
+def _member(conn: Connection, column: ColumnElement[int], values: list[int]) -> ColumnElement[bool]:
+    """``column IN (values)``; on PostgreSQL ``= ANY(array)``, one bound value
+    instead of hundreds (the client-side cost of many parameters dominates)."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(Integer)))
+    return column.in_(values)
+
+
 def _probe(conn: Connection, probes: list[list[int]]) -> np.ndarray:
     """Distinct unsigned values of rows whose chunk ``i`` is in ``probes[i]`` for some ``i``.
 
@@ -318,7 +330,7 @@ def _probe(conn: Connection, probes: list[list[int]]) -> np.ndarray:
     for group in groups:
         if not group:
             continue
-        parts = [select(t.c.value).where(cols[i].in_(values)) for i, values in group]
+        parts = [select(t.c.value).where(_member(conn, cols[i], values)) for i, values in group]
         sub = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
         joined = conn.execute(
             select(func.aggregate_strings(cast(sub.c.value, String), ","))
@@ -344,7 +356,8 @@ def hamming_within_many(conn: Connection, queries: Sequence[int], radius: int) -
     t = image_hash_rows
     signed = sorted(to_signed(v) for v in near)
     stmt = select(t.c.id, t.c.work_id, t.c.kind, t.c.window, t.c.value).where(
-        t.c.c0.in_(sorted({chunks(v)[0] for v in near})), t.c.value.in_(signed)
+        _member(conn, t.c.c0, sorted({chunks(v)[0] for v in near})),
+        _member(conn, t.c.value, signed),
     )
     hits = []
     for row_id, work_id, kind, window, value in conn.execute(stmt).all():
