@@ -20,6 +20,7 @@ from registry.models.work import (
     WorkType,
     WorkVersion,
 )
+from tests.browser.conftest import live_app, live_server, page  # noqa: F401 - browser fixtures
 
 
 class Catalogue:
