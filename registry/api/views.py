@@ -35,11 +35,11 @@ def create_work():
                          settings=current_app.extensions["tamga.settings"],
                          supporting=supporting)
     job_id = db.session.scalar(select(Job.id).where(Job.work_id == work.id))
-    body = created_response(work)
     db.session.commit()
-    dispatch(job_id)
+    dispatch(job_id)  # with the "sync" worker the job has run when this returns
+    db.session.refresh(work)
     location = url_for("api.get_work", registration_number=work.registration_number)
-    return jsonify(body), 201, {"Location": location}
+    return jsonify(created_response(work)), 201, {"Location": location}
 
 
 @bp.get("/works/<registration_number>")

@@ -98,7 +98,7 @@ def test_register_audio_with_authors_json_and_see_match(client, app, make_accoun
 def test_sync_worker_runs_the_job_inline(client, app, api_account, media):
     app.config["TAMGA_WORKER"] = "sync"
     response = post_work(client, api_account, media.image)
-    assert response.status_code == 201
+    assert response.status_code == 201 and response.get_json()["status"] == "registered"
     number = response.get_json()["registration_number"]
     record = client.get(f"/api/v1/works/{number}", headers=api_account.headers).get_json()
     assert record["status"] == "registered" and record["iscc"]
