@@ -299,7 +299,7 @@ def _member(conn: Connection, column: ColumnElement[int], values: list[int]) -> 
     """``column IN (values)``; on PostgreSQL ``= ANY(array)``, one bound value
     instead of hundreds (the client-side cost of many parameters dominates)."""
     if conn.dialect.name == "postgresql":
-        return column == any_(bindparam(None, values, type_=ARRAY(Integer)))
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
     return column.in_(values)
 
 
