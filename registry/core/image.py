@@ -24,7 +24,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import imagehash
 import numpy as np
@@ -112,8 +112,10 @@ class LoadedImage:
     animated: bool = False
 
 
-def load_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
-    """Open, check and normalise the picture at ``path``.
+def load_image(
+    path: str | Path | BinaryIO, *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> LoadedImage:
+    """Open, check and normalise the picture at ``path`` (or an open binary file).
 
     Raises UnsupportedMediaType, TooManyPixels, CorruptMedia, ImageTooSmall or
     FeaturelessImage with a clear reason.
