@@ -30,7 +30,7 @@ def _unauthorized(exc: Unauthorized):
 
 def init_api(app: Flask) -> None:
     """Register the API blueprints (CSRF-exempt: no cookies; rate-limited per token)."""
-    from registry.api import docs, lookup, views  # noqa: F401 - routes register on import
+    from registry.api import docs, evidence, lookup, views  # noqa: F401 - routes register on import
 
     app.register_blueprint(bp)
     app.register_blueprint(docs_bp)

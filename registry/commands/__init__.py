@@ -11,3 +11,7 @@ def init_commands(app: Flask) -> None:
 
     app.cli.add_command(tokens_cli)
     app.cli.add_command(works_cli)
+    from registry.commands.evidence import disputes_cli, evidence_cli  # issue 8
+
+    app.cli.add_command(evidence_cli)
+    app.cli.add_command(disputes_cli)

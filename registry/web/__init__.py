@@ -18,5 +18,18 @@ def init_blueprints(app: Flask) -> None:
     for blueprint in (main_bp, auth_bp, works_bp, public_bp, ledger_bp, verify_bp, tokens_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(lookup_bp)
+    # disputes, moderation and notifications (issue 8)
+    from registry.web.disputes.views import bp as disputes_bp
+    from registry.web.moderation.views import bp as moderation_bp
+    from registry.web.notifications.views import bp as notifications_bp
+    from registry.web.notifications.views import unread_count
+
+    for blueprint in (disputes_bp, moderation_bp, notifications_bp):
+        app.register_blueprint(blueprint)
+    app.jinja_env.globals["unread_notifications"] = unread_count
+    from registry.services.disputes import OUTCOME_LABELS, disputes_of_work
+
+    app.jinja_env.globals.update(disputes_of_work=disputes_of_work,
+                                 DISPUTE_OUTCOMES=OUTCOME_LABELS)
     init_api(app)
     app.jinja_env.globals.update(template_globals())
