@@ -10,6 +10,7 @@ from wtforms.validators import Length, Optional
 
 from registry.models.dispute import Outcome
 from registry.services.disputes import OUTCOME_LABELS, Submission, Upload
+from registry.web.forms_common import choices
 
 
 class EvidenceForm(FlaskForm):
@@ -26,10 +27,10 @@ class EvidenceForm(FlaskForm):
 
 
 class OpenForm(EvidenceForm):
-    kind = RadioField(_l("What happened?"), default="copies_registration", choices=[
+    kind = RadioField(_l("What happened?"), default="copies_registration", choices=choices([
         ("copies_registration", _l("This registration copies my work")),
         ("external_copy", _l("A file out there copies my registered work")),
-    ])
+    ]))
     claimant_work = SelectField(_l("My earlier registration"), validators=[Optional()],
                                 choices=[])
     disputed_file = FileField(_l("The disputed file (or a clip or picture of it)"), description=_l(
@@ -42,6 +43,6 @@ class OpenForm(EvidenceForm):
 
 
 class DecideForm(FlaskForm):
-    outcome = SelectField(_l("Outcome"), choices=[(o.value, OUTCOME_LABELS[o.value])
-                                                  for o in Outcome])
+    outcome = SelectField(_l("Outcome"), choices=choices(
+        (o.value, OUTCOME_LABELS[o.value]) for o in Outcome))
     reason = TextAreaField(_l("Reasons (public)"), validators=[Length(min=10, max=20000)])

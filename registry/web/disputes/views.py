@@ -18,6 +18,7 @@ from registry.extensions import db
 from registry.models.dispute import DisputeKind, Outcome
 from registry.services import disputes, evidence, works
 from registry.web.disputes.forms import DecideForm, EvidenceForm, OpenForm
+from registry.web.forms_common import choices
 from registry.web.utils import mailer, registry_settings
 
 bp = Blueprint("disputes", __name__, url_prefix="/disputes")
@@ -31,10 +32,10 @@ def context() -> disputes.Context:
 
 def _open_form(work) -> OpenForm:
     form = OpenForm()
-    mine = [w for w in works.owned_works_query(current_user).all()
+    mine = [w for w in db.session.scalars(works.owned_works_query(current_user))
             if w.id != work.id and w.media_kind == work.media_kind]
-    form.claimant_work.choices = [("", "—")] + [
-        (w.registration_number, f"{w.registration_number} · {w.title}") for w in mine]
+    form.claimant_work.choices = choices([("", "—")] + [
+        (w.registration_number, f"{w.registration_number} · {w.title}") for w in mine])
     if work.owner_id == current_user.id and request.method == "GET":
         form.kind.data = "external_copy"
     return form
