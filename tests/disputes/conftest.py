@@ -68,3 +68,11 @@ def two_pictures(cast, media, tmp_path) -> tuple[str, str]:
     return first, second
 
 
+
+
+# The browser fixtures (live server, Chromium page) for test_dispute_browser.py.
+from tests.browser import conftest as _browser  # noqa: E402
+
+live_app = _browser.live_app
+live_server = _browser.live_server
+page = _browser.page

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,8 @@ from registry.models import DisputeKind, Outcome
 from registry.services import disputes, evidence
 from registry.web.utils import registry_settings
 from tests.disputes.conftest import T0
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "disputes"
 
 
 def _decided_dispute(cast, first, second):
@@ -60,6 +63,8 @@ def test_bundle_contents_and_verification(bundle, two_pictures):
     assert any(n.startswith(f"originals/{first}") for n in names)
     assert not any(n.startswith(f"originals/{second}") for n in names)
     members = {n: zipfile.ZipFile(io.BytesIO(data)).read(n) for n in names}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "image-report.pdf").write_bytes(members["report.pdf"])
     readme = members["README.txt"].decode()
     assert "ТАМҒА" in readme and "ТАМГА" in readme and "EVIDENCE BUNDLE" in readme
     manifest = json.loads(members["manifest.json"])
