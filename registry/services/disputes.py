@@ -52,6 +52,10 @@ KIND_LABELS = {
     "external_copy": _l("A file outside Tamga copies a registered work"),
     "registration_conflict": _l("Conflict found at registration"),
 }
+PARTY_LABELS = {
+    "claimant": _l("Claimant"), "respondent": _l("Respondent"), "moderator": _l("Moderator"),
+    "registry": _l("Registry"),
+}
 EVENT_LABELS = {
     "opened": _l("Dispute opened"), "answered": _l("The respondent answered"),
     "evidence_added": _l("Evidence added"), "reminder": _l("Reminder sent"),

@@ -84,7 +84,8 @@ def show(dispute_id: int):
 
 def _labels() -> dict:
     return {"outcome": disputes.OUTCOME_LABELS, "status": disputes.STATUS_LABELS,
-            "kind": disputes.KIND_LABELS, "event": disputes.EVENT_LABELS}
+            "kind": disputes.KIND_LABELS, "event": disputes.EVENT_LABELS,
+            "party": disputes.PARTY_LABELS}
 
 
 @bp.post("/<int:dispute_id>/answer")
