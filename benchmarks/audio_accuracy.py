@@ -161,13 +161,13 @@ def main() -> None:
         total_audio = sum(fp.duration_s for _, fp in fps)
         print(f"{len(refs)} references ({total_audio / 60:.0f} min) fingerprinted in "
               f"{t_fp:.1f} s ({total_audio / t_fp:.0f}x real time); {len(dists)} distractors")
-        run_queries(engine, refs, dists, n_clips, tmpdir)
+        run_queries(engine, refs, dists, n_clips, 8 if args.quick else 25, tmpdir)
         with engine.begin() as conn:
             metadata.drop_all(conn, tables=AUDIO_TABLES)
 
 
 def run_queries(engine: sa.Engine, refs: list[Item], dists: list[Item], n_clips: int,
-                tmpdir: Path) -> None:  # fmt: skip
+                n_whole: int, tmpdir: Path) -> None:  # fmt: skip
     rng = random.Random(42)
     lengths = {it.name: duration(it.path) for it in refs + dists}
     rows = []
@@ -191,11 +191,12 @@ def run_queries(engine: sa.Engine, refs: list[Item], dists: list[Item], n_clips:
         false_total[1] += n_clips
         med = float(np.median(bers)) if bers else float("nan")
         rows.append((f"15 s clip, {transform}", n_clips, ok, wrong, med, time.time() - t0))
+        print(*rows[-1], flush=True)
     for transform in ("mp3 64k", "opus 64k", "aac 64k"):
         ok = wrong = 0
         bers = []
         t0 = time.time()
-        sample = refs[:: max(1, len(refs) // 20)]
+        sample = refs[:: max(1, len(refs) // n_whole)]
         for it in sample:
             q = make_query(it.path, tmpdir, transform, None, 0, seed=0)
             matches = search_path(engine, q)
