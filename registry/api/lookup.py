@@ -33,7 +33,12 @@ def lookup():
         settings = registry_settings()
         result = lookup_upload(conn, upload.stream, upload_dir=settings.upload_dir,
                                limits=settings.limits)
-    return jsonify(lookup_response(result))
+    return jsonify(lookup_response(result)), 200, {"Server-Timing": server_timing(result)}
+
+
+def server_timing(result: LookupResult) -> str:
+    """Where the time went (upload, decode, fingerprint, index), in milliseconds."""
+    return ", ".join(f"{name};dur={seconds * 1000:.1f}" for name, seconds in result.timings.items())
 
 
 def _sha256_from_json() -> str:

@@ -39,6 +39,8 @@ FTS_TABLE = "search_fts"
 DOCS_TABLE = "search_fts_docs"
 MAX_TOKENS = 8
 COUNT_CAP = 1000  # totals above this are shown as "1000+"
+RANK_WINDOW = 5_000  # newest matches ranked for a query without filters
+FILTERED_RANK_WINDOW = 50_000
 #: Statuses the public sees in search (processing and failed registrations are not yet works).
 SEARCHABLE_STATUSES = (WorkStatus.REGISTERED, WorkStatus.CONFLICT, WorkStatus.WITHDRAWN)
 NUMBER_RE = re.compile(r"^[A-Za-z]{2,8}-\d{4}-\d{4,}$")
@@ -100,7 +102,10 @@ class Document:
 
 
 def build_documents(conn: Connection, work_ids: Iterable[int]) -> list[Document]:
-    """Folded documents of the public works among ``work_ids`` (private ones get none)."""
+    """Folded documents of the public, searchable works among ``work_ids``.
+
+    Private works, and registrations still processing or failed, get none.
+    """
     ids = sorted(set(work_ids))
     if not ids:
         return []
@@ -108,7 +113,8 @@ def build_documents(conn: Connection, work_ids: Iterable[int]) -> list[Document]
         sa.select(works_t.c.id, works_t.c.title, works_t.c.original_title,
                   users_t.c.display_name)
         .join(users_t, users_t.c.id == works_t.c.registrant_id)
-        .where(works_t.c.id.in_(ids), works_t.c.visibility == Visibility.PUBLIC)
+        .where(works_t.c.id.in_(ids), works_t.c.visibility == Visibility.PUBLIC,
+               works_t.c.status.in_(SEARCHABLE_STATUSES))
     ).all()
     names: dict[int, list[str]] = {}
     for work_id, full_name in conn.execute(
@@ -336,23 +342,36 @@ def _code_ids(conn: Connection, query: str, filters: SearchFilters) -> list[tupl
     return [(wid, how) for wid in conn.execute(stmt.limit(50)).scalars()]
 
 
-def _text_select(conn: Connection, words: list[str], filters: SearchFilters) -> sa.Select:
-    """Ids of public works whose folded text has every word as a prefix, best first."""
+def _matches(conn: Connection, words: list[str], window: int) -> sa.Subquery:
+    """The newest ``window`` documents holding every word (as a prefix), with a score.
+
+    Ranking every match of a very common word would cost time in proportion to
+    the collection; ranking within the newest ``window`` matches keeps a query
+    bounded while staying exact for all but the commonest words.
+    """
     if is_postgres(conn):
         tsq = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"),
                                  " & ".join(f"{w}:*" for w in words))
-        rank = sa.func.ts_rank(docs_t.c.tsv, tsq)
-        stmt = (sa.select(works_t.c.id).select_from(docs_t)
-                .join(works_t, works_t.c.id == docs_t.c.work_id)
-                .where(docs_t.c.tsv.op("@@")(tsq)).order_by(rank.desc(), works_t.c.id.desc()))
+        score = sa.func.ts_rank(docs_t.c.tsv, tsq)
+        inner = (sa.select(docs_t.c.work_id.label("work_id"), score.label("score"))
+                 .where(docs_t.c.tsv.op("@@")(tsq)).order_by(docs_t.c.work_id.desc()))
     else:
         match = " ".join(f'"{w}"*' for w in words)
-        rank = sa.func.bm25(sa.literal_column(FTS_TABLE), TITLE_WEIGHT, PEOPLE_WEIGHT)
-        stmt = (sa.select(works_t.c.id).select_from(fts_t)
-                .join(works_t, works_t.c.id == fts_t.c.rowid)
-                .where(sa.literal_column(FTS_TABLE).op("MATCH")(match))
-                .order_by(rank, works_t.c.id.desc()))
-    return _filtered(stmt, filters)
+        score = -sa.func.bm25(sa.literal_column(FTS_TABLE), TITLE_WEIGHT, PEOPLE_WEIGHT)
+        inner = (sa.select(fts_t.c.rowid.label("work_id"), score.label("score"))
+                 .where(sa.literal_column(FTS_TABLE).op("MATCH")(match))
+                 .order_by(fts_t.c.rowid.desc()))
+    return inner.limit(window).subquery("matches")
+
+
+def _text_select(conn: Connection, words: list[str], filters: SearchFilters) -> sa.Select:
+    """Ids of searchable works whose folded text has every word as a prefix, best first."""
+    window = RANK_WINDOW if filters.is_empty() else FILTERED_RANK_WINDOW
+    found = _matches(conn, words, window)
+    stmt = sa.select(found.c.work_id).order_by(found.c.score.desc(), found.c.work_id.desc())
+    if filters.is_empty():
+        return stmt  # documents exist only for public works in a searchable status
+    return _filtered(stmt.join(works_t, works_t.c.id == found.c.work_id), filters)
 
 
 def _browse_select(filters: SearchFilters) -> sa.Select:

@@ -1,0 +1,366 @@
+"""End-to-end lookup speed: ``POST /api/v1/lookup`` served by gunicorn (2 workers).
+
+    .venv/bin/python benchmarks/lookup_speed.py [--quick] [--db sqlite|postgres]
+                                                [--pg URL] [--load-seconds 120]
+
+1. Builds a database with the migrations, registers one real recording and one
+   real 2-megapixel photograph through the registration service, then fills
+   the indexes with synthetic rows: 10,000 recordings (random fingerprints of
+   two minutes) and 1,000,000 image hash rows (``--quick``: 1,000 and 100,000).
+2. Starts gunicorn with 2 workers on 127.0.0.1 and times, from the client,
+   lookups of a 15 s MP3 clip of the recording and of a re-encoded copy of the
+   photograph. The server's ``Server-Timing`` header says where the time went
+   (upload, decode, fingerprint, index); "response" is the rest (HTTP, JSON,
+   the database session).
+3. Sustained load: image lookups at a fixed 20 per second for 2 minutes (open
+   loop: requests start on schedule, whatever the earlier ones do); prints the
+   rate achieved, p50/p99 and the errors.
+
+Everything generated lives in ``benchmarks/.cache/lookup/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CACHE = ROOT / "benchmarks" / ".cache" / "lookup"
+SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/lookup_bench"
+PORT = 8731
+
+
+# --------------------------------------------------------------------------- media
+
+
+def run(*cmd: str) -> None:
+    subprocess.run(cmd, check=True, capture_output=True)
+
+
+def song() -> Path:
+    """A 50 s recording rendered from the test MIDI fixture, and a 15 s MP3 clip of it."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    wav, mp3 = CACHE / "song.wav", CACHE / "song.mp3"
+    if not mp3.exists():
+        run("fluidsynth", "-ni", "-q", "-g", "0.6", "-r", "22050", "-F", str(wav), SOUNDFONT,
+            str(ROOT / "tests" / "fixtures" / "audio" / "song_a.mid"))
+        run("ffmpeg", "-y", "-v", "error", "-i", str(wav), "-b:a", "128k", str(mp3))
+    return mp3
+
+
+def clip() -> Path:
+    out = CACHE / "clip15.mp3"
+    if not out.exists():
+        run("ffmpeg", "-y", "-v", "error", "-ss", "17", "-t", "15", "-i", str(CACHE / "song.wav"),
+            "-b:a", "128k", str(out))
+    return out
+
+
+def photos() -> tuple[Path, Path]:
+    """A 2-megapixel photograph (registered) and a re-encoded copy (the query)."""
+    from PIL import Image, ImageDraw, ImageFilter
+
+    original, query = CACHE / "photo_2mp.jpg", CACHE / "photo_2mp_query.jpg"
+    if not query.exists():
+        rng = np.random.default_rng(7)
+        w, h = 1632, 1224
+        y = np.linspace(0, 1, h)[:, None, None]
+        sky = (np.array([40, 90, 170]) * (1 - y) + np.array([230, 200, 150]) * y)
+        image = Image.fromarray(sky.repeat(w, axis=1).astype(np.uint8), "RGB")
+        draw = ImageDraw.Draw(image)
+        for _ in range(40):
+            x0, y0 = int(rng.integers(0, w - 200)), int(rng.integers(0, h - 200))
+            size = int(rng.integers(60, 420))
+            colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+            draw.ellipse((x0, y0, x0 + size, y0 + size * 0.7), fill=colour)
+        noisy = np.asarray(image.filter(ImageFilter.GaussianBlur(2)), np.float32)
+        noisy += rng.normal(0, 5, noisy.shape)
+        Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(original, quality=92)
+        Image.open(original).save(query, quality=75)
+    return original, query
+
+
+# --------------------------------------------------------------------------- database
+
+
+def app_config(url: str, instance: Path) -> dict:
+    return {
+        "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "benchmark", "TAMGA_STORAGE_DIR": str(instance / "storage"),
+        "TAMGA_OUTBOX_DIR": str(instance / "outbox"), "TAMGA_WORKER": "sync",
+        "TAMGA_REDIS_URL": None, "RATELIMIT_ENABLED": False,
+        "TAMGA_BASE_URL": f"http://127.0.0.1:{PORT}",
+    }
+
+
+def fresh_database(kind: str, pg_url: str, instance: Path) -> str:
+    if instance.exists():
+        shutil.rmtree(instance)
+    instance.mkdir(parents=True)
+    if kind == "sqlite":
+        return f"sqlite:///{instance / 'tamga.db'}"
+    from sqlalchemy import create_engine, text
+
+    base, name = pg_url.rsplit("/", 1)
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return pg_url
+
+
+def build(url: str, instance: Path, n_audio: int, n_image_rows: int) -> dict[str, str]:
+    """Migrate, register the two real works, add the synthetic rows; returns their numbers."""
+    from flask_migrate import upgrade
+
+    from registry import create_app
+    from registry.extensions import db
+
+    app = create_app(app_config(url, instance))
+    with app.app_context():
+        upgrade()
+    numbers = {"audio": register(app, song(), "sound_recording"),
+               "image": register(app, photos()[0], "photograph")}
+    with app.app_context():
+        t = time.perf_counter()
+        fill_audio(db.engine, n_audio)
+        print(f"  {n_audio:,} synthetic recordings in {time.perf_counter() - t:.0f} s")
+        t = time.perf_counter()
+        fill_images(db.engine, n_image_rows)
+        print(f"  {n_image_rows:,} synthetic image hash rows in {time.perf_counter() - t:.0f} s")
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE")
+        else:
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE")
+        db.engine.dispose()
+    return numbers
+
+
+def register(app, path: Path, work_type: str) -> str:
+    from decimal import Decimal
+
+    from registry.extensions import db
+    from registry.models.job import Job
+    from registry.models.user import User
+    from registry.models.work import WorkType
+    from registry.services import accounts
+    from registry.services.work_metadata import AuthorInput, WorkMetadata
+    from registry.services.works import Upload, register_work
+    from registry.tasks import dispatch
+
+    with app.test_request_context():
+        user = db.session.scalar(db.select(User).filter_by(email="bench@example.kz"))
+        if user is None:
+            user = accounts.register_account("bench@example.kz", "benchmark password", "Bench")
+            accounts.confirm_email_now(user)
+            db.session.commit()
+        meta = WorkMetadata(title=f"Benchmark {work_type}", work_type=WorkType(work_type),
+                            authors=[AuthorInput("Bench", "author", Decimal(100))])
+        with path.open("rb") as fh:
+            work = register_work(user, Upload(fh, path.name), meta,
+                                 settings=app.extensions["tamga.settings"])
+        number = work.registration_number
+        db.session.commit()
+        dispatch(db.session.scalar(db.select(Job.id).filter_by(work_id=work.id)))
+        db.session.commit()
+    return number
+
+
+def fill_audio(engine, n: int, seconds: float = 120.0) -> None:
+    from registry.core.audio import ITEMS_PER_SECOND, AudioFingerprint
+    from registry.core.matching.audio_index import add_recordings
+
+    rng = np.random.default_rng(1)
+    items = int(seconds * ITEMS_PER_SECOND)
+    for start in range(0, n, 500):
+        batch = [(10_000_000 + i, AudioFingerprint(
+            rng.integers(0, 2**32, items, dtype=np.uint64).astype(np.uint32), seconds))
+            for i in range(start, min(n, start + 500))]
+        with engine.begin() as conn:
+            add_recordings(conn, batch)
+
+
+def fill_images(engine, n_rows: int) -> None:
+    from registry.core.matching.image_index import add_raw_hashes
+
+    rng = random.Random(2)
+    per_work = 10
+    for start in range(0, n_rows, 100_000):
+        rows = [(20_000_000 + i // per_work, i % per_work, rng.getrandbits(64))
+                for i in range(start, min(n_rows, start + 100_000))]
+        with engine.begin() as conn:
+            add_raw_hashes(conn, rows)
+
+
+# --------------------------------------------------------------------------- serving
+
+
+def start_gunicorn(url: str, instance: Path) -> subprocess.Popen:
+    factory = f"registry:create_app({app_config(url, instance)!r})"
+    cmd = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{PORT}",
+           "--timeout", "60", "--log-level", "warning", factory]
+    proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
+    for _ in range(100):
+        try:
+            status, _, _ = post_json({"sha256": "0" * 64})
+            if status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=30)
+
+
+def _request(body: bytes, content_type: str) -> tuple[int, dict, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+    try:
+        conn.request("POST", "/api/v1/lookup", body=body, headers={"Content-Type": content_type})
+        response = conn.getresponse()
+        data = response.read()
+        return response.status, json.loads(data or b"{}"), response.getheader("Server-Timing", "")
+    finally:
+        conn.close()
+
+
+def post_json(payload: dict) -> tuple[int, dict, str]:
+    return _request(json.dumps(payload).encode(), "application/json")
+
+
+def multipart(path: Path) -> tuple[bytes, str]:
+    boundary = "tamgabenchmarkboundary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"{path.name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").encode()
+    return head + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode(), \
+        f"multipart/form-data; boundary={boundary}"
+
+
+def post_file(body: tuple[bytes, str]) -> tuple[int, dict, str, float]:
+    t = time.perf_counter()
+    status, data, timing = _request(*body)
+    return status, data, timing, time.perf_counter() - t
+
+
+def parse_timing(header: str) -> dict[str, float]:
+    out = {}
+    for part in filter(None, (p.strip() for p in header.split(","))):
+        name, _, dur = part.partition(";dur=")
+        out[name] = float(dur)
+    return out
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p * len(values)))]
+
+
+def latency(label: str, path: Path, expect: str, runs: int) -> None:
+    body = multipart(path)
+    for _ in range(3):
+        post_file(body)
+    totals, parts, found = [], [], 0
+    for _ in range(runs):
+        status, data, timing, seconds = post_file(body)
+        assert status == 200, (status, data)
+        found += bool(data["matches"]) and data["matches"][0]["registration_number"] == expect
+        totals.append(seconds * 1000)
+        parts.append(parse_timing(timing))
+    names = ["upload", "decode", "fingerprint", "index"]
+    median = {n: statistics.median(p.get(n, 0.0) for p in parts) for n in names}
+    rest = statistics.median(t - sum(p.values()) for t, p in zip(totals, parts, strict=True))
+    print(f"\n{label}: {runs} lookups, {found}/{runs} found the registered work; "
+          f"works compared: {data['checked']['works_compared']:,}")
+    print(f"  {'end-to-end p50':<18}{statistics.median(totals):8.1f} ms   "
+          f"p90 {pct(totals, 0.9):.1f} ms   max {max(totals):.1f} ms")
+    for n in names:
+        print(f"  {n:<18}{median[n]:8.1f} ms")
+    print(f"  {'response/other':<18}{rest:8.1f} ms")
+
+
+def sustained(path: Path, seconds: float, rate: float = 20.0) -> None:
+    body = multipart(path)
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        try:
+            status, _, _, took = post_file(body)
+        except OSError as exc:
+            with lock:
+                errors.append(type(exc).__name__)
+            return
+        with lock:
+            latencies.append(took)
+            if status != 200:
+                errors.append(str(status))
+
+    start = time.perf_counter()
+    n = int(seconds * rate)
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        for i in range(n):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(one)
+    elapsed = time.perf_counter() - start
+    ms = [x * 1000 for x in latencies]
+    print(f"\nSustained image lookups: {n} requests scheduled at {rate:g}/s over {seconds:g} s")
+    print(f"  completed {len(latencies)} in {elapsed:.1f} s = {len(latencies) / elapsed:.1f}/s; "
+          f"errors {len(errors)} {sorted(set(errors))}")
+    print(f"  p50 {statistics.median(ms):.1f} ms   p90 {pct(ms, 0.9):.1f} ms   "
+          f"p99 {pct(ms, 0.99):.1f} ms   max {max(ms):.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--pg", default=PG_DEFAULT)
+    parser.add_argument("--load-seconds", type=float, default=None)
+    args = parser.parse_args()
+    n_audio, n_image = (1000, 100_000) if args.quick else (10_000, 1_000_000)
+    load_seconds = args.load_seconds or (20.0 if args.quick else 120.0)
+    instance = CACHE / f"instance-{args.db}"
+    print(f"Lookup speed on {args.db}: building the database ...")
+    url = fresh_database(args.db, args.pg, instance)
+    numbers = build(url, instance, n_audio, n_image)
+    proc = start_gunicorn(url, instance)
+    try:
+        runs = 15 if args.quick else 40
+        latency("15 s MP3 clip", clip(), numbers["audio"], runs)
+        latency("2-megapixel JPEG (re-encoded)", photos()[1], numbers["image"], runs)
+        sustained(photos()[1], load_seconds)
+    finally:
+        stop(proc)
+
+
+if __name__ == "__main__":
+    main()
