@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
@@ -22,7 +23,7 @@ from registry.core.audio import fingerprint_query
 from registry.core.errors import ValidationFailed
 from registry.core.image import load_image, query_variants, thumbnail
 from registry.core.matching import audio_index, image_index
-from registry.core.media import MediaLimits, receive_upload, sniff
+from registry.core.media import HEAD_BYTES, MediaLimits, _classify_magic, receive_upload, sniff
 from registry.models.work import WorkFile
 from registry.services.search import SEARCHABLE_STATUSES, SHA256_RE, SearchHit, load_hits
 
@@ -94,12 +95,12 @@ def lookup_upload(conn: Connection, stream: BinaryIO, *, upload_dir: Path, limit
     received = receive_upload(stream, upload_dir, limits)
     timings = {"upload": time.perf_counter() - started}
     try:
-        kind = sniff(received.path).kind
-        if kind == "audio":
-            result = _lookup_audio(conn, received.path, received.sha256, limits, timings)
-        else:
+        if _looks_like_image(received.path):
+            sniff(received.path)  # no subprocess for pictures
             result = _lookup_image(conn, received.path, received.sha256, limits, timings,
                                    want_thumbnail)
+        else:
+            result = _lookup_audio(conn, received.path, received.sha256, limits, timings)
     finally:
         received.path.unlink(missing_ok=True)
     _add_exact(conn, result, received.sha256)
@@ -127,7 +128,14 @@ def _timed(timings: dict[str, float], name: str, started: float) -> float:
 def _lookup_audio(conn: Connection, path: Path, sha256: str, limits: MediaLimits,
                   timings: dict[str, float]) -> LookupResult:
     t = time.perf_counter()
-    fps = fingerprint_query(path, query_limits(limits))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The intake check (ffprobe: audio, not video, a supported codec) runs beside the
+        # fingerprinting instead of before it; its verdict still decides.
+        checked = pool.submit(sniff, path)
+        try:
+            fps = fingerprint_query(path, query_limits(limits))
+        finally:
+            checked.result()
     t = _timed(timings, "fingerprint", t)
     found = audio_index.search(conn, fps)
     compared = _count(conn, audio_index.audio_recordings)
@@ -165,6 +173,13 @@ def _lookup_image(conn: Connection, path: Path, sha256: str, limits: MediaLimits
     checked = Checked("image", compared, sha256, width=loaded.width, height=loaded.height)
     return LookupResult(matches, checked,
                         query_thumbnail=thumbnail(loaded, 320) if want_thumbnail else None)
+
+
+def _looks_like_image(path: Path) -> bool:
+    """The cheap magic-byte half of :func:`sniff`; audio goes on to ffprobe."""
+    with path.open("rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    return bool(head) and _classify_magic(head)[0] == "image"
 
 
 def _audio_meaning(score: float) -> str:
