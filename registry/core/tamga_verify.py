@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import functools
 import hashlib
 import io
 import json
@@ -194,9 +195,13 @@ class VerifierKey:
     key_id: bytes
     public_key: bytes
 
+    @functools.cached_property
+    def _ed25519(self) -> Ed25519PublicKey:
+        return Ed25519PublicKey.from_public_bytes(self.public_key)
+
     def verify(self, message: bytes, signature: bytes) -> bool:
         try:
-            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
+            self._ed25519.verify(signature, message)
         except InvalidSignature:
             return False
         return True
@@ -238,7 +243,12 @@ def parse_verifier_key(vkey: str) -> VerifierKey:
         raise NoteError("only Ed25519 verifier keys (algorithm 0x01) are supported")
     if key_id(name, raw[1:]) != kid:
         raise NoteError("the key ID does not match the key")
-    return VerifierKey(name, kid, raw[1:])
+    key = VerifierKey(name, kid, raw[1:])
+    try:
+        key._ed25519  # noqa: B018 - decodes the point once, refusing invalid keys here
+    except ValueError as exc:
+        raise NoteError("the public key is not a valid Ed25519 key") from exc
+    return key
 
 
 def _as_verifier_keys(keys: Iterable[str | VerifierKey]) -> list[VerifierKey]:
@@ -639,8 +649,12 @@ def _check_archive(data: bytes) -> tuple[Check, dict[str, bytes] | None]:
     except Exception as exc:  # zipfile raises several types on damaged archives
         return Check(name, False, f"not a readable ZIP: {exc}"), None
     if canonical_zip(members) != data:
-        return Check(name, False, "the archive's bytes differ from its canonical layout "
-                     "(something outside the files was changed)"), members
+        return Check(
+            name,
+            False,
+            "the archive's bytes differ from its canonical layout "
+            "(something outside the files was changed)",
+        ), members
     return Check(name, True, f"{len(members)} files, canonical layout"), members
 
 
@@ -680,9 +694,13 @@ def _check_manifest_signature(
                 return Check(name, False, f"{MANIFEST_NAME} was changed after {key_name} signed it")
             if trusted:
                 return Check(name, True, f"valid, signed by {key_name} (a key you supplied)")
-            return Check(name, True, f"valid, signed by {key_name}, a key the bundle carries "
-                         "itself; pass --key with the registry's published key to trust it",
-                         warning=True)
+            return Check(
+                name,
+                True,
+                f"valid, signed by {key_name}, a key the bundle carries "
+                "itself; pass --key with the registry's published key to trust it",
+                warning=True,
+            )
     return Check(name, False, f"signed by {key_name!r}, which is not among the keys checked")
 
 
@@ -706,8 +724,10 @@ def _check_files(manifest: dict[str, Any], members: dict[str, bytes]) -> list[Ch
         ok = digest == item.get("sha256") and len(data) == item.get("size")
         detail = f"SHA-256 {digest}, {len(data)} bytes"
         checks.append(Check(f"file {fname}", ok, detail if ok else detail + ", not as listed"))
-    checks += [Check(f"file {n}", False, "present but not listed in the manifest")
-               for n in sorted(set(members) - seen)]
+    checks += [
+        Check(f"file {n}", False, "present but not listed in the manifest")
+        for n in sorted(set(members) - seen)
+    ]
     return checks
 
 
@@ -726,21 +746,24 @@ def _signed_checkpoint(note: Any, keys: list[VerifierKey], what: str) -> tuple[C
     except NoteError as exc:
         return Check(what, False, f"not valid: {exc}"), None
     root = base64.b64encode(cp.root_hash).decode()
-    return Check(what, True, f"signed by {', '.join(signers)}: tree size {cp.size}, "
-                 f"root {root}"), cp
+    return Check(
+        what, True, f"signed by {', '.join(signers)}: tree size {cp.size}, root {root}"
+    ), cp
 
 
 def _check_entry(item: Any, cp: Checkpoint) -> Check:
     try:
         entry = base64.b64decode(item["entry"], validate=True)
         index = item["leaf_index"]
-        verify_inclusion(leaf_hash(entry), index, cp.size, _b64_list(item["inclusion_proof"]),
-                         cp.root_hash)
+        verify_inclusion(
+            leaf_hash(entry), index, cp.size, _b64_list(item["inclusion_proof"]), cp.root_hash
+        )
         summary = _entry_summary(json.loads(entry.decode("utf-8")))
     except (KeyError, TypeError, ValueError, ProofError) as exc:
         return Check("ledger entry", False, f"does not verify: {exc}")
-    return Check(f"ledger entry {index}", True,
-                 f"{summary}: included in the tree of size {cp.size}")
+    return Check(
+        f"ledger entry {index}", True, f"{summary}: included in the tree of size {cp.size}"
+    )
 
 
 def _check_ledger(manifest: dict[str, Any], keys: list[VerifierKey]) -> list[Check]:
@@ -758,8 +781,14 @@ def _check_ledger(manifest: dict[str, Any], keys: list[VerifierKey]) -> list[Che
         try:
             proof = _b64_list(ledger.get("consistency_proof"))
             verify_consistency(cp.size, latest.size, proof, cp.root_hash, latest.root_hash)
-            checks.append(Check("consistency", True, f"the tree of size {cp.size} is a prefix "
-                                f"of the latest tree of size {latest.size}"))
+            checks.append(
+                Check(
+                    "consistency",
+                    True,
+                    f"the tree of size {cp.size} is a prefix "
+                    f"of the latest tree of size {latest.size}",
+                )
+            )
         except (ValueError, ProofError) as exc:
             checks.append(Check("consistency", False, f"does not verify: {exc}"))
     return checks
@@ -792,8 +821,11 @@ def _check_named_file(manifest: dict[str, Any], file_sha256: str) -> Check:
             if check.ok:
                 number = entry.get("registration_number")
                 return check._replace(detail=f"{check.detail} of {number}")
-    return Check("file hash", False, f"SHA-256 {file_sha256.lower()} is not a registered file "
-                 "of any work in the bundle")
+    return Check(
+        "file hash",
+        False,
+        f"SHA-256 {file_sha256.lower()} is not a registered file of any work in the bundle",
+    )
 
 
 # -- recomputing the comparison from the fingerprints ---------------------------------
@@ -811,8 +843,9 @@ def audio_bit_errors(
     errors = compared = 0
     for seg in segments:
         start, end, offset = seg["query_start_item"], seg["query_end_item"], seg["offset_items"]
-        if not (0 <= start < end <= len(query) and 0 <= start + offset
-                and end + offset <= len(work)):
+        if not (
+            0 <= start < end <= len(query) and 0 <= start + offset and end + offset <= len(work)
+        ):
             raise ValueError(f"segment {start}..{end} at offset {offset} lies outside the items")
         for i in range(start, end):
             errors += _popcount((query[i] ^ work[i + offset]) & 0xFFFFFFFF)
@@ -824,8 +857,9 @@ def audio_fingerprint_digest(items: Sequence[int], duration_s: float, speed: flo
     """SHA-256 of Tamga's binary fingerprint form, as quoted in the ledger entry."""
     import struct
 
-    header = struct.pack(AUDIO_FP_HEADER, AUDIO_FP_MAGIC, len(items), float(duration_s),
-                         round(speed * 10000))
+    header = struct.pack(
+        AUDIO_FP_HEADER, AUDIO_FP_MAGIC, len(items), float(duration_s), round(speed * 10000)
+    )
     body = struct.pack(f"<{len(items)}I", *items)
     return hashlib.sha256(header + body).hexdigest()
 
@@ -865,15 +899,18 @@ def _recompute_audio(audio: dict[str, Any], registered: dict[str, str]) -> list[
     checks = []
     for side in (q, w):
         if side.get("registration_number"):
-            digest = audio_fingerprint_digest(side["items"], side["duration_s"],
-                                              side.get("speed", 1.0))
+            digest = audio_fingerprint_digest(
+                side["items"], side["duration_s"], side.get("speed", 1.0)
+            )
             checks.append(_side_digest_check(side, digest, registered))
     errors, compared = audio_bit_errors(q["items"], w["items"], audio["segments"])
     ber = errors / compared if compared else 1.0
     similarity = round(max(0.0, 1.0 - 2.0 * ber), 4)
     ok = abs(round(ber, 4) - audio["bit_error_rate"]) < 1e-9 and similarity == audio["similarity"]
-    detail = (f"{errors} of {compared} bits differ over {len(audio['segments'])} segment(s): "
-              f"bit error rate {ber:.4f}, similarity {similarity:.4f}")
+    detail = (
+        f"{errors} of {compared} bits differ over {len(audio['segments'])} segment(s): "
+        f"bit error rate {ber:.4f}, similarity {similarity:.4f}"
+    )
     checks.append(Check("audio similarity", ok, detail if ok else detail + ", not as stated"))
     return checks
 
@@ -882,8 +919,7 @@ def _recompute_image(image: dict[str, Any], registered: dict[str, str]) -> list[
     checks = []
     for side in (image["query"], image["work"]):
         if side.get("registration_number"):
-            checks.append(_side_digest_check(side, image_hashes_digest(side["hashes"]),
-                                             registered))
+            checks.append(_side_digest_check(side, image_hashes_digest(side["hashes"]), registered))
     pair = image["pair"]
     q_hash = _image_window(image["query"], pair["query_window"])
     w_hash = _image_window(image["work"], pair["work_window"])
@@ -917,8 +953,11 @@ def recompute_checks(manifest: dict[str, Any], members: dict[str, bytes]) -> lis
         if prints.get("image"):
             checks += _recompute_image(prints["image"], registered)
         for side in prints.get("works", []):
-            digest = (audio_fingerprint_digest(side["items"], side["duration_s"])
-                      if "items" in side else image_hashes_digest(side["hashes"]))
+            digest = (
+                audio_fingerprint_digest(side["items"], side["duration_s"])
+                if "items" in side
+                else image_hashes_digest(side["hashes"])
+            )
             checks.append(_side_digest_check(side, digest, registered))
     except (AttributeError, KeyError, TypeError, ValueError, StopIteration) as exc:
         return [Check("recompute", False, f"{FINGERPRINTS_NAME} cannot be used: {exc!r}")]
