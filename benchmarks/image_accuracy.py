@@ -110,6 +110,7 @@ def main() -> None:
                 wrong_lines.extend((name, work_id, m) for m in wrong)
 
         dis_queries = dis_false = 0
+        dis_lines: list[tuple] = []
         for img in distractors:
             for transform in [lambda im: encode(im, quality=90), *transforms.values()]:
                 query = query_variants(load_bytes(transform(img)))
@@ -118,6 +119,7 @@ def main() -> None:
                     dis_best.append(min(_best_mean(query, h) for h in registered))
                 dis_queries += 1
                 dis_false += bool(matches)
+                dis_lines.extend(("distractor", m) for m in matches)
 
     n = len(refs)
     print(f"\nregistration: {reg_ms:.1f} ms/picture (decode + hash + index)")
@@ -140,7 +142,7 @@ def main() -> None:
     if args.show_failures:
         for name, work_id, top in failures:
             print("FAIL", name, work_id, top)
-        for line in wrong_lines:
+        for line in wrong_lines + dis_lines:
             print("WRONG", *line)
 
 

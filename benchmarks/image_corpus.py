@@ -8,6 +8,7 @@ ship are added when present.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import random
 from collections.abc import Callable
@@ -119,9 +120,13 @@ def sample_pictures(limit: int = 20) -> list[Image.Image]:
     """Pictures shipped by installed packages (icons, logos), flattened on white."""
     from glob import glob
 
-    out = []
+    out, seen = [], set()
     for pattern in SAMPLE_GLOBS:
         for path in sorted(glob(pattern)):
+            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            if digest in seen:  # the same file shipped twice (RabbitMQ's bunny)
+                continue
+            seen.add(digest)
             try:
                 with Image.open(path) as im:
                     if min(im.size) < 200:
