@@ -3,9 +3,10 @@
 What is indexed is the *folded* text (see :mod:`registry.core.text_normalize`)
 of a public work's titles (column ``title``) and of its authors' and
 registrant's names (column ``people``), so Cyrillic, Kazakh Latin and plain
-ASCII queries meet in the middle. Private works are never indexed: only their
-registration number, ISCC or a file's SHA-256 finds them (and the hit carries
-no title or names).
+ASCII queries meet in the middle. Only public works that are registered, in
+conflict or withdrawn have a document. Private works are never indexed: only
+their registration number, ISCC or a file's SHA-256 finds them (and the hit
+carries no title or names).
 
 * SQLite: an FTS5 table ``search_fts`` (rowid = work id), ranked by bm25.
 * PostgreSQL: ``search_fts_docs`` with a generated, weighted ``tsvector`` and a

@@ -10,6 +10,16 @@ from tests.lookup.conftest import register_file
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture(autouse=True)
+def _close_live_connections(live_app):
+    """The live app's pooled connections are closed here, not left to the garbage collector."""
+    yield
+    from registry.extensions import db
+
+    with live_app.app_context():
+        db.engine.dispose()
+
+
 def _registered_song(live_app, media) -> str:
     from registry.extensions import db
     from registry.services import accounts
