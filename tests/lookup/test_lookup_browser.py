@@ -69,3 +69,32 @@ def test_search_box_in_header_finds_work_typed_in_latin(page, live_server, live_
     page.wait_for_selector(".search-hit")
     assert number in page.locator(".search-hit").inner_text()
     page.screenshot(path=str(ARTIFACTS / "search-latin-en.png"), full_page=True)
+
+
+def test_mirrored_picture_side_by_side_and_no_match(page, live_server, live_app, media, tmp_path):
+    from PIL import Image, ImageOps
+
+    with live_app.app_context():
+        from registry.extensions import db
+        from registry.services import accounts
+
+        user = accounts.register_account("photo@example.kz", "steppe wind melody", "Ерлан")
+        accounts.confirm_email_now(user)
+        db.session.commit()
+    number = register_file(live_app, media.picture(5), title="Көл жағасы", work_type="photograph",
+                           email="photo@example.kz", name="Ерлан")
+    mirrored = tmp_path / "mirrored.jpg"
+    ImageOps.mirror(Image.open(media.picture(5))).save(mirrored, quality=70)
+    _check_clip(page, live_server, mirrored)
+    assert number in page.locator(".match-card").inner_text()
+    assert page.locator(".side-by-side img").count() == 2
+    assert "mirrored" in page.locator(".match-card").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "lookup-image-en.png"), full_page=True)
+
+    page.goto(f"{live_server}/lookup")
+    page.locator("input[type=file]").set_input_files(str(media.picture(9)))
+    page.locator("form.lookup-form button[type=submit]").click()
+    page.wait_for_selector(".checked-box")
+    assert "No registered work matches" in page.content()
+    assert "compared with 1 registered picture" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "lookup-nomatch-en.png"), full_page=True)
