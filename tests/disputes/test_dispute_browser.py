@@ -40,7 +40,9 @@ def two_registrations(live_app, media, tmp_path):
     live_app.config.update(WTF_CSRF_ENABLED=True)
     with live_app.app_context():
         vkeys = live_app.extensions["tamga.settings"].keyring.vkeys()
-    return numbers, vkeys
+    yield numbers, vkeys
+    with live_app.app_context():
+        db.engine.dispose()  # the live server's pooled connections
 
 
 def test_open_a_dispute_from_a_lookup_result_and_download_the_bundle(
