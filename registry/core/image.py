@@ -80,6 +80,10 @@ PHASH_RADIUS = 10
 INDEXED_KINDS: tuple[str, ...] = ("phash", "whash")
 #: Largest mean of the (pHash, dHash, wHash) distances accepted as a match.
 ACCEPT_MEAN_DISTANCE = 12.0
+#: Largest pHash + dHash distance accepted. wHash (block means) is the least
+#: discriminating of the three; this keeps a near wHash alone from carrying a
+#: match between unrelated pictures of similar layout.
+ACCEPT_PD_SUM = 26
 #: Central crops stored as extra windows (fraction of each side kept).
 CROP_WINDOWS: dict[str, float] = {"c80": 0.80, "c60": 0.60}
 #: Angles (degrees) the query is counter-rotated by to undo small rotations.
@@ -480,7 +484,8 @@ def score_distances(distances: Mapping[str, int]) -> tuple[float, bool]:
     """(score 0-1, accepted) for one pair of windows."""
     mean = (distances["phash"] + distances["dhash"] + distances["whash"]) / 3
     near = min(distances["phash"], distances["whash"]) <= PHASH_RADIUS
-    accepted = near and mean <= ACCEPT_MEAN_DISTANCE
+    structure = distances["phash"] + distances["dhash"] <= ACCEPT_PD_SUM
+    accepted = near and structure and mean <= ACCEPT_MEAN_DISTANCE
     return round(max(0.0, 1.0 - mean / 32.0), 4), accepted
 
 
