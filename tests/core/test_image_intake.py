@@ -24,6 +24,7 @@ from registry.core.image import (
     hash_image,
     load_image,
     query_variants,
+    score_distances,
     thumbnail,
     trim_borders,
 )
@@ -239,3 +240,20 @@ def test_thumbnail_is_a_small_jpeg() -> None:
     with Image.open(io.BytesIO(data)) as im:
         assert im.format == "JPEG"
         assert max(im.size) == 160
+
+
+@pytest.mark.parametrize(
+    ("p", "d", "w", "accepted"),
+    [
+        (0, 0, 0, True),
+        (8, 6, 4, True),
+        (12, 2, 2, True),  # pHash out of radius, wHash near: still found and verified
+        (11, 9, 11, False),  # neither indexed hash within the radius
+        (16, 13, 6, False),  # mean 11.7 but pHash + dHash too far: unrelated layout twin
+        (10, 16, 12, False),  # mean above 12
+    ],
+)
+def test_acceptance_rule(p: int, d: int, w: int, accepted: bool) -> None:
+    score, ok = score_distances({"phash": p, "dhash": d, "whash": w})
+    assert ok is accepted
+    assert score == round(1 - (p + d + w) / 3 / 32, 4)
