@@ -30,23 +30,14 @@ def export(dispute_id: int | None, number: str | None, lang: str, output: Path) 
     try:
         if dispute_id is not None:
             dispute = disputes.get_dispute(dispute_id)
-            data = evidence.dispute_bundle(dispute, _registry_reader(), lang, settings)
+            data = evidence.dispute_bundle(dispute, evidence.OPERATOR, lang, settings)
         else:
-            data = evidence.work_bundle(works.find_work(number), None, lang, settings)
+            data = evidence.work_bundle(works.find_work(number), evidence.OPERATOR, lang,
+                                        settings)
     except TamgaError as exc:
         raise click.ClickException(str(exc.message)) from None
     output.write_bytes(data)
     click.echo(f"{output}: {len(data)} bytes")
-
-
-def _registry_reader():
-    """The operator exports with a moderator's view: every party's evidence files."""
-    class Operator:
-        id = -1
-        is_moderator = True
-        is_authenticated = True
-
-    return Operator()
 
 
 @disputes_cli.command("tick")

@@ -38,6 +38,7 @@ WINDOW = 16  # items averaged when delimiting a matching stretch
 WINDOW_BER = 0.40
 MAX_BER = 0.35
 MIN_ITEMS = 16
+EDGE_ERRORS = 10  # stretch ends are trimmed while an item differs in more bits
 MAX_OFFSETS = 6  # candidate offsets verified per query variant
 MAX_KEY_REPEATS = 40  # keys repeated more often than this (silence, drones) cast no votes
 
@@ -97,7 +98,13 @@ def _stretch(errors: np.ndarray) -> tuple[int, int] | None:
     edges = np.diff(np.concatenate([[0], ok.astype(np.int8), [0]]))
     starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
     k = int(np.argmax(ends - starts))
-    return int(starts[k]), int(ends[k]) - 1 + win
+    a, b = int(starts[k]), int(ends[k]) - 1 + win
+    # A window straddling the edge of the match can pass on its good part: trim.
+    while a < b and errors[a] > EDGE_ERRORS:
+        a += 1
+    while b > a and errors[b - 1] > EDGE_ERRORS:
+        b -= 1
+    return a, b
 
 
 def _candidate_offsets(q: np.ndarray, w: np.ndarray) -> list[int]:

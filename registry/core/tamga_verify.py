@@ -768,7 +768,7 @@ def _check_entry(item: Any, cp: Checkpoint) -> Check:
 
 def _check_ledger(manifest: dict[str, Any], keys: list[VerifierKey]) -> list[Check]:
     ledger = manifest.get("ledger")
-    if not isinstance(ledger, dict):
+    if not isinstance(ledger, dict) or not ledger:
         return [Check("ledger", False, "the manifest has no ledger section")]
     first, cp = _signed_checkpoint(ledger.get("checkpoint"), keys, "checkpoint")
     last, latest = _signed_checkpoint(ledger.get("latest_checkpoint"), keys, "latest checkpoint")

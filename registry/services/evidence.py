@@ -156,27 +156,46 @@ def _compare_file(out: dict[str, Any], path: Path, kind: str, work: Work,
 # --------------------------------------------------------------------------- bundles
 
 
-def _sees_all(user: User | None, work: Work) -> bool:
-    return user is not None and (user.id == work.owner_id or user.is_moderator)
+@dataclass(frozen=True)
+class Reader:
+    """Who exports a bundle: what they own decides which originals and evidence go in."""
+
+    user_id: int | None = None
+    moderator: bool = False
+
+    @classmethod
+    def of(cls, user: User | Reader | None) -> Reader:
+        if isinstance(user, Reader):
+            return user
+        return cls(user.id, user.is_moderator) if user is not None else cls()
+
+    def owns(self, work: Work) -> bool:
+        return self.user_id is not None and self.user_id == work.owner_id
+
+    def sees_all(self, work: Work) -> bool:
+        return self.moderator or self.owns(work)
 
 
-def _certificates(works: list[Work], user: User | None, lang: str,
+#: The registry's operator (``flask evidence export``): a moderator's view.
+OPERATOR = Reader(None, moderator=True)
+
+
+def _certificates(works: list[Work], reader: Reader, lang: str,
                   settings: RegistrySettings) -> dict[str, bytes]:
     out = {}
     for work in works:
-        if work.ledger_index is not None and (work.is_public or _sees_all(user, work)):
+        if work.ledger_index is not None and (work.is_public or reader.sees_all(work)):
             verify_url = f"{settings.base_url}/verify?number={work.registration_number}"
             out[f"certificates/{work.registration_number}.pdf"] = certificates.render(
                 work, lang, verify_url, settings)
     return out
 
 
-def _originals(works: list[Work], user: User | None, settings: RegistrySettings
+def _originals(works: list[Work], reader: Reader, settings: RegistrySettings
                ) -> dict[str, bytes]:
     out = {}
     for work in works:
-        if (work.publish_original and work.is_public) or (
-                user is not None and user.id == work.owner_id):
+        if (work.publish_original and work.is_public) or reader.owns(work):
             main = work.main_file
             name = f"originals/{work.registration_number}-{Path(main.original_name).name}"
             out[name] = settings.store.path(main.storage_key).read_bytes()
@@ -194,12 +213,13 @@ def _bundle(members: dict[str, bytes], subject: dict[str, Any], leaves: list[int
         generated_at=rfc3339(latest.created_at) if latest else "", summary=summary)
 
 
-def work_bundle(work: Work, user: User | None, lang: str, settings: RegistrySettings) -> bytes:
+def work_bundle(work: Work, user: User | Reader | None, lang: str,
+                settings: RegistrySettings) -> bytes:
     """The evidence bundle of one registration: certificate, fingerprint, proofs."""
-    conn = db.session.connection()
+    conn, reader = db.session.connection(), Reader.of(user)
     members = {"README.txt": core.readme(work.registration_number)}
-    members |= _certificates([work], user, lang, settings)
-    members |= _originals([work], user, settings)
+    members |= _certificates([work], reader, lang, settings)
+    members |= _originals([work], reader, settings)
     side: dict[str, Any] = {"registration_number": work.registration_number}
     if work.media_kind == "audio":
         fp = audio_index.load_fingerprint(conn, work.id)
@@ -215,14 +235,15 @@ def work_bundle(work: Work, user: User | None, lang: str, settings: RegistrySett
                    {"status": work.status.value})
 
 
-def dispute_bundle(dispute: Dispute, user: User | None, lang: str,
+def dispute_bundle(dispute: Dispute, user: User | Reader | None, lang: str,
                    settings: RegistrySettings) -> bytes:
     """Everything about a dispute a party or a moderator may take to a court."""
+    reader = Reader.of(user)
     works = [w for w in (dispute.claimant_work, dispute.work) if w is not None]
     members = {"README.txt": core.readme(dispute.number or "")}
-    members |= _certificates(works, user, lang, settings)
-    members |= _originals(works, user, settings)
-    members |= _evidence_files(dispute, user, settings)
+    members |= _certificates(works, reader, lang, settings)
+    members |= _originals(works, reader, settings)
+    members |= _evidence_files(dispute, reader, settings)
     cmp = dispute.comparison or {}
     if cmp.get("fingerprints"):
         members[tamga_verify.FINGERPRINTS_NAME] = core.fingerprints_json(cmp["fingerprints"])
@@ -234,12 +255,12 @@ def dispute_bundle(dispute: Dispute, user: User | None, lang: str,
     return _bundle(members, {"dispute": dispute.number}, leaves, settings, summary)
 
 
-def _evidence_files(dispute: Dispute, user: User | None, settings: RegistrySettings
+def _evidence_files(dispute: Dispute, reader: Reader, settings: RegistrySettings
                     ) -> dict[str, bytes]:
     """The exporter's own evidence files (a moderator's bundle holds every party's)."""
     out = {}
     for item in dispute.evidence:
-        mine = user is not None and (user.is_moderator or item.submitted_by_id == user.id)
+        mine = reader.moderator or item.submitted_by_id == reader.user_id
         if item.kind == "file" and item.storage_key and mine:
             name = f"evidence/{item.id}-{Path(item.original_name or 'file').name}"
             out[name] = settings.store.path(item.storage_key).read_bytes()
