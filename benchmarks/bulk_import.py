@@ -88,8 +88,10 @@ def make_app(db_url: str | None, instance: Path):
     return app
 
 
-def run_import(app, folder: Path, email: str):
+def run_import(app, folder: Path, email: str, workers: int = 1):
     from registry.services import accounts, bulk_import
+
+    parallel = bulk_import.ParallelJobs(workers, app.app_context) if workers > 1 else None
 
     times: list[float] = []
     last = [time.perf_counter()]
@@ -102,7 +104,7 @@ def run_import(app, folder: Path, email: str):
     with app.app_context():
         owner = accounts.find_user_by_email(email)
         summary = bulk_import.import_folder(owner, folder, settings=app.extensions[
-            "tamga.settings"], on_file=tick)
+            "tamga.settings"], on_file=tick, parallel=parallel)
     return summary, times
 
 
@@ -121,6 +123,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="25 files instead of 250")
     parser.add_argument("--files", type=int, help="number of files (overrides the mode)")
     parser.add_argument("--db", help="PostgreSQL URL (its public schema is rebuilt)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="threads running registration jobs (1: each job inline)")
     args = parser.parse_args()
     count = args.files or (25 if args.quick else 250)
     files = build_corpus(count)
@@ -139,15 +143,16 @@ def main() -> None:
             accounts.confirm_email_now(accounts.register_account(
                 "bench@example.kz", "correct horse battery", "Bench"))
             db.session.commit()
-        first, first_times = run_import(app, folder, "bench@example.kz")
-        second, second_times = run_import(app, folder, "bench@example.kz")
+        first, first_times = run_import(app, folder, "bench@example.kz", args.workers)
+        second, second_times = run_import(app, folder, "bench@example.kz", args.workers)
         with app.app_context():
             from registry.extensions import db
 
             db.engine.dispose()
 
     backend = "PostgreSQL" if args.db else "SQLite"
-    print(f"\n{count} MP3 files, {minutes:.0f} min of audio in all, database {backend}\n")
+    print(f"\n{count} MP3 files, {minutes:.0f} min of audio in all, database {backend}, "
+          f"{args.workers} job thread(s)\n")
     print("| pass               | files |  total s | files/s | mean s | p50 s  | p95 s  |"
           " reg.  | conf. | skip. | rej.  |")
     print("|--------------------|-------|----------|---------|--------|--------|--------|"

@@ -29,9 +29,14 @@ STATUS_LABELS = {
                                                          path_type=Path),
               help="CSV: filename,title,work_type,created_on,authors,ai_use,description,"
                    "visibility (authors as Name:role:share;Name2:role:share).")
-def import_works(folder: Path, email: str, csv_path: Path | None) -> None:
+@click.option("--workers", type=click.IntRange(1, 16), default=2, show_default=True,
+              help="Threads running the registration jobs while the next files are read "
+                   "(1: each file is finished before the next is read).")
+def import_works(folder: Path, email: str, csv_path: Path | None, workers: int) -> None:
     """Register every audio and image file in FOLDER for the account --owner."""
     owner = user_by_email(email)
+    app = current_app._get_current_object()
+    parallel = bulk_import.ParallelJobs(workers, app.app_context) if workers > 1 else None
     try:
         rows = bulk_import.read_metadata_csv(csv_path) if csv_path else {}
     except (TamgaError, UnicodeDecodeError) as exc:
@@ -43,7 +48,8 @@ def import_works(folder: Path, email: str, csv_path: Path | None) -> None:
                            item_show_func=lambda o: o.filename if o else "") as bar:
         summary = bulk_import.import_folder(
             owner, folder, settings=settings, metadata=rows,
-            exclude=[csv_path] if csv_path else [], on_file=lambda o: bar.update(1, o))
+            exclude=[csv_path] if csv_path else [], on_file=lambda o: bar.update(1, o),
+            parallel=parallel)
     print_summary(summary)
 
 

@@ -20,6 +20,8 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,28 +117,102 @@ def import_folder(
     metadata: Mapping[str, Mapping[str, str]] | None = None,
     exclude: Iterable[Path] = (),
     on_file: Callable[[FileOutcome], None] | None = None,
+    parallel: ParallelJobs | None = None,
 ) -> ImportSummary:
-    """Register every file in ``folder`` for ``owner``; commits after each file."""
+    """Register every file in ``folder`` for ``owner``; commits after each file.
+
+    Files are taken in name order, so their registration numbers follow it. With
+    ``parallel``, registration jobs run in worker threads while the next files are
+    received; otherwise each job runs before the next file is read.
+    """
     started = time.perf_counter()
     metadata = metadata or {}
     files = list_files(folder, exclude)
     summary = ImportSummary(missing=sorted(set(metadata) - {p.name for p in files}))
-    for path in files:
-        outcome = import_file(owner, path, metadata.get(path.name, {}), settings=settings)
+
+    def done(outcome: FileOutcome) -> None:
         summary.outcomes.append(outcome)
         if on_file is not None:
             on_file(outcome)
+
+    with _JobPool(parallel) as pool:
+        for path in files:
+            intake = receive_file(owner, path, metadata.get(path.name, {}), settings=settings)
+            if isinstance(intake, FileOutcome):
+                done(intake)
+            else:
+                pool.submit(intake, done)
+            pool.collect(done)
+        pool.collect(done, wait=True)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+@dataclass(frozen=True)
+class ParallelJobs:
+    """Run registration jobs in ``workers`` threads, each inside ``context()`` (the
+    Flask app context, which gives each thread its own database session)."""
+
+    workers: int
+    context: Callable[[], AbstractContextManager[object]]
+
+
+@dataclass(frozen=True)
+class _Queued:
+    job_id: int
+    filename: str
+    registration_number: str
+
+
+class _JobPool:
+    """Jobs run inline without ``parallel``; with it, in a thread pool."""
+
+    def __init__(self, parallel: ParallelJobs | None) -> None:
+        self.parallel = parallel
+        self.pool = ThreadPoolExecutor(parallel.workers) if parallel else None
+        self.pending: list[Future[FileOutcome]] = []
+
+    def __enter__(self) -> _JobPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+
+    def submit(self, queued: _Queued, done: Callable[[FileOutcome], None]) -> None:
+        if self.pool is None:
+            done(run_queued(queued))
+        else:
+            self.pending.append(self.pool.submit(self._in_context, queued))
+
+    def _in_context(self, queued: _Queued) -> FileOutcome:
+        assert self.parallel is not None
+        with self.parallel.context():
+            try:
+                return run_queued(queued)
+            finally:
+                db.session.remove()
+
+    def collect(self, done: Callable[[FileOutcome], None], *, wait: bool = False) -> None:
+        """Report finished jobs (all of them with ``wait``), in submission order."""
+        while self.pending and (wait or self.pending[0].done()):
+            done(self.pending.pop(0).result())
 
 
 def import_file(owner: User, path: Path, row: Mapping[str, str], *,
                 settings: RegistrySettings) -> FileOutcome:
     """Register one file and run its job; never raises for a bad file."""
+    intake = receive_file(owner, path, row, settings=settings)
+    return intake if isinstance(intake, FileOutcome) else run_queued(intake)
+
+
+def receive_file(owner: User, path: Path, row: Mapping[str, str], *,
+                 settings: RegistrySettings) -> _Queued | FileOutcome:
+    """Register one file (committed) and return its queued job, or why it was not."""
     try:
         work = _register(owner, path, row, settings)
         job_id = db.session.scalar(select(Job.id).where(Job.work_id == work.id))
-        number = work.registration_number
+        queued = _Queued(job_id, path.name, work.registration_number)
         db.session.commit()
     except Conflict as exc:  # this owner already registered these bytes
         db.session.rollback()
@@ -149,13 +225,20 @@ def import_file(owner: User, path: Path, row: Mapping[str, str], *,
         db.session.rollback()
         log.exception("bulk import of %s failed", path)
         return FileOutcome(path.name, FAILED, reason=f"internal error ({type(exc).__name__})")
-    return _run(job_id, path.name, number)
+    return queued
 
 
-def _run(job_id: int, filename: str, number: str) -> FileOutcome:
-    jobs.run_job(job_id)
+def run_queued(queued: _Queued) -> FileOutcome:
+    """Run a registered file's job and say how it ended."""
+    filename, number = queued.filename, queued.registration_number
+    try:
+        jobs.run_job(queued.job_id)
+    except Exception as exc:  # noqa: BLE001 - the job stays queued for a worker to retry
+        db.session.rollback()
+        log.exception("registration job %s failed to run", queued.job_id)
+        return FileOutcome(filename, FAILED, number, f"internal error ({type(exc).__name__})")
     db.session.expire_all()
-    job = db.session.get(Job, job_id)
+    job = db.session.get(Job, queued.job_id)
     if job.status != JobStatus.DONE:
         return FileOutcome(filename, FAILED, number, job.error or job.error_code)
     work = db.session.get(Work, job.work_id)

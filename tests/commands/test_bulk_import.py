@@ -6,6 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 CSV = (
@@ -47,14 +48,16 @@ def works_of(app, email: str):
                  w.creation_year, w.description) for w in works]
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
 def test_import_folder_with_csv_then_rerun_and_other_owner(app, runner, accounts, songs,
-                                                           painter, tmp_path):
+                                                           painter, tmp_path, workers):
     accounts.create("aigerim@example.kz", name="Aigerim")
     accounts.create("copier@example.kz", name="Copier")
     folder, csv_path = make_folder(tmp_path, songs, painter)
 
     result = runner.invoke(args=["works", "import", str(folder), "--owner",
-                                 "aigerim@example.kz", "--metadata", str(csv_path)])
+                                 "aigerim@example.kz", "--metadata", str(csv_path),
+                                 "--workers", workers])
     assert result.exit_code == 0, result.output
     out = result.output
     assert "6 files in" in out
@@ -77,12 +80,14 @@ def test_import_folder_with_csv_then_rerun_and_other_owner(app, runner, accounts
     assert by_title["Steppe blobs"][1:4] == ("artwork", "registered", "private")
 
     again = runner.invoke(args=["works", "import", str(folder), "--owner",
-                                "aigerim@example.kz", "--metadata", str(csv_path)])
+                                "aigerim@example.kz", "--metadata", str(csv_path),
+                                "--workers", "1"])
     assert again.exit_code == 0, again.output
     assert "    0 registered" in again.output and "    3 skipped" in again.output
     assert len(works_of(app, "aigerim@example.kz")) == 3
 
-    copier = runner.invoke(args=["works", "import", str(folder), "--owner", "copier@example.kz"])
+    copier = runner.invoke(args=["works", "import", str(folder), "--owner", "copier@example.kz",
+                                 "--workers", workers])
     assert copier.exit_code == 0, copier.output
     # Every file is an earlier work of Aigerim's; bad_shares.mp3 repeats 02_evening-song.mp3,
     # which the copier registered a moment before: their own duplicate, skipped.
@@ -110,8 +115,6 @@ def test_unknown_owner_and_bad_csv_fail_cleanly(runner, accounts, tmp_path):
 
 def test_authors_cell_parsing():
     from decimal import Decimal
-
-    import pytest
 
     from registry.core.errors import ValidationFailed
     from registry.services.bulk_import import parse_authors_cell, title_from_filename
