@@ -77,3 +77,4 @@ def test_open_a_dispute_from_a_lookup_result_and_download_the_bundle(
 
     page.goto(f"{live_server}/w/{copy}")
     assert page.locator(".dispute-banner").filter(has_text="Questioned").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "dispute-public-page.png"), full_page=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 from registry.extensions import db
 from registry.models import Dispute
@@ -105,3 +106,18 @@ def test_external_copy_with_an_uploaded_clip_goes_to_the_moderators(app, client,
         assert dispute.comparison["similarity"] > 0.6
         assert dispute.comparison["query"]["registration_number"] is None
         assert not dispute.evidence  # the file was not kept
+
+
+def test_response_period_is_configurable_and_stated_on_the_form(app, client, cast, two_pictures):
+    first, second = two_pictures
+    app.config["TAMGA_DISPUTE_RESPONSE_DAYS"] = 30
+    cast.login("aigerim")
+    form = client.get(f"/disputes/new/{second}").data.decode()
+    assert "30 days to answer" in form and "a moderator decides" in form
+    dispute_id = _open_through_the_form(client, cast, first, second)
+    with app.app_context():
+        dispute = db.session.get(Dispute, dispute_id)
+        assert dispute.response_due_at - dispute.opened_at == timedelta(days=30)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "kk"
+    assert client.get(f"/disputes/{dispute_id}").status_code == 200
+    assert client.get("/notifications/").status_code == 200
