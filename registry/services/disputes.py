@@ -28,7 +28,7 @@ from registry.models.dispute import (
     Outcome,
     Party,
 )
-from registry.models.user import Role, User
+from registry.models.user import User
 from registry.models.work import Work, WorkStatus
 from registry.services import ledger, notifications
 from registry.services.evidence import compare_registrations, compare_upload
@@ -413,11 +413,6 @@ def queue() -> tuple[list[Work], list[Dispute]]:
     open_ = db.session.scalars(select(Dispute).where(
         Dispute.status.in_(OPEN_STATUSES)).order_by(Dispute.opened_at, Dispute.id))
     return list(conflicts), list(open_)
-
-
-def moderators() -> list[User]:
-    return list(db.session.scalars(select(User).where(
-        User.role.in_((Role.MODERATOR, Role.ADMIN)))))
 
 
 def utc(moment: datetime | None = None) -> datetime:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -19,11 +20,11 @@ from PIL import Image
 
 from registry.core import evidence as core
 from registry.core import tamga_verify
-from registry.core.audio import fingerprint_query
+from registry.core.audio import AudioFingerprint, fingerprint_query
 from registry.core.certificates import report as rep
 from registry.core.certificates.facts import Author
 from registry.core.errors import ValidationFailed
-from registry.core.image import load_image, query_variants, thumbnail
+from registry.core.image import ImageHashes, QueryHashes, load_image, query_variants, thumbnail
 from registry.core.ledger import store
 from registry.core.matching import audio_index, image_index
 from registry.core.media import receive_upload, sniff
@@ -83,8 +84,8 @@ def compare_registrations(earlier: Work, questioned: Work) -> dict[str, Any]:
     return out
 
 
-def _add_audio(out: dict[str, Any], queries, work_fp, query_number: str | None,
-               work: Work) -> None:
+def _add_audio(out: dict[str, Any], queries: list[AudioFingerprint],
+               work_fp: AudioFingerprint, query_number: str | None, work: Work) -> None:
     pairing = core.align_audio(queries, work_fp)
     if pairing is None:
         return
@@ -100,8 +101,8 @@ def _add_audio(out: dict[str, Any], queries, work_fp, query_number: str | None,
         core.audio_side(work_fp, work.registration_number, "work"), pairing)}
 
 
-def _add_image(out: dict[str, Any], query, query_side: dict[str, Any], work_hashes,
-               work: Work) -> None:
+def _add_image(out: dict[str, Any], query: ImageHashes | QueryHashes,
+               query_side: dict[str, Any], work_hashes: ImageHashes, work: Work) -> None:
     work_side = core.image_side(work_hashes, work.registration_number, "work")
     result, section = core.compare_images(query, work_hashes, query_side, work_side)
     out["similarity"] = result.score
@@ -338,7 +339,7 @@ def render_report(dispute: Dispute, lang: str, settings: RegistrySettings) -> by
     return rep.render_comparison_report(report, lang=lang, sign=settings.keyring.sign_pdf)
 
 
-def _report_time(dispute: Dispute):
+def _report_time(dispute: Dispute) -> datetime:
     moments = [e.at for e in dispute.events] or [dispute.opened_at]
     return max(moments)
 
