@@ -350,6 +350,11 @@ VOCABULARIES: dict[str, dict[str, Texts]] = {
             "ru": "Требование отозвано",
             "en": "Claim withdrawn",
         },
+        "referred_to_court": {
+            "kk": "Сотқа жіберілді",
+            "ru": "Передано в суд",
+            "en": "Referred to court",
+        },
     },
     "fingerprint_kind": {
         "audio": {"kk": "аудио", "ru": "аудио", "en": "audio"},
