@@ -63,14 +63,15 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 %.mo: %.po $(VENV)/.installed
-	$(BIN)/pybabel compile -q -i $< -o $@
+	$(BIN)/pybabel -q compile -i $< -o $@
 
 # After changing user-visible strings: refresh the template and the catalogues.
 translations-update: install
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 	  --project Tamga -o registry/translations/messages.pot .
-	$(BIN)/pybabel update -q -i registry/translations/messages.pot -d registry/translations \
-	  --no-fuzzy-matching
+	$(BIN)/pybabel -q update -i registry/translations/messages.pot -d registry/translations \
+	  --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python registry/translations/fill_english.py
 
 serve-gunicorn: install
 	$(FLASK) db upgrade
