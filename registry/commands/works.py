@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 
 from registry.commands.common import user_by_email
 from registry.core.errors import TamgaError
+from registry.extensions import db
 from registry.services import bulk_import
 
 works_cli = AppGroup("works", help="Register and manage works.")
@@ -29,12 +30,14 @@ STATUS_LABELS = {
                                                          path_type=Path),
               help="CSV: filename,title,work_type,created_on,authors,ai_use,description,"
                    "visibility (authors as Name:role:share;Name2:role:share).")
-@click.option("--workers", type=click.IntRange(1, 16), default=2, show_default=True,
+@click.option("--workers", type=click.IntRange(1, 16),
               help="Threads running the registration jobs while the next files are read "
-                   "(1: each file is finished before the next is read).")
-def import_works(folder: Path, email: str, csv_path: Path | None, workers: int) -> None:
+                   "(1: each file is finished before the next is read). Default: 2 on "
+                   "PostgreSQL, 1 on SQLite, which lets one writer in at a time.")
+def import_works(folder: Path, email: str, csv_path: Path | None, workers: int | None) -> None:
     """Register every audio and image file in FOLDER for the account --owner."""
     owner = user_by_email(email)
+    workers = workers or (1 if db.engine.dialect.name == "sqlite" else 2)
     app = current_app._get_current_object()
     parallel = bulk_import.ParallelJobs(workers, app.app_context) if workers > 1 else None
     try:
