@@ -40,8 +40,7 @@ FTS_TABLE = "search_fts"
 DOCS_TABLE = "search_fts_docs"
 MAX_TOKENS = 8
 COUNT_CAP = 1000  # totals above this are shown as "1000+"
-RANK_WINDOW = 5_000  # newest matches ranked for a query without filters
-FILTERED_RANK_WINDOW = 50_000
+RANK_WINDOW = 2_000  # matches ranked per query (see text_matches)
 #: Statuses the public sees in search (processing and failed registrations are not yet works).
 SEARCHABLE_STATUSES = (WorkStatus.REGISTERED, WorkStatus.CONFLICT, WorkStatus.WITHDRAWN)
 NUMBER_RE = re.compile(r"^[A-Za-z]{2,8}-\d{4}-\d{4,}$")
@@ -343,36 +342,35 @@ def _code_ids(conn: Connection, query: str, filters: SearchFilters) -> list[tupl
     return [(wid, how) for wid in conn.execute(stmt.limit(50)).scalars()]
 
 
-def _matches(conn: Connection, words: list[str], window: int) -> sa.Subquery:
-    """The newest ``window`` documents holding every word (as a prefix), with a score.
-
-    Ranking every match of a very common word would cost time in proportion to
-    the collection; ranking within the newest ``window`` matches keeps a query
-    bounded while staying exact for all but the commonest words.
-    """
+def _match_query(conn: Connection, words: list[str]) -> tuple[sa.ColumnElement, sa.ColumnElement,
+                                                                   sa.ColumnElement, sa.FromClause]:
+    """(work id, score, condition, table): every word exactly, the last also as a prefix."""
     if is_postgres(conn):
-        tsq = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"),
-                                 " & ".join(f"{w}:*" for w in words))
-        score = sa.func.ts_rank(docs_t.c.tsv, tsq)
-        inner = (sa.select(docs_t.c.work_id.label("work_id"), score.label("score"))
-                 .where(docs_t.c.tsv.op("@@")(tsq)).order_by(docs_t.c.work_id.desc()))
-    else:
-        match = " ".join(f'"{w}"*' for w in words)
-        score = -sa.func.bm25(sa.literal_column(FTS_TABLE), TITLE_WEIGHT, PEOPLE_WEIGHT)
-        inner = (sa.select(fts_t.c.rowid.label("work_id"), score.label("score"))
-                 .where(sa.literal_column(FTS_TABLE).op("MATCH")(match))
-                 .order_by(fts_t.c.rowid.desc()))
-    return inner.limit(window).subquery("matches")
+        text = " & ".join([*words[:-1], f"{words[-1]}:*"])
+        tsq = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), text)
+        return (docs_t.c.work_id, sa.func.ts_rank(docs_t.c.tsv, tsq),
+                docs_t.c.tsv.op("@@")(tsq), docs_t)
+    text = " ".join([*(f'"{w}"' for w in words[:-1]), f'"{words[-1]}"*'])
+    fts = sa.literal_column(FTS_TABLE)
+    return (fts_t.c.rowid, -sa.func.bm25(fts, TITLE_WEIGHT, PEOPLE_WEIGHT),
+            fts.op("MATCH")(text), fts_t)
 
 
-def _text_select(conn: Connection, words: list[str], filters: SearchFilters) -> sa.Select:
-    """Ids of searchable works whose folded text has every word as a prefix, best first."""
-    window = RANK_WINDOW if filters.is_empty() else FILTERED_RANK_WINDOW
-    found = _matches(conn, words, window)
-    stmt = sa.select(found.c.work_id).order_by(found.c.score.desc(), found.c.work_id.desc())
-    if filters.is_empty():
-        return stmt  # documents exist only for public works in a searchable status
-    return _filtered(stmt.join(works_t, works_t.c.id == found.c.work_id), filters)
+def text_matches(conn: Connection, words: list[str], filters: SearchFilters) -> list[int]:
+    """Ids of the searchable works holding ``words``, best first, at most ``RANK_WINDOW``.
+
+    One round trip fetches the candidates with their score; ranking and paging
+    happen here. Filters apply before the window, so a filtered search loses
+    nothing; an unfiltered search for a very common word ranks the first
+    ``RANK_WINDOW`` matches only, which keeps every query bounded in time.
+    """
+    work_id, score, condition, table = _match_query(conn, words)
+    stmt = sa.select(work_id, score).select_from(table).where(condition)
+    if not filters.is_empty():  # documents exist only for public, searchable works
+        stmt = _filtered(stmt.join(works_t, works_t.c.id == work_id), filters)
+    rows = conn.execute(stmt.limit(RANK_WINDOW)).all()
+    rows.sort(key=lambda r: (-r[1], -r[0]))
+    return [r[0] for r in rows]
 
 
 def _browse_select(filters: SearchFilters) -> sa.Select:
@@ -400,16 +398,16 @@ def search_works(conn: Connection, query: str, filters: SearchFilters | None = N
     codes = _code_ids(conn, query, filters) if query.strip() else []
     result = SearchPage(query, [], page, per_page, len(codes), filters=filters,
                         exact_number=find_number(conn, query) if query.strip() else None)
+    found = codes if page == 1 else []
+    offset = (page - 1) * per_page
     if words and not codes:
-        stmt = _text_select(conn, words, filters)
+        ids = text_matches(conn, words, filters)
+        result.total, result.total_capped = len(ids), len(ids) >= RANK_WINDOW
+        found = [(wid, "text") for wid in ids[offset:offset + per_page]]
     elif not query.strip() and not filters.is_empty():
         stmt = _browse_select(filters)
-    else:
-        stmt = None
-    found = codes if page == 1 else []
-    if stmt is not None:
         result.total, result.total_capped = _count(conn, stmt)
-        ids = conn.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars().all()
+        ids = conn.execute(stmt.limit(per_page).offset(offset)).scalars().all()
         found = [(wid, "text") for wid in ids]
     result.hits = load_hits(conn, found)
     return result
