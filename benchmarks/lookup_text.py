@@ -88,7 +88,22 @@ def ensure_pg_database(url: str) -> None:
     admin.dispose()
 
 
-def build(url: str, instance: Path, n: int) -> None:
+def reindex_all(engine: sa.Engine) -> None:
+    """Recreate the search schema and its documents (after a change to either)."""
+    from registry.services.search import create_search_schema, drop_search_schema, rebuild_index
+
+    t = time.perf_counter()
+    with engine.begin() as conn:
+        drop_search_schema(conn)
+        create_search_schema(conn)
+        rebuild_index(conn)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE" if engine.dialect.name == "postgresql"
+                             else "ANALYZE")
+    print(f"  search documents rebuilt in {time.perf_counter() - t:.0f} s")
+
+
+def build(url: str, instance: Path, n: int, reindex: bool = False) -> None:
     """Migrate and fill unless the database already holds ``n`` works."""
     from flask_migrate import upgrade
 
@@ -102,6 +117,8 @@ def build(url: str, instance: Path, n: int) -> None:
             have = conn.execute(sa.text("SELECT count(*) FROM works")).scalar()
         if have == n:
             print(f"  reusing {n:,} works")
+            if reindex:
+                reindex_all(engine)
             return
         if have:
             raise SystemExit(f"the database holds {have} works, not {n}: drop it first")
@@ -217,19 +234,21 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--pg", default=PG_DEFAULT)
     parser.add_argument("--works", type=int, default=None)
+    parser.add_argument("--reindex", action="store_true",
+                        help="rebuild the search documents of a cached database")
     args = parser.parse_args()
     n = args.works or (100_000 if args.quick else 1_000_000)
     if args.db in ("sqlite", "both"):
         instance = CACHE / f"sqlite-{n}"
         url = f"sqlite:///{instance / 'tamga.db'}"
         print(f"SQLite, {n:,} works:")
-        build(url, instance, n)
+        build(url, instance, n, args.reindex)
         run_queries(url, instance, f"SQLite FTS5, {n:,} works")
     if args.db in ("postgres", "both"):
         pg = args.pg if n == 1_000_000 else f"{args.pg}_{n}"
         ensure_pg_database(pg)
         print(f"PostgreSQL, {n:,} works:")
-        build(pg, CACHE / f"pg-{n}", n)
+        build(pg, CACHE / f"pg-{n}", n, args.reindex)
         run_queries(pg, CACHE / f"pg-{n}", f"PostgreSQL tsvector/GIN, {n:,} works")
 
 

@@ -52,23 +52,27 @@ works_t = Work.__table__
 authors_t = WorkAuthor.__table__
 users_t = User.__table__
 files_t = WorkFile.__table__
+#: Copied from the work so that filters never need a join (kept current with the text).
+FILTER_COLUMNS = ("work_type", "country", "year", "status")
 fts_t = sa.table(FTS_TABLE, sa.column("rowid", sa.Integer), sa.column("title"),
-                 sa.column("people"))
+                 sa.column("people"), *(sa.column(c) for c in FILTER_COLUMNS))
 docs_t = sa.table(DOCS_TABLE, sa.column("work_id", sa.Integer), sa.column("title"),
-                  sa.column("people"), sa.column("tsv"))
+                  sa.column("people"), sa.column("tsv"), *(sa.column(c) for c in FILTER_COLUMNS))
 
 
 # --------------------------------------------------------------------------- schema
 
 _SQLITE_DDL = [
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
-    "title, people, tokenize = 'unicode61', prefix = '2 3')",
+    "title, people, work_type UNINDEXED, country UNINDEXED, year UNINDEXED, status UNINDEXED,"
+    " tokenize = 'unicode61', prefix = '2 3')",
 ]
 _PG_DDL = [
     f"CREATE TABLE IF NOT EXISTS {DOCS_TABLE} ("
     " work_id integer PRIMARY KEY,"
     " title text NOT NULL DEFAULT '',"
     " people text NOT NULL DEFAULT '',"
+    " work_type varchar(32), country varchar(8), year integer, status varchar(16),"
     " tsv tsvector GENERATED ALWAYS AS ("
     "  setweight(to_tsvector('simple'::regconfig, title), 'A') ||"
     "  setweight(to_tsvector('simple'::regconfig, people), 'B')) STORED)",
@@ -99,6 +103,15 @@ class Document:
     work_id: int
     title: str
     people: str
+    work_type: str
+    country: str | None
+    year: int
+    status: str
+
+    def row(self, id_column: str) -> dict[str, object]:
+        return {id_column: self.work_id, "title": self.title, "people": self.people,
+                "work_type": self.work_type, "country": self.country, "year": self.year,
+                "status": self.status}
 
 
 def build_documents(conn: Connection, work_ids: Iterable[int]) -> list[Document]:
@@ -111,7 +124,8 @@ def build_documents(conn: Connection, work_ids: Iterable[int]) -> list[Document]
         return []
     rows = conn.execute(
         sa.select(works_t.c.id, works_t.c.title, works_t.c.original_title,
-                  users_t.c.display_name)
+                  users_t.c.display_name, works_t.c.work_type, works_t.c.country,
+                  works_t.c.registered_at, works_t.c.status)
         .join(users_t, users_t.c.id == works_t.c.registrant_id)
         .where(works_t.c.id.in_(ids), works_t.c.visibility == Visibility.PUBLIC,
                works_t.c.status.in_(SEARCHABLE_STATUSES))
@@ -124,9 +138,10 @@ def build_documents(conn: Connection, work_ids: Iterable[int]) -> list[Document]
     ):
         names.setdefault(work_id, []).append(full_name)
     return [
-        Document(wid, fold(f"{title} {original or ''}"),
-                 fold(" ".join([*names.get(wid, []), registrant or ""])))
-        for wid, title, original, registrant in rows
+        Document(r.id, fold(f"{r.title} {r.original_title or ''}"),
+                 fold(" ".join([*names.get(r.id, []), r.display_name or ""])),
+                 str(r.work_type), r.country, r.registered_at.year, str(r.status))
+        for r in rows
     ]
 
 
@@ -142,11 +157,11 @@ def refresh_documents(conn: Connection, work_ids: Iterable[int]) -> None:
 def _write(conn: Connection, ids: Sequence[int], docs: Sequence[Document]) -> None:
     if is_postgres(conn):
         conn.execute(sa.delete(docs_t).where(docs_t.c.work_id.in_(ids)))
-        rows = [{"work_id": d.work_id, "title": d.title, "people": d.people} for d in docs]
+        rows = [d.row("work_id") for d in docs]
         target = docs_t
     else:
         conn.execute(sa.delete(fts_t).where(fts_t.c.rowid.in_(ids)))
-        rows = [{"rowid": d.work_id, "title": d.title, "people": d.people} for d in docs]
+        rows = [d.row("rowid") for d in docs]
         target = fts_t
     if rows:
         conn.execute(sa.insert(target), rows)
@@ -366,11 +381,17 @@ def text_matches(conn: Connection, words: list[str], filters: SearchFilters) -> 
     """
     work_id, score, condition, table = _match_query(conn, words)
     stmt = sa.select(work_id, score).select_from(table).where(condition)
-    if not filters.is_empty():  # documents exist only for public, searchable works
-        stmt = _filtered(stmt.join(works_t, works_t.c.id == work_id), filters)
+    for name, value in _filter_values(filters).items():
+        stmt = stmt.where(table.c[name] == value)
     rows = conn.execute(stmt.limit(RANK_WINDOW)).all()
     rows.sort(key=lambda r: (-r[1], -r[0]))
     return [r[0] for r in rows]
+
+
+def _filter_values(filters: SearchFilters) -> dict[str, object]:
+    values = {"work_type": filters.work_type, "country": filters.country, "year": filters.year,
+              "status": filters.status}
+    return {name: value for name, value in values.items() if value}
 
 
 def _browse_select(filters: SearchFilters) -> sa.Select:
