@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from registry.core.audio import EDGE_ITEMS, ITEM_SECONDS, SILENCE_ITEMS, AudioFingerprint
@@ -43,7 +43,6 @@ PROBE_POSITIONS: tuple[int, ...] = tuple(range(16, len(KEY_BITS)))
 # Query variants nearer than this to speed 1 are verified but not looked up.
 LOOKUP_MIN_SHIFT = 0.02
 SQLITE_MAX_PARAMS = 900
-INSERT_BATCH = 20_000
 
 audio_recordings = sa.Table(
     "audio_recordings",
@@ -104,15 +103,19 @@ class SearchParams:
     # unrelated pieces (chosen among many offsets, variants and candidates)
     # reaches a BER of ~0.2 at 16-30 items, ~0.31 at 50-80, ~0.33 beyond 80
     # (measured on the benchmark corpus: same instruments, similar harmony).
+    # A stretch must also cover half of the shorter recording or be long: the
+    # best short stretch inside a long unrelated query is a multiple-testing win.
     max_ber: float = 0.32
-    ber_base: float = 0.38
+    ber_base: float = 0.36
     ber_slope: float = 0.9
+    min_cover: float = 0.5
+    long_items: int = 80  # ~10 s: long enough to stand without covering half
     window: int = 16  # items (~2 s) averaged when looking for the matching stretch
     window_bers: tuple[float, ...] = (0.40, 0.33)  # stretch delimiters, tried in turn
     min_items: int = 16  # shortest accepted stretch (a 5 s clip yields ~19 items)
     edge_errors: int = 10  # stretch ends are trimmed while an item differs in more bits
     min_votes: int = 2  # key hits at one offset to become a candidate
-    max_candidates: int = 24
+    max_candidates: int = 12
     max_key_works: int = 1000  # keys in more works than this are ignored
 
 
@@ -142,57 +145,69 @@ def index_keys(items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------- writes
 
 
-def _index_rows(work_id: int, fp: AudioFingerprint) -> tuple[list[dict], set[int]]:
-    keys, positions = index_keys(fp.items)
-    rows = [
-        {"key": k, "work_id": work_id, "position": p}
-        for k, p in zip(keys.tolist(), positions.tolist(), strict=True)
-    ]
-    # A key repeated at several positions is indexed at each; stats count works.
-    return rows, set(keys.tolist())
+def _index_arrays(
+    batch: Sequence[tuple[int, AudioFingerprint]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, work_ids, positions) of a batch sorted by key, and per-key work counts."""
+    ks, ws, ps, distinct = [], [], [], []
+    for work_id, fp in batch:
+        k, p = index_keys(fp.items)
+        ks.append(k)
+        ps.append(p)
+        ws.append(np.full(k.size, work_id, dtype=np.int64))
+        distinct.append(np.unique(k))
+    if not ks:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty, empty
+    keys, works, pos = np.concatenate(ks), np.concatenate(ws), np.concatenate(ps)
+    order = np.lexsort((pos, works, keys))  # key order: sequential b-tree inserts
+    stat_keys, stat_counts = np.unique(np.concatenate(distinct), return_counts=True)
+    return keys[order], works[order], pos[order], stat_keys, stat_counts
 
 
 def _write_index(conn: Connection, batch: Sequence[tuple[int, AudioFingerprint]]) -> None:
-    rows: list[dict] = []
-    stat_keys: list[int] = []
-    for work_id, fp in batch:
-        r, keys = _index_rows(work_id, fp)
-        rows.extend(r)
-        stat_keys.extend(keys)
+    """Insert a batch's postings and add its works to the key statistics.
+
+    Goes through the driver in bulk (SQLite ``executemany`` of tuples, PostgreSQL
+    ``COPY``), still inside the caller's transaction.
+    """
+    keys, works, pos, stat_keys, stat_counts = _index_arrays(batch)
+    if not keys.size:
+        return
+    rows = list(zip(keys.tolist(), works.tolist(), pos.tolist(), strict=True))
+    counts = list(zip(stat_keys.tolist(), stat_counts.tolist(), strict=True))
     if conn.dialect.name == "postgresql":
-        _copy_rows(conn, rows)
-    else:
-        for i in range(0, len(rows), INSERT_BATCH):
-            conn.execute(audio_index.insert(), rows[i : i + INSERT_BATCH])
-    counts: dict[int, int] = {}
-    for k in stat_keys:
-        counts[k] = counts.get(k, 0) + 1
-    _upsert_counts(conn, counts)
-
-
-def _upsert_counts(conn: Connection, counts: dict[int, int]) -> None:
-    if not counts:
+        _pg_write(conn, rows, counts)
         return
-    mod = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = mod.insert(audio_key_stats)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[audio_key_stats.c.key],
-        set_={"works": audio_key_stats.c.works + stmt.excluded.works},
+    conn.exec_driver_sql(
+        "INSERT INTO audio_index (key, work_id, position) VALUES (?, ?, ?)", rows
     )
-    rows = [{"key": k, "works": n} for k, n in sorted(counts.items())]
-    for i in range(0, len(rows), INSERT_BATCH):
-        conn.execute(stmt, rows[i : i + INSERT_BATCH])
+    conn.exec_driver_sql(
+        "INSERT INTO audio_key_stats (key, works) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET works = audio_key_stats.works + excluded.works",
+        counts,
+    )
 
 
-def _copy_rows(conn: Connection, rows: list[dict]) -> None:
-    """PostgreSQL COPY of index rows through the connection's own transaction."""
-    if not rows:
-        return
+def _pg_write(conn: Connection, rows: list[tuple], counts: list[tuple]) -> None:
+    """COPY postings; COPY key counts into a temp table and upsert them in one statement."""
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:  # type: ignore[union-attr]
         with cur.copy("COPY audio_index (key, work_id, position) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row((r["key"], r["work_id"], r["position"]))
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS audio_key_delta (key integer, works integer) "
+            "ON COMMIT DELETE ROWS"
+        )
+        with cur.copy("COPY audio_key_delta (key, works) FROM STDIN") as copy:
+            for row in counts:
+                copy.write_row(row)
+        cur.execute(
+            "INSERT INTO audio_key_stats (key, works) SELECT key, works FROM audio_key_delta "
+            "ON CONFLICT (key) DO UPDATE SET works = audio_key_stats.works + excluded.works"
+        )
+        cur.execute("TRUNCATE audio_key_delta")
 
 
 def add_recordings(conn: Connection, batch: Sequence[tuple[int, AudioFingerprint]]) -> None:
@@ -349,11 +364,12 @@ def _vote(
         return []
     rep = np.repeat(np.arange(pk.size), n)
     qidx = np.arange(rep.size) + np.repeat(lo - np.cumsum(n) + n, n)
-    table = np.stack([pw[rep], pp[rep] - qp[qidx]], axis=1)
-    uniq, votes = np.unique(table, axis=0, return_counts=True)
+    # One int64 code per (work, offset): offsets stay far below 2**22 items.
+    codes = pw[rep] * (1 << 23) + (pp[rep] - qp[qidx] + (1 << 22))
+    uniq, votes = np.unique(codes, return_counts=True)
     # Tolerate +-1 item of jitter: add the neighbours' votes (same work).
     smoothed = votes.copy()
-    adjacent = (uniq[1:, 0] == uniq[:-1, 0]) & (uniq[1:, 1] - uniq[:-1, 1] == 1)
+    adjacent = np.diff(uniq) == 1
     smoothed[1:] += np.where(adjacent, votes[:-1], 0)
     smoothed[:-1] += np.where(adjacent, votes[1:], 0)
     good = np.nonzero(smoothed >= params.min_votes)[0]
@@ -361,7 +377,7 @@ def _vote(
     seen: set[int] = set()
     out = []
     for j in order:
-        w, o = int(uniq[j, 0]), int(uniq[j, 1])
+        w, o = int(uniq[j] >> 23), int((uniq[j] & ((1 << 23) - 1)) - (1 << 22))
         if w in seen:
             continue
         seen.add(w)
@@ -426,7 +442,8 @@ def _verify(q: np.ndarray, w: np.ndarray, offset: int, params: SearchParams) -> 
             return None
         a, b = stretch
         ber = float(errors[a:b].sum()) / (32 * (b - a))
-        if ber <= ber_threshold(b - a, params):
+        covers = b - a >= min(params.long_items, params.min_cover * min(q.size, w.size))
+        if covers and ber <= ber_threshold(b - a, params):
             return _Verified(ber, start + a, start + b, offset)
     return None
 
@@ -440,11 +457,18 @@ def _verify_all(
     overlap; the three best get the stretch analysis.
     """
     trials = []
+    shifts = np.arange(offset - 2, offset + 3)
     for u, fp in enumerate(fps):
-        for o in range(offset - 2, offset + 3):
-            _, errors = _bit_errors(fp.items, w, o)
-            if errors.size:
-                trials.append((float(errors.mean()), u, o))
+        idx = np.arange(fp.items.size)[None, :] + shifts[:, None]
+        valid = (idx >= 0) & (idx < w.size)
+        if not valid.any():
+            continue
+        errors = np.bitwise_count(fp.items[None, :] ^ w[np.clip(idx, 0, w.size - 1)])
+        counts = valid.sum(axis=1)
+        means = np.where(valid, errors, 0).sum(axis=1) / np.maximum(counts, 1)
+        for o, m, c in zip(shifts.tolist(), means.tolist(), counts.tolist(), strict=True):
+            if c:
+                trials.append((m, u, o))
     best: tuple[float, int, _Verified] | None = None
     for _, u, o in sorted(trials)[:3]:
         v = _verify(fps[u].items, w, o, params)
