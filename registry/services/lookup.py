@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from registry.core.audio import fingerprint_query
 from registry.core.errors import ValidationFailed
-from registry.core.image import load_image, query_variants, thumbnail
+from registry.core.image import QueryHashes, load_image, query_variants, thumbnail
 from registry.core.matching import audio_index, image_index
 from registry.core.media import HEAD_BYTES, MediaLimits, _classify_magic, receive_upload, sniff
 from registry.models.work import WorkFile
@@ -161,7 +161,7 @@ def _lookup_image(conn: Connection, path: Path, sha256: str, limits: MediaLimits
     t = _timed(timings, "decode", t)
     query = query_variants(loaded)
     t = _timed(timings, "fingerprint", t)
-    found = image_index.search(conn, query, limit=MAX_MATCHES)
+    found = _search_image(conn, query)
     compared = _count(conn, image_index.image_works)
     hits = _hits(conn, [m.work_id for m in found])
     _timed(timings, "index", t)
@@ -173,6 +173,20 @@ def _lookup_image(conn: Connection, path: Path, sha256: str, limits: MediaLimits
     checked = Checked("image", compared, sha256, width=loaded.width, height=loaded.height)
     return LookupResult(matches, checked,
                         query_thumbnail=thumbnail(loaded, 320) if want_thumbnail else None)
+
+
+def _search_image(conn: Connection, query: QueryHashes) -> list[image_index.ImageMatch]:
+    """Plain, mirrored and trimmed forms first; the eight counter-rotations only if needed.
+
+    A copy, re-encoding, crop, border or mirror is found by the first pass at a
+    quarter of the index probes; a rotated copy (or no match) takes both.
+    """
+    upright = QueryHashes([v for v in query.variants if v.transformation != "rotated"])
+    found = image_index.search(conn, upright, limit=MAX_MATCHES)
+    if any(m.score >= SAME_IMAGE_SCORE for m in found) or len(upright.variants) == len(
+            query.variants):
+        return found
+    return image_index.search(conn, query, limit=MAX_MATCHES)
 
 
 def _looks_like_image(path: Path) -> bool:

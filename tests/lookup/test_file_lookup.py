@@ -159,3 +159,11 @@ def test_bad_uploads(app, client, media, tmp_path):
     page = post_file(client, text, url="/lookup")
     assert page.status_code == 415 and "not stored" in page.text
     assert upload_dir_files(app) == []
+
+
+def test_rotated_picture_found_by_the_second_pass(client, picture, media, tmp_path):
+    rotated = tmp_path / "rotated.jpg"
+    Image.open(media.picture(1)).convert("RGB").rotate(4, resample=Image.Resampling.BICUBIC,
+                                                       expand=True).save(rotated, quality=85)
+    [match] = post_file(client, rotated).get_json()["matches"]
+    assert match["registration_number"] == picture
