@@ -22,17 +22,18 @@ MAX_PAGE = 500
 @bp.post("/lookup")
 @limiter.limit(api_limit, key_func=api_key, exempt_when=is_exempt, scope="lookup")
 def lookup():
-    conn = db.session.connection()
     if request.is_json:
-        result = lookup_sha256(conn, _sha256_from_json())
+        result = lookup_sha256(db.session.connection(), _sha256_from_json())
     else:
         upload = request.files.get("file")
         if upload is None:
             raise MalformedRequest(
                 _("Send the file in the multipart field “file”, or JSON {\"sha256\": \"…\"}."))
         settings = registry_settings()
-        result = lookup_upload(conn, upload.stream, upload_dir=settings.upload_dir,
-                               limits=settings.limits)
+        db.session.rollback()  # no transaction (SQLite: no lock) while fingerprinting
+        result = lookup_upload(db.session.connection, upload.stream,
+                               upload_dir=settings.upload_dir, limits=settings.limits)
+    db.session.rollback()  # read only: end the transaction before answering
     return jsonify(lookup_response(result)), 200, {"Server-Timing": server_timing(result)}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.engine import Connection
 
-from registry.core.audio import fingerprint_query
+from registry.core.audio import AudioFingerprint, fingerprint_query
 from registry.core.errors import ValidationFailed
 from registry.core.image import QueryHashes, load_image, query_variants, thumbnail
 from registry.core.matching import audio_index, image_index
@@ -88,24 +89,66 @@ def query_limits(limits: MediaLimits) -> MediaLimits:
     return replace(limits, min_audio_seconds=max(MIN_QUERY_SECONDS, limits.min_audio_seconds))
 
 
-def lookup_upload(conn: Connection, stream: BinaryIO, *, upload_dir: Path, limits: MediaLimits,
-                  want_thumbnail: bool = False) -> LookupResult:
-    """Receive, fingerprint and search; the received file is deleted in every case."""
+def lookup_upload(connect: Callable[[], Connection], stream: BinaryIO, *, upload_dir: Path,
+                  limits: MediaLimits, want_thumbnail: bool = False) -> LookupResult:
+    """Receive, fingerprint, delete the file, then search.
+
+    ``connect`` is called only once the fingerprint exists, so no database
+    transaction (on SQLite, a write lock) is held while the file is decoded.
+    """
     started = time.perf_counter()
     received = receive_upload(stream, upload_dir, limits)
     timings = {"upload": time.perf_counter() - started}
     try:
-        if _looks_like_image(received.path):
-            sniff(received.path)  # no subprocess for pictures
-            result = _lookup_image(conn, received.path, received.sha256, limits, timings,
-                                   want_thumbnail)
-        else:
-            result = _lookup_audio(conn, received.path, received.sha256, limits, timings)
+        query = _fingerprint(received.path, received.sha256, limits, timings, want_thumbnail)
     finally:
         received.path.unlink(missing_ok=True)
+    conn = connect()
+    t = time.perf_counter()
+    result = _search_audio(conn, query) if query.audio else _search_picture(conn, query)
     _add_exact(conn, result, received.sha256)
+    _timed(timings, "index", t)
     result.timings = timings
     return result
+
+
+@dataclass
+class _Query:
+    """A fingerprinted upload: audio variants or image variants, and what was measured."""
+
+    checked: Checked
+    audio: list[AudioFingerprint] | None = None
+    image: QueryHashes | None = None
+    thumbnail: bytes | None = None
+
+
+def _fingerprint(path: Path, sha256: str, limits: MediaLimits, timings: dict[str, float],
+                 want_thumbnail: bool) -> _Query:
+    t = time.perf_counter()
+    if not _looks_like_image(path):
+        fps = _fingerprint_audio(path, limits)
+        _timed(timings, "fingerprint", t)
+        return _Query(Checked("audio", 0, sha256, duration_s=round(fps[0].duration_s, 2)),
+                      audio=fps)
+    sniff(path)  # no subprocess for pictures
+    loaded = load_image(path, max_pixels=limits.max_pixels)
+    t = _timed(timings, "decode", t)
+    variants = query_variants(loaded)
+    _timed(timings, "fingerprint", t)
+    return _Query(Checked("image", 0, sha256, width=loaded.width, height=loaded.height),
+                  image=variants, thumbnail=thumbnail(loaded, 320) if want_thumbnail else None)
+
+
+def _fingerprint_audio(path: Path, limits: MediaLimits) -> list[AudioFingerprint]:
+    """Every speed/tempo variant; decoding is part of it (one ffmpeg run inside)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The intake check (ffprobe: audio, not video, a supported codec) runs beside the
+        # fingerprinting instead of before it; its verdict still decides.
+        checked = pool.submit(sniff, path)
+        try:
+            return fingerprint_query(path, query_limits(limits))
+        finally:
+            checked.result()
 
 
 def lookup_sha256(conn: Connection, sha256: str) -> LookupResult:
@@ -125,54 +168,33 @@ def _timed(timings: dict[str, float], name: str, started: float) -> float:
     return now
 
 
-def _lookup_audio(conn: Connection, path: Path, sha256: str, limits: MediaLimits,
-                  timings: dict[str, float]) -> LookupResult:
-    t = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # The intake check (ffprobe: audio, not video, a supported codec) runs beside the
-        # fingerprinting instead of before it; its verdict still decides.
-        checked = pool.submit(sniff, path)
-        try:
-            fps = fingerprint_query(path, query_limits(limits))
-        finally:
-            checked.result()
-    t = _timed(timings, "fingerprint", t)
-    found = audio_index.search(conn, fps)
-    compared = _count(conn, audio_index.audio_recordings)
+def _search_audio(conn: Connection, query: _Query) -> LookupResult:
+    recordings = audio_index.audio_recordings
+    found = audio_index.search(conn, query.audio or [])
+    query.checked.works_compared = _count(conn, recordings)
     hits = _hits(conn, [m.work_id for m in found])
     durations = dict(conn.execute(
-        sa.select(audio_index.audio_recordings.c.work_id, audio_index.audio_recordings.c.duration_s)
-        .where(audio_index.audio_recordings.c.work_id.in_(list(hits)))).all()) if hits else {}
-    _timed(timings, "index", t)
+        sa.select(recordings.c.work_id, recordings.c.duration_s)
+        .where(recordings.c.work_id.in_(list(hits)))).all()) if hits else {}
     matches = [
         LookupMatch(hits[m.work_id], m.score, _audio_meaning(m.score),
                     Segment(m.query_start, m.query_end, m.work_start, m.work_end),
                     work_duration_s=durations.get(m.work_id))
         for m in found if m.work_id in hits
     ]
-    checked = Checked("audio", compared, sha256, duration_s=round(fps[0].duration_s, 2))
-    return LookupResult(matches, checked)
+    return LookupResult(matches, query.checked)
 
 
-def _lookup_image(conn: Connection, path: Path, sha256: str, limits: MediaLimits,
-                  timings: dict[str, float], want_thumbnail: bool) -> LookupResult:
-    t = time.perf_counter()
-    loaded = load_image(path, max_pixels=limits.max_pixels)
-    t = _timed(timings, "decode", t)
-    query = query_variants(loaded)
-    t = _timed(timings, "fingerprint", t)
-    found = _search_image(conn, query)
-    compared = _count(conn, image_index.image_works)
+def _search_picture(conn: Connection, query: _Query) -> LookupResult:
+    found = _search_image(conn, query.image or QueryHashes())
+    query.checked.works_compared = _count(conn, image_index.image_works)
     hits = _hits(conn, [m.work_id for m in found])
-    _timed(timings, "index", t)
     matches = [
         LookupMatch(hits[m.work_id], m.score, _image_meaning(m.score),
                     distance=int(m.distances.get("phash", 0)), transformation=m.transformation)
         for m in found if m.work_id in hits
     ]
-    checked = Checked("image", compared, sha256, width=loaded.width, height=loaded.height)
-    return LookupResult(matches, checked,
-                        query_thumbnail=thumbnail(loaded, 320) if want_thumbnail else None)
+    return LookupResult(matches, query.checked, query_thumbnail=query.thumbnail)
 
 
 def _search_image(conn: Connection, query: QueryHashes) -> list[image_index.ImageMatch]:

@@ -70,12 +70,17 @@ def lookup():
 
 
 def _run_lookup(form: LookupForm):
-    conn = db.session.connection()
-    if not form.file.data:
-        return lookup_sha256(conn, form.sha256.data)
-    settings = registry_settings()
-    return lookup_upload(conn, form.file.data.stream, upload_dir=settings.upload_dir,
-                         limits=settings.limits, want_thumbnail=True)
+    """Read only: no transaction is held while the file is fingerprinted, none after."""
+    db.session.rollback()
+    try:
+        if not form.file.data:
+            return lookup_sha256(db.session.connection(), form.sha256.data)
+        settings = registry_settings()
+        return lookup_upload(db.session.connection, form.file.data.stream,
+                             upload_dir=settings.upload_dir, limits=settings.limits,
+                             want_thumbnail=True)
+    finally:
+        db.session.rollback()
 
 
 def _filename(form: LookupForm) -> str | None:
