@@ -177,8 +177,10 @@ def test_query_variants(song: Path, tmp_path: Path, song_fp: AudioFingerprint) -
     assert len(plain) == pytest.approx(15 * ITEMS_PER_SECOND - 21.3, abs=3)
     # A faster query, once slowed back down, has more items than the plain one.
     by = {(fp.variant, fp.speed): len(fp) for fp in variants}
-    assert by[("speed", 1.03)] > len(plain) > by[("speed", 0.97)]
-    assert by[("tempo", 1.03)] > len(plain) > by[("tempo", 0.97)]
+    slow, fast = min(DEFAULT_SPEEDS), max(DEFAULT_SPEEDS)
+    assert slow < 1 < fast
+    assert by[("speed", fast)] > len(plain) > by[("speed", slow)]
+    assert by[("tempo", fast)] > len(plain) > by[("tempo", slow)]
     # The unmodified query variant equals the clip's own items inside the song.
     offset = round(10 * ITEMS_PER_SECOND)
     window = song_fp.items[offset - 2 : offset + 2 + len(plain)]

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from registry.core.audio import EDGE_ITEMS, ITEM_SECONDS, SILENCE_ITEMS, AudioFingerprint
@@ -309,22 +308,28 @@ def _chunks(values: Sequence, size: int) -> Iterable[Sequence]:
 def fetch_postings(
     conn: Connection, keys: Sequence[int], max_key_works: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(keys, work_ids, positions) of every posting of ``keys``, skipping common keys."""
-    i, s = audio_index.c, audio_key_stats.c
-    base = sa.select(i.key, i.work_id, i.position).join(
-        audio_key_stats, audio_key_stats.c.key == i.key
+    """(keys, work_ids, positions) of every posting of ``keys``, skipping common keys.
+
+    Raw driver SQL: a search reads thousands of rows and SQLAlchemy's row objects
+    would cost more than the query itself.
+    """
+    select = (
+        "SELECT i.key, i.work_id, i.position FROM audio_key_stats s "
+        "JOIN audio_index i ON i.key = s.key WHERE s.works <= {cap} AND s.key {cond}"
     )
-    base = base.where(s.works <= max_key_works)
+    rows: list[tuple] = []
     if conn.dialect.name == "postgresql":
-        arr = sa.bindparam("keys", value=list(keys), type_=postgresql.ARRAY(sa.Integer))
-        parts = [conn.execute(base.where(i.key == sa.any_(arr))).all()]
+        sql = select.format(cap="%s", cond="= ANY(%s)")
+        rows = conn.exec_driver_sql(sql, (max_key_works, list(keys))).fetchall()
     else:
-        parts = [conn.execute(base.where(i.key.in_(c))).all() for c in _chunks(keys, 900)]
-    rows = [r for p in parts for r in p]
+        for chunk in _chunks(keys, SQLITE_MAX_PARAMS):
+            marks = ",".join("?" * len(chunk))
+            sql = select.format(cap="?", cond=f"IN ({marks})")
+            rows += conn.exec_driver_sql(sql, (max_key_works, *chunk)).fetchall()
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty
-    data = np.array(rows, dtype=np.int64)
+    data = np.array([tuple(r) for r in rows], dtype=np.int64)
     return data[:, 0], data[:, 1], data[:, 2]
 
 
