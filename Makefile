@@ -9,6 +9,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
+TEST_WORKERS ?= 2
 
 RUN_PACKAGES := libchromaprint-tools ffmpeg fonts-dejavu-core
 TEST_PACKAGES := $(RUN_PACKAGES) chromium sox espeak-ng poppler-utils fluidsynth fluid-soundfont-gm
@@ -24,7 +25,7 @@ run: install
 
 test: install-test
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 install: $(VENV)/.system-run $(VENV)/.installed $(MO_FILES)
 

@@ -8,6 +8,7 @@ fresh copy (SQLite) or emptied tables (PostgreSQL).
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Iterator
@@ -15,14 +16,33 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORE_TEST_SCHEMA = "tamga_core_tests"
 
 
 def external_database_url() -> str | None:
-    return os.environ.get("DATABASE_URL") or None
+    """DATABASE_URL, or with pytest-xdist a database of this worker's own beside it."""
+    url = os.environ.get("DATABASE_URL") or None
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url and worker and url.startswith("postgresql"):
+        return _worker_database(url, worker)
+    return url
+
+
+@functools.cache
+def _worker_database(url: str, worker: str) -> str:
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                              {"name": name}).scalar()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def is_postgres() -> bool:
