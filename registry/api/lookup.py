@@ -11,7 +11,13 @@ from registry.api import bp
 from registry.api.parsing import MalformedRequest
 from registry.api.serialise import public_url, rfc3339
 from registry.extensions import db, limiter
-from registry.services.lookup import LookupMatch, LookupResult, lookup_sha256, lookup_upload
+from registry.services.lookup import (
+    LookupMatch,
+    LookupResult,
+    lookup_sha256,
+    lookup_upload,
+    reading,
+)
 from registry.services.search import SearchFilters, SearchHit, SearchPage, search_works
 from registry.web.lookup.limits import api_key, api_limit, is_exempt
 from registry.web.utils import registry_settings
@@ -23,17 +29,16 @@ MAX_PAGE = 500
 @limiter.limit(api_limit, key_func=api_key, exempt_when=is_exempt, scope="lookup")
 def lookup():
     if request.is_json:
-        result = lookup_sha256(db.session.connection(), _sha256_from_json())
+        with reading() as conn:
+            result = lookup_sha256(conn, _sha256_from_json())
     else:
         upload = request.files.get("file")
         if upload is None:
             raise MalformedRequest(
                 _("Send the file in the multipart field “file”, or JSON {\"sha256\": \"…\"}."))
         settings = registry_settings()
-        db.session.rollback()  # no transaction (SQLite: no lock) while fingerprinting
-        result = lookup_upload(db.session.connection, upload.stream,
-                               upload_dir=settings.upload_dir, limits=settings.limits)
-    db.session.rollback()  # read only: end the transaction before answering
+        result = lookup_upload(reading, upload.stream, upload_dir=settings.upload_dir,
+                               limits=settings.limits)
     return jsonify(lookup_response(result)), 200, {"Server-Timing": server_timing(result)}
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
@@ -19,12 +20,14 @@ from typing import BinaryIO
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
 
 from registry.core.audio import AudioFingerprint, fingerprint_query
 from registry.core.errors import ValidationFailed
 from registry.core.image import QueryHashes, load_image, query_variants, thumbnail
 from registry.core.matching import audio_index, image_index
 from registry.core.media import HEAD_BYTES, MediaLimits, _classify_magic, receive_upload, sniff
+from registry.extensions import db
 from registry.models.work import WorkFile
 from registry.services.search import SEARCHABLE_STATUSES, SHA256_RE, SearchHit, load_hits
 
@@ -89,12 +92,13 @@ def query_limits(limits: MediaLimits) -> MediaLimits:
     return replace(limits, min_audio_seconds=max(MIN_QUERY_SECONDS, limits.min_audio_seconds))
 
 
-def lookup_upload(connect: Callable[[], Connection], stream: BinaryIO, *, upload_dir: Path,
-                  limits: MediaLimits, want_thumbnail: bool = False) -> LookupResult:
+def lookup_upload(connect: Callable[[], AbstractContextManager[Connection]], stream: BinaryIO,
+                  *, upload_dir: Path, limits: MediaLimits,
+                  want_thumbnail: bool = False) -> LookupResult:
     """Receive, fingerprint, delete the file, then search.
 
-    ``connect`` is called only once the fingerprint exists, so no database
-    transaction (on SQLite, a write lock) is held while the file is decoded.
+    ``connect`` (e.g. :func:`reading`) is entered only once the fingerprint
+    exists, so no database transaction is held while the file is decoded.
     """
     started = time.perf_counter()
     received = receive_upload(stream, upload_dir, limits)
@@ -103,13 +107,44 @@ def lookup_upload(connect: Callable[[], Connection], stream: BinaryIO, *, upload
         query = _fingerprint(received.path, received.sha256, limits, timings, want_thumbnail)
     finally:
         received.path.unlink(missing_ok=True)
-    conn = connect()
     t = time.perf_counter()
-    result = _search_audio(conn, query) if query.audio else _search_picture(conn, query)
-    _add_exact(conn, result, received.sha256)
+    with connect() as conn:
+        result = _search_audio(conn, query) if query.audio else _search_picture(conn, query)
+        _add_exact(conn, result, received.sha256)
     _timed(timings, "index", t)
     result.timings = timings
     return result
+
+
+@contextmanager
+def reading() -> Iterator[Connection]:
+    """A connection for the read-only lookups, its transaction ended afterwards.
+
+    On SQLite the application's engine opens every transaction with ``BEGIN
+    IMMEDIATE`` (the ledger needs it), which would make concurrent lookups queue
+    for the write lock; lookups read through a second engine instead, with plain
+    transactions that WAL lets run beside writers. Elsewhere: the session's.
+    """
+    if db.engine.dialect.name != "sqlite":
+        try:
+            yield db.session.connection()
+        finally:
+            db.session.rollback()
+        return
+    with _reader(db.engine.url).connect() as conn:
+        yield conn
+        conn.rollback()
+
+
+_readers: dict[str, sa.Engine] = {}
+
+
+def _reader(url: sa.URL) -> sa.Engine:
+    key = url.render_as_string(hide_password=False)
+    if key not in _readers:
+        _readers[key] = sa.create_engine(url, poolclass=NullPool,
+                                         connect_args={"timeout": 30})
+    return _readers[key]
 
 
 @dataclass

@@ -16,6 +16,7 @@ from registry.services.lookup import (
     WEAK_SIMILARITY,
     lookup_sha256,
     lookup_upload,
+    reading,
 )
 from registry.services.search import SEARCHABLE_STATUSES, SearchFilters, search_works
 from registry.web.auth.forms import COUNTRY_CHOICES
@@ -70,17 +71,14 @@ def lookup():
 
 
 def _run_lookup(form: LookupForm):
-    """Read only: no transaction is held while the file is fingerprinted, none after."""
-    db.session.rollback()
-    try:
-        if not form.file.data:
-            return lookup_sha256(db.session.connection(), form.sha256.data)
-        settings = registry_settings()
-        return lookup_upload(db.session.connection, form.file.data.stream,
-                             upload_dir=settings.upload_dir, limits=settings.limits,
-                             want_thumbnail=True)
-    finally:
-        db.session.rollback()
+    """Read only: no transaction is held while the file is fingerprinted."""
+    db.session.rollback()  # e.g. the one loading the logged-in user
+    if not form.file.data:
+        with reading() as conn:
+            return lookup_sha256(conn, form.sha256.data)
+    settings = registry_settings()
+    return lookup_upload(reading, form.file.data.stream, upload_dir=settings.upload_dir,
+                         limits=settings.limits, want_thumbnail=True)
 
 
 def _filename(form: LookupForm) -> str | None:
