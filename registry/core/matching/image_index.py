@@ -33,6 +33,7 @@ from sqlalchemy import (
     Connection,
     Index,
     Integer,
+    Select,
     SmallInteger,
     String,
     Table,
@@ -303,38 +304,49 @@ def _member(conn: Connection, column: ColumnElement[int], values: list[int]) -> 
     return column.in_(values)
 
 
-def _probe(conn: Connection, probes: list[list[int]]) -> np.ndarray:
-    """Distinct unsigned values of rows whose chunk ``i`` is in ``probes[i]`` for some ``i``.
+@lru_cache(maxsize=16)
+def _probe_statement(dialect: str, chunk_ids: tuple[int, ...]) -> Select[tuple[str]]:
+    """The probe for the given chunks, built once: bound lists ``p0``..``p3``.
 
-    One SELECT per chunk (UNION ALL), each answered from the (chunk, value)
-    index alone; the database joins the values into one string so thousands
-    of candidates cross to Python as a single field. Statements are split so
-    none carries more than ``MAX_PARAMS`` bound values (SQLite allows 32766).
+    Each chunk is one SELECT answered from its (chunk, value) index alone; the
+    database joins the values into one string so thousands of candidates
+    cross to Python as a single field.
     """
     t = image_hash_rows
     cols = (t.c.c0, t.c.c1, t.c.c2, t.c.c3)
-    pieces = [
-        (i, values[start : start + MAX_PARAMS])
-        for i, values in enumerate(probes)
-        for start in range(0, len(values), MAX_PARAMS)
-    ]
-    groups: list[list[tuple[int, list[int]]]] = [[]]
-    size = 0
-    for piece in pieces:
-        if size + len(piece[1]) > MAX_PARAMS:
-            groups.append([])
-            size = 0
-        groups[-1].append(piece)
-        size += len(piece[1])
+    parts = []
+    for i in chunk_ids:
+        if dialect == "postgresql":
+            term = cols[i] == any_(bindparam(f"p{i}", type_=ARRAY(Integer)))
+        else:
+            term = cols[i].in_(bindparam(f"p{i}", expanding=True))
+        parts.append(select(t.c.value).where(term))
+    sub = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+    return select(func.aggregate_strings(cast(sub.c.value, String), ","))
+
+
+def _probe(conn: Connection, probes: list[list[int]]) -> np.ndarray:
+    """Distinct unsigned values of rows whose chunk ``i`` is in ``probes[i]`` for some ``i``.
+
+    On SQLite, statements are split so none carries more than ``MAX_PARAMS``
+    bound values (SQLite allows 32766); PostgreSQL takes one array per chunk.
+    """
+    dialect = conn.dialect.name
+    active = [i for i, values in enumerate(probes) if values]
+    if dialect == "postgresql" or sum(len(probes[i]) for i in active) <= MAX_PARAMS:
+        batches = [{f"p{i}": probes[i] for i in active}]
+    else:
+        batches = [
+            {f"p{i}": probes[i][start : start + MAX_PARAMS]}
+            for i in active
+            for start in range(0, len(probes[i]), MAX_PARAMS)
+        ]
     found = [np.empty(0, np.int64)]
-    for group in groups:
-        if not group:
+    for params in batches:
+        if not params:
             continue
-        parts = [select(t.c.value).where(_member(conn, cols[i], values)) for i, values in group]
-        sub = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
-        joined = conn.execute(
-            select(func.aggregate_strings(cast(sub.c.value, String), ","))
-        ).scalar()
+        chunk_ids = tuple(int(name[1:]) for name in params)
+        joined = conn.execute(_probe_statement(dialect, chunk_ids), params).scalar()
         if joined:
             found.append(np.array(joined.split(","), dtype=np.int64))
     return np.unique(np.concatenate(found)).view(np.uint64)
