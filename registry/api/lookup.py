@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from registry.api import bp
 from registry.api.parsing import MalformedRequest
 from registry.api.serialise import public_url, rfc3339
-from registry.extensions import db, limiter
+from registry.extensions import limiter
 from registry.services.lookup import (
     LookupMatch,
     LookupResult,
@@ -62,8 +62,9 @@ def search():
     if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
         raise MalformedRequest(_("“page” must be a whole number from 1 to %(max)d.", max=MAX_PAGE),
                                field="page")
-    found = search_works(db.session.connection(), args.get("q", ""), SearchFilters.parse(args),
-                         page=int(page), per_page=20)
+    with reading() as conn:
+        found = search_works(conn, args.get("q", ""), SearchFilters.parse(args),
+                             page=int(page), per_page=20)
     return jsonify(search_response(found, args))
 
 

@@ -40,8 +40,9 @@ def search():
     args = request.args.to_dict()
     query, filters = args.get("q", "").strip(), SearchFilters.parse(args)
     page = int(args["page"]) if args.get("page", "").isdigit() else 1
-    found = search_works(db.session.connection(), query, filters,
-                         page=min(max(page, 1), MAX_PAGE), per_page=PER_PAGE)
+    with reading() as conn:
+        found = search_works(conn, query, filters, page=min(max(page, 1), MAX_PAGE),
+                             per_page=PER_PAGE)
     if found.exact_number and filters.is_empty() and page == 1:
         return redirect(url_for("public.work", number=found.exact_number))
     return render_template("lookup/search.html", found=found, query=query, filters=filters,
