@@ -204,6 +204,7 @@ def _pg_write(conn: Connection, rows: list[tuple], counts: list[tuple]) -> None:
                 copy.write_row(row)
         cur.execute(
             "INSERT INTO audio_key_stats (key, works) SELECT key, works FROM audio_key_delta "
+            "ORDER BY key "
             "ON CONFLICT (key) DO UPDATE SET works = audio_key_stats.works + excluded.works"
         )
         cur.execute("TRUNCATE audio_key_delta")
