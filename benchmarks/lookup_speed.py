@@ -232,6 +232,8 @@ def start_gunicorn(url: str, instance: Path) -> subprocess.Popen:
            "--timeout", "60", "--log-level", "warning", factory]
     proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
     for _ in range(100):
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited (is port {PORT} taken?)")
         try:
             status, _, _ = post_json({"sha256": "0" * 64})
             if status == 200:
