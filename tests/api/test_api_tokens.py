@@ -76,6 +76,13 @@ def test_profile_page_creates_shows_once_and_revokes(client, app, accounts):
     assert client.get("/api/v1/works/KZ-2026-000001", headers=headers).status_code == 401
 
 
+def test_token_names_are_escaped(client, accounts):
+    accounts.create()
+    accounts.login()
+    page = client.post("/account/tokens", data={"name": "<b>bold</b>"}).get_data(as_text=True)
+    assert "<b>bold</b>" not in page and "&lt;b&gt;bold&lt;/b&gt;" in page
+
+
 def test_token_page_needs_login(client):
     response = client.get("/account/tokens")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
