@@ -288,12 +288,25 @@ def _add_exact(conn: Connection, result: LookupResult, sha256: str) -> None:
     del result.matches[MAX_MATCHES:]
 
 
+_large_counts: dict[tuple[str, str], tuple[float, int]] = {}
+LARGE_COUNT_TTL_S = 60.0
+
+
 def _count(conn: Connection, table: sa.Table) -> int:
-    """Rows in ``table``: exact, or PostgreSQL's estimate when the table is large."""
+    """Rows in ``table``: exact while small; for a large table PostgreSQL's planner
+    estimate, or on SQLite an exact count remembered for a minute (counting a
+    million rows would cost more than the lookup itself)."""
     if conn.dialect.name == "postgresql":
         estimate = conn.execute(sa.text("SELECT reltuples::bigint FROM pg_class "
                                         "WHERE oid = to_regclass(:name)"),
                                 {"name": table.name}).scalar()
         if estimate is not None and estimate > EXACT_COUNT_LIMIT:
             return int(estimate)
-    return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+    key = (conn.engine.url.render_as_string(hide_password=True), table.name)
+    cached = _large_counts.get(key)
+    if cached is not None and time.monotonic() - cached[0] < LARGE_COUNT_TTL_S:
+        return cached[1]
+    n = int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+    if n > EXACT_COUNT_LIMIT:
+        _large_counts[key] = (time.monotonic(), n)
+    return n
