@@ -165,12 +165,17 @@ class _Queued:
 
 
 class _JobPool:
-    """Jobs run inline without ``parallel``; with it, in a thread pool."""
+    """Jobs run inline without ``parallel``; with it, in a thread pool.
+
+    Even then the first job runs alone: it may do one-time setup (publishing the
+    ledger's keys on an empty ledger) that concurrent first jobs would race on.
+    """
 
     def __init__(self, parallel: ParallelJobs | None) -> None:
         self.parallel = parallel
         self.pool = ThreadPoolExecutor(parallel.workers) if parallel else None
         self.pending: list[Future[FileOutcome]] = []
+        self.first_done = False
 
     def __enter__(self) -> _JobPool:
         return self
@@ -180,8 +185,10 @@ class _JobPool:
             self.pool.shutdown(wait=True)
 
     def submit(self, queued: _Queued, done: Callable[[FileOutcome], None]) -> None:
-        if self.pool is None:
-            done(run_queued(queued))
+        if self.pool is None or not self.first_done:
+            outcome = run_queued(queued)
+            self.first_done = outcome.status in (REGISTERED, CONFLICT)
+            done(outcome)
         else:
             self.pending.append(self.pool.submit(self._in_context, queued))
 
