@@ -501,14 +501,25 @@ def _rfc3339(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _insert_ignoring_duplicates(conn: Connection, table: Table) -> Any:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing()
+
+
 def publish_keys(conn: Connection, keyring: KeyRing) -> None:
     """Record the key ring's public keys; retire keys the ring has retired. Never deletes."""
     stored = {r.name: r for r in conn.execute(select(ledger_keys))}
     for key in keyring.keys:
         row = stored.get(key.name)
         if row is None:
+            # Two workers may publish the same new key at once: the second one is a no-op.
             conn.execute(
-                ledger_keys.insert().values(
+                _insert_ignoring_duplicates(conn, ledger_keys).values(
                     name=key.name,
                     vkey=key.vkey,
                     valid_from=key.valid_from,
