@@ -52,10 +52,10 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_image_hash_rows'))
     )
     with op.batch_alter_table('image_hash_rows', schema=None) as batch_op:
-        batch_op.create_index('ix_image_hash_rows_c0', ['c0'], unique=False)
-        batch_op.create_index('ix_image_hash_rows_c1', ['c1'], unique=False)
-        batch_op.create_index('ix_image_hash_rows_c2', ['c2'], unique=False)
-        batch_op.create_index('ix_image_hash_rows_c3', ['c3'], unique=False)
+        batch_op.create_index('ix_image_hash_rows_c0', ['c0', 'value'], unique=False)
+        batch_op.create_index('ix_image_hash_rows_c1', ['c1', 'value'], unique=False)
+        batch_op.create_index('ix_image_hash_rows_c2', ['c2', 'value'], unique=False)
+        batch_op.create_index('ix_image_hash_rows_c3', ['c3', 'value'], unique=False)
         batch_op.create_index('ix_image_hash_rows_work_id', ['work_id'], unique=False)
 
     op.create_table('image_works',
