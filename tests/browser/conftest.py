@@ -25,7 +25,12 @@ def live_app(database_url, tmp_path):
     config = _app_config(database_url, tmp_path / "instance")
     config.pop("SERVER_NAME")
     config["WTF_CSRF_ENABLED"] = True
-    return create_app(config)
+    application = create_app(config)
+    yield application
+    from registry.extensions import db
+
+    with application.app_context():
+        db.engine.dispose()  # close the pooled connections the server's threads used
 
 
 @pytest.fixture
