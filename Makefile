@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 TEST_WORKERS ?= 2
 
-RUN_PACKAGES := libchromaprint-tools ffmpeg fonts-dejavu-core
+RUN_PACKAGES := libchromaprint-tools libchromaprint1 ffmpeg fonts-dejavu-core
 TEST_PACKAGES := $(RUN_PACKAGES) chromium sox espeak-ng poppler-utils fluidsynth fluid-soundfont-gm
 
 PO_FILES := $(wildcard registry/translations/*/LC_MESSAGES/messages.po)
