@@ -33,6 +33,30 @@ def instance_path() -> Path:
     return Path(_env("INSTANCE_PATH") or PROJECT_ROOT / "instance").resolve()
 
 
+# Optional settings: read from the environment only when set, so that the
+# defaults written beside the code that uses them apply otherwise.
+OPTIONAL_TEXT = (
+    "LOOKUP_LIMIT_ANON", "LOOKUP_LIMIT_USER", "LOOKUP_LIMIT_TOKEN", "API_RATE_LIMIT",
+    "NUMBER_PREFIX", "LEDGER_ORIGIN", "KEYS_DIR", "WORKER",
+)
+OPTIONAL_INT = ("DISPUTE_RESPONSE_DAYS", "MAX_PIXELS")
+OPTIONAL_LIST = ("LOOKUP_LIMIT_EXEMPT",)
+
+
+def _optional_settings() -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name in OPTIONAL_TEXT:
+        if _env(name):
+            found[f"TAMGA_{name}"] = _env(name)
+    for name in OPTIONAL_INT:
+        if _env(name):
+            found[f"TAMGA_{name}"] = int(_env(name) or 0)
+    for name in OPTIONAL_LIST:
+        if _env(name):
+            found[f"TAMGA_{name}"] = [v.strip() for v in (_env(name) or "").split(",") if v.strip()]
+    return found
+
+
 def load_config(instance: Path) -> dict[str, Any]:
     """Build the settings dictionary; ``instance`` is where local state lives."""
     redis_url = _env("REDIS_URL") or os.environ.get("REDIS_URL") or None
@@ -75,4 +99,5 @@ def load_config(instance: Path) -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "LANGUAGES": ["kk", "ru", "en"],
+        **_optional_settings(),
     }
