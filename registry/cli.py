@@ -147,8 +147,14 @@ def verify_ledger_command() -> None:
 @keys_cli.command("rotate")
 def rotate_keys() -> None:
     """Add a new signing key; the old public key stays published."""
+    import time
+    from datetime import UTC, datetime
+
     from registry.core.ledger import keys, store
 
+    current = keys.load_keyring(_settings().keys_dir).current
+    if datetime.now(UTC).replace(microsecond=0) <= current.valid_from:
+        time.sleep(1.1)  # key validity is counted in whole seconds: start in the next one
     ring = keys.rotate(_settings().keys_dir)
     store.publish_keys(db.session.connection(), ring)
     db.session.commit()
