@@ -23,7 +23,7 @@ from registry.core.errors import NotFound
 from registry.core.image import ImageComparison, ImageHashes, QueryHashes, compare
 from registry.core.ledger import store
 from registry.core.ledger.keys import KeyRing
-from registry.core.matching.audio_index import item_keys
+from registry.core.matching.audio_index import bit_errors, item_keys, longest_stretch
 from registry.core.tamga_verify import (
     EVIDENCE_FORMAT,
     FINGERPRINTS_FORMAT,
@@ -79,34 +79,6 @@ class AudioPairing:
         return round(max(0.0, 1.0 - 2.0 * (self.bit_errors / self.bits)), 4) if self.bits else 0.0
 
 
-def _errors(q: np.ndarray, w: np.ndarray, offset: int) -> tuple[int, np.ndarray]:
-    start, end = max(0, -offset), min(q.size, w.size - offset)
-    if end <= start:
-        return start, np.zeros(0, dtype=np.int64)
-    diff = np.bitwise_xor(q[start:end], w[start + offset:end + offset])
-    return start, np.bitwise_count(diff).astype(np.int64)
-
-
-def _stretch(errors: np.ndarray) -> tuple[int, int] | None:
-    """The longest run of windows under ``WINDOW_BER`` (indexes into ``errors``)."""
-    win = min(WINDOW, errors.size)
-    if win == 0:
-        return None
-    ok = np.convolve(errors, np.ones(win, dtype=np.int64), "valid") <= WINDOW_BER * 32 * win
-    if not ok.any():
-        return None
-    edges = np.diff(np.concatenate([[0], ok.astype(np.int8), [0]]))
-    starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
-    k = int(np.argmax(ends - starts))
-    a, b = int(starts[k]), int(ends[k]) - 1 + win
-    # A window straddling the edge of the match can pass on its good part: trim.
-    while a < b and errors[a] > EDGE_ERRORS:
-        a += 1
-    while b > a and errors[b - 1] > EDGE_ERRORS:
-        b -= 1
-    return a, b
-
-
 def _candidate_offsets(q: np.ndarray, w: np.ndarray) -> list[int]:
     """Offsets (work index - query index) voted for by items with equal index keys."""
     qk, wk = item_keys(q), item_keys(w)
@@ -122,8 +94,8 @@ def _candidate_offsets(q: np.ndarray, w: np.ndarray) -> list[int]:
 
 
 def _segment(q: np.ndarray, w: np.ndarray, offset: int) -> tuple[AudioSegment, int] | None:
-    base, errors = _errors(q, w, offset)
-    found = _stretch(errors)
+    base, errors = bit_errors(q, w, offset)
+    found = longest_stretch(errors, WINDOW, WINDOW_BER, EDGE_ERRORS)
     if found is None or found[1] - found[0] < MIN_ITEMS:
         return None
     a, b = found

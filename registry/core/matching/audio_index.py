@@ -393,7 +393,7 @@ def _vote(
     return out
 
 
-def _bit_errors(q: np.ndarray, w: np.ndarray, offset: int) -> tuple[int, np.ndarray]:
+def bit_errors(q: np.ndarray, w: np.ndarray, offset: int) -> tuple[int, np.ndarray]:
     """(first query index, per-item bit errors) over the overlap at ``offset``."""
     start = max(0, -offset)
     end = min(q.size, w.size - offset)
@@ -406,8 +406,18 @@ def _bit_errors(q: np.ndarray, w: np.ndarray, offset: int) -> tuple[int, np.ndar
 def _best_stretch(
     errors: np.ndarray, params: SearchParams, window_ber: float
 ) -> tuple[int, int] | None:
-    """Longest run of windows whose bit error rate stays under ``window_ber``."""
-    win = min(params.window, errors.size)
+    return longest_stretch(errors, params.window, window_ber, params.edge_errors)
+
+
+def longest_stretch(
+    errors: np.ndarray, window: int, window_ber: float, edge_errors: int
+) -> tuple[int, int] | None:
+    """Longest run of windows whose bit error rate stays under ``window_ber``.
+
+    Shared with the evidence comparison, so that a dispute delimits a matching
+    stretch exactly as the index does.
+    """
+    win = min(window, errors.size)
     if win == 0:
         return None
     sums = np.convolve(errors, np.ones(win, dtype=np.int64), "valid")
@@ -419,9 +429,9 @@ def _best_stretch(
     k = int(np.argmax(ends - starts))
     a, b = int(starts[k]), int(ends[k]) - 1 + win
     # A window straddling the edge of the match can pass on its good part: trim.
-    while a < b and errors[a] > params.edge_errors:
+    while a < b and errors[a] > edge_errors:
         a += 1
-    while b > a and errors[b - 1] > params.edge_errors:
+    while b > a and errors[b - 1] > edge_errors:
         b -= 1
     return a, b
 
@@ -441,7 +451,7 @@ def ber_threshold(n_items: int, params: SearchParams) -> float:
 
 def _verify(q: np.ndarray, w: np.ndarray, offset: int, params: SearchParams) -> _Verified | None:
     """The best well-matching stretch of ``q`` against ``w`` at ``offset``."""
-    start, errors = _bit_errors(q, w, offset)
+    start, errors = bit_errors(q, w, offset)
     for window_ber in params.window_bers:
         stretch = _best_stretch(errors, params, window_ber)
         if stretch is None or stretch[1] - stretch[0] < params.min_items:
