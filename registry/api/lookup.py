@@ -8,7 +8,6 @@ from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 
 from registry.api import bp
-from registry.api.parsing import MalformedRequest
 from registry.api.serialise import public_url, rfc3339
 from registry.extensions import limiter
 from registry.services.lookup import (
@@ -18,6 +17,7 @@ from registry.services.lookup import (
     lookup_upload,
     reading,
 )
+from registry.services.metadata_input import MalformedRequest
 from registry.services.search import SearchFilters, SearchHit, SearchPage, search_works
 from registry.web.lookup.limits import api_key, api_limit, is_exempt
 from registry.web.utils import registry_settings

@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from registry.api import bp
 from registry.api.auth import optional_user, required_user
-from registry.api.parsing import metadata_from_form
 from registry.api.serialise import created_response, work_record
 from registry.core.errors import NotFound, ValidationFailed
 from registry.extensions import db
 from registry.models.job import Job
 from registry.models.work import Work
+from registry.services.metadata_input import metadata_from_form
 from registry.services.works import Upload, register_work
 from registry.tasks import dispatch
 

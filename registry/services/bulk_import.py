@@ -28,15 +28,15 @@ from pathlib import Path
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from registry.api.parsing import DEFAULT_ROLES, metadata_from_fields, parse_enum
 from registry.core.errors import Conflict, TamgaError, ValidationFailed
 from registry.extensions import db
 from registry.models.job import Job, JobStatus
 from registry.models.user import User
 from registry.models.work import Work, WorkStatus, WorkType
 from registry.services import jobs
+from registry.services.metadata_input import metadata_from_fields, parse_enum
 from registry.services.settings import RegistrySettings
-from registry.services.work_metadata import AuthorInput, parse_share
+from registry.services.work_metadata import DEFAULT_ROLES, AuthorInput, parse_share
 from registry.services.works import Upload, register_work
 
 CSV_COLUMNS = ("filename", "title", "work_type", "created_on", "authors", "ai_use",

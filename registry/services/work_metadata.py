@@ -24,6 +24,12 @@ LICENCES = (
     "all-rights-reserved", "CC-BY-4.0", "CC-BY-SA-4.0", "CC-BY-ND-4.0", "CC-BY-NC-4.0",
     "CC-BY-NC-SA-4.0", "CC-BY-NC-ND-4.0", "CC0-1.0",
 )
+#: The role an author gets when the registrant names none (form pre-fill, API, bulk import).
+DEFAULT_ROLES: dict[WorkType, str] = {
+    WorkType.MUSICAL_WORK: "composer", WorkType.SOUND_RECORDING: "performer",
+    WorkType.PHOTOGRAPH: "photographer", WorkType.ARTWORK: "artist",
+    WorkType.AUDIOVISUAL: "director", WorkType.OTHER: "author",
+}
 AUDIO_ONLY = {WorkType.SOUND_RECORDING}
 IMAGE_ONLY = {WorkType.PHOTOGRAPH, WorkType.ARTWORK}
 

@@ -21,11 +21,6 @@ ROLE_LABELS = {
     "screenwriter": _l("Screenwriter"), "camera": _l("Director of photography"),
     "editor": _l("Editor"), "author": _l("Author"), "other": _l("Other role"),
 }
-DEFAULT_ROLE = {
-    WorkType.MUSICAL_WORK: "composer", WorkType.SOUND_RECORDING: "performer",
-    WorkType.PHOTOGRAPH: "photographer", WorkType.ARTWORK: "artist",
-    WorkType.AUDIOVISUAL: "director", WorkType.OTHER: "author",
-}
 AI_LABELS = {
     AIUse.NONE: _l("No AI was used"),
     AIUse.AI_ASSISTED: _l("AI-assisted: a person made it with the help of AI tools"),

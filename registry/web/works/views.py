@@ -10,7 +10,7 @@ from registry import tasks
 from registry.core.errors import TamgaError
 from registry.extensions import db
 from registry.services import works
-from registry.web.labels import DEFAULT_ROLE
+from registry.services.work_metadata import DEFAULT_ROLES
 from registry.web.utils import apply_error, registry_settings
 from registry.web.works.forms import (
     AmendForm,
@@ -54,7 +54,7 @@ def new():
 def _prefill_author(form: RegistrationForm) -> None:
     author = form.authors.entries[0]
     author.full_name.data = current_user.legal_name_cyrillic or current_user.display_name
-    author.role.data = DEFAULT_ROLE[form.work_type.choices[0].value]
+    author.role.data = DEFAULT_ROLES[form.work_type.choices[0].value]
 
 
 @bp.get("/")

@@ -19,18 +19,15 @@ from flask_babel import gettext as _
 from registry.core.errors import TamgaError, ValidationFailed
 from registry.models.user import User
 from registry.models.work import AIUse, Visibility, WorkType
-from registry.services.work_metadata import AuthorInput, WorkMetadata, parse_share
+from registry.services.work_metadata import (
+    DEFAULT_ROLES,
+    AuthorInput,
+    WorkMetadata,
+    parse_share,
+)
 
 E = TypeVar("E", bound=Enum)
 
-DEFAULT_ROLES: dict[WorkType, str] = {
-    WorkType.PHOTOGRAPH: "photographer",
-    WorkType.SOUND_RECORDING: "performer",
-    WorkType.MUSICAL_WORK: "composer",
-    WorkType.ARTWORK: "artist",
-    WorkType.AUDIOVISUAL: "director",
-    WorkType.OTHER: "author",
-}
 TEXT_FIELDS = ("original_title", "description", "language", "country", "human_contribution",
                "ai_tools", "publication_url")
 _YEAR = re.compile(r"^\d{4}$")
