@@ -114,11 +114,11 @@ class BruteForce:
         hit = np.isin(keys, qk)
         pk, pw, pp = keys[hit].astype(np.int64), works[hit].astype(np.int64), pos[hit]
         cands = ai._vote(qk, qp, pk, pw, pp.astype(np.int64), ai.SearchParams())
-        found = []
-        for _v, w, o in cands:
-            if ai._verify_all(fps, self.fps[w].items, o, ai.SearchParams()) is not None:
-                found.append(w)
-        return found
+        verified = ai.verify_candidates(
+            ai.QueryVariants(fps), [self.fps[w].items for _, w, _ in cands],
+            [o for _, _, o in cands], ai.SearchParams(),
+        )  # fmt: skip
+        return [w for (_, w, _), v in zip(cands, verified, strict=True) if v is not None]
 
 
 def fill(conn: sa.Connection, synth: Synth, brute: BruteForce, start_id: int, count: int,
@@ -157,8 +157,7 @@ def bench_index(url: str, label: str, refs: list, sizes: list[int], queries: lis
         have = size
         if engine.dialect.name == "postgresql":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                c.exec_driver_sql("VACUUM ANALYZE audio_index")
-                c.exec_driver_sql("VACUUM ANALYZE audio_key_stats")
+                c.exec_driver_sql("VACUUM ANALYZE audio_postings")
         else:
             with engine.begin() as c:
                 c.exec_driver_sql("ANALYZE")

@@ -31,3 +31,38 @@ def test_every_model_table_exists_after_upgrade(migrated_database):
     engine.dispose()
     assert {"users", "user_sessions", "alembic_version"} <= tables
     assert set(metadata.tables) <= tables
+
+
+def test_0004_carries_audio_postings_over_and_back(tmp_path):
+    """Upgrading packs the old one-row-per-posting index; downgrading unpacks it."""
+    import numpy as np
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from registry import create_app
+    from registry.core.matching.audio_index import POSTING
+    from tests.conftest import _app_config
+
+    app = create_app(_app_config(f"sqlite:///{tmp_path / 'm.db'}", tmp_path))
+    old = [(5, 1, 10), (5, 1, 20), (5, 2, 7), (9, 3, 1)]
+    with app.app_context():
+        upgrade(revision="0003")
+        from registry.extensions import db
+
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO audio_index VALUES (:k, :w, :p)"),
+                         [{"k": k, "w": w, "p": p} for k, w, p in old])  # fmt: skip
+            conn.execute(text("INSERT INTO audio_key_stats VALUES (5, 2), (9, 1)"))
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT key, works, postings FROM audio_postings")).all()
+        unpacked = {k: (n, [tuple(map(int, e)) for e in np.frombuffer(b, dtype=POSTING)])
+                    for k, n, b in rows}  # fmt: skip
+        assert unpacked == {5: (2, [(1, 10), (1, 20), (2, 7)]), 9: (1, [(3, 1)])}
+        downgrade(revision="0003")
+        with db.engine.connect() as conn:
+            back = conn.execute(text("SELECT * FROM audio_index ORDER BY 1, 2, 3")).all()
+            stats = conn.execute(text("SELECT * FROM audio_key_stats ORDER BY 1")).all()
+        db.engine.dispose()
+    assert [tuple(r) for r in back] == old
+    assert [tuple(r) for r in stats] == [(5, 2), (9, 1)]

@@ -24,14 +24,18 @@ from registry.core.audio import (
     fingerprint_file,
     fingerprint_query,
 )
+from registry.core.matching import audio_index as audio_index_module
 from registry.core.matching.audio_index import (
     AUDIO_TABLES,
     KEY_BITS,
+    POSTING,
+    QueryVariants,
     SearchParams,
+    _verify,
     add_recording,
     add_recordings,
-    audio_index,
-    audio_key_stats,
+    audio_postings,
+    bit_errors,
     count_recordings,
     index_keys,
     item_keys,
@@ -39,6 +43,7 @@ from registry.core.matching.audio_index import (
     rebuild,
     remove_recording,
     search,
+    verify_candidates,
 )
 from registry.core.media import MediaLimits
 from registry.core.sql import metadata
@@ -126,14 +131,25 @@ def best(conn: Connection, path: Path):
 # --------------------------------------------------------------------------- storage
 
 
-def test_schema_uses_composite_keys(conn: Connection) -> None:
-    assert [c.name for c in audio_index.primary_key.columns] == ["key", "work_id", "position"]
-    assert audio_index.dialect_options["sqlite"]["with_rowid"] is False
-    if conn.dialect.name == "sqlite":
-        sql = conn.exec_driver_sql(
-            "SELECT sql FROM sqlite_master WHERE name = 'audio_index'"
-        ).scalar_one()
-        assert "WITHOUT ROWID" in sql
+def postings(conn: Connection) -> list[tuple[int, int, int]]:
+    """Every (key, work, position) held by the index, decoded."""
+    out = []
+    for key, blob in conn.execute(sa.select(audio_postings.c.key, audio_postings.c.postings)):
+        out += [(key, int(w), int(p)) for w, p in np.frombuffer(bytes(blob), dtype=POSTING)]
+    return sorted(out)
+
+
+def key_counts(conn: Connection) -> dict[int, int]:
+    return dict(conn.execute(sa.select(audio_postings.c.key, audio_postings.c.works)).all())
+
+
+def test_a_key_is_found_by_its_primary_key(conn: Connection) -> None:
+    assert [c.name for c in audio_postings.primary_key.columns] == ["key"]
+    if conn.dialect.name == "sqlite":  # the rowid itself: no separate index to search
+        plan = conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT postings FROM audio_postings WHERE key = 5"
+        ).fetchall()
+        assert "INTEGER PRIMARY KEY" in str(plan)
 
 
 def test_add_count_load_remove(conn: Connection, registered: dict[int, AudioFingerprint]) -> None:
@@ -141,28 +157,45 @@ def test_add_count_load_remove(conn: Connection, registered: dict[int, AudioFing
     assert count_recordings(conn) == 3
     loaded = load_fingerprint(conn, SONG_A)
     assert loaded is not None and loaded.digest() == registered[SONG_A].digest()
-    rows_a = conn.execute(
-        sa.select(sa.func.count()).select_from(audio_index).where(audio_index.c.work_id == SONG_A)
-    ).scalar_one()
-    assert rows_a == index_keys(registered[SONG_A].items)[0].size
+    keys_a, pos_a = index_keys(registered[SONG_A].items)
+    of_a = [(k, p) for k, w, p in postings(conn) if w == SONG_A]
+    assert of_a == sorted(zip(keys_a.tolist(), pos_a.tolist(), strict=True))
+    counts = key_counts(conn)
+    for key in set(keys_a.tolist()):
+        holders = sum(key in set(index_keys(fp.items)[0].tolist()) for fp in registered.values())
+        assert counts[key] == holders
     assert remove_recording(conn, SONG_A) is True
     assert remove_recording(conn, SONG_A) is False
     assert count_recordings(conn) == 2
-    left = conn.execute(
-        sa.select(sa.func.count()).select_from(audio_index).where(audio_index.c.work_id == SONG_A)
-    ).scalar_one()
-    assert left == 0
-    # Key statistics were decremented: a key only song A had is gone.
-    only_a = set(index_keys(registered[SONG_A].items)[0].tolist()) - {
+    assert not [w for _, w, _ in postings(conn) if w == SONG_A]
+    # Key counts were decremented: a key only song A had is gone.
+    only_a = set(keys_a.tolist()) - {
         k for w in (SONG_B, SPEECH) for k in index_keys(registered[w].items)[0].tolist()
     }
-    some = sorted(only_a)[:50]
-    stats = conn.execute(
-        sa.select(sa.func.count()).select_from(audio_key_stats).where(
-            audio_key_stats.c.key.in_(some)
-        )
-    ).scalar_one()
-    assert stats == 0
+    assert only_a and not only_a & set(key_counts(conn))
+    assert key_counts(conn) == {
+        k: n - (k in set(keys_a.tolist())) for k, n in counts.items() if k not in only_a
+    }
+
+
+def test_saturated_keys_keep_only_their_count(
+    conn: Connection, registered: dict[int, AudioFingerprint], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audio_index_module, "SATURATED_WORKS", 2)
+    song_a, song_b = registered[SONG_A], registered[SONG_B]
+    add_recordings(conn, [(1, song_a), (2, song_a)])
+    for work_id in (3, 4):  # one at a time: the append path
+        add_recording(conn, work_id, song_a if work_id == 3 else song_b)
+    keys_a = set(index_keys(song_a.items)[0].tolist())
+    keys_b = set(index_keys(song_b.items)[0].tolist())
+    counts = key_counts(conn)
+    assert all(counts[k] == 3 + (k in keys_b) for k in keys_a)
+    kept = {k for k, _, _ in postings(conn)}
+    assert not kept & keys_a  # saturated: count only
+    assert keys_b - keys_a <= kept
+    remove_recording(conn, 1)
+    assert all(key_counts(conn)[k] == counts[k] for k in keys_a)  # stays saturated
+    assert search(conn, [song_b])[0].work_id == 4
 
 
 def test_index_keys_skip_silence_and_repeats() -> None:
@@ -183,14 +216,63 @@ def test_key_gathers_the_chosen_bits() -> None:
         assert item_keys(np.array([1 << bit], dtype=np.uint32)).tolist() == [1 << j]
 
 
+def _reference_verify(fps: list[AudioFingerprint], w: np.ndarray, offset: int,
+                      params: SearchParams) -> tuple[int, object] | None:  # fmt: skip
+    """The per-candidate, per-variant verification that ``verify_candidates``
+    vectorises: rank (variant, offset) trials by overall error rate, analyse the
+    three best one by one with ``_verify``."""
+    trials = []
+    for u, fp in enumerate(fps):
+        for o in range(offset - 2, offset + 3):
+            start, errors = bit_errors(fp.items, w, o)
+            if errors.size:
+                trials.append((errors.sum() / errors.size, u, o))
+    best = None
+    for _, u, o in sorted(trials)[:3]:
+        v = _verify(fps[u].items, w, o, params)
+        if v is not None:
+            quality = (1 - 2 * v.ber) * min(1.0, (v.end - v.start) / 100) ** 0.5
+            if best is None or quality > best[0]:
+                best = (quality, u, v)
+    return None if best is None else (best[1], best[2])
+
+
+def test_vectorised_verification_equals_the_per_candidate_rule(
+    registered: dict[int, AudioFingerprint],
+) -> None:
+    """Candidates at the right offset, near it, at the edges of the recording
+    and unrelated, for clean, noisy and speed-changed variants of clips."""
+    rng = np.random.default_rng(5)
+    params = SearchParams()
+    songs = list(registered.values())
+    outcomes = []
+    for trial in range(40):
+        src = songs[trial % len(songs)].items
+        n = int(rng.integers(20, 160))
+        start = int(rng.integers(-n // 2, src.size - n // 2))
+        clip = src[max(0, start) : max(0, start) + n].copy()
+        flips = rng.random((clip.size, 32)) < rng.uniform(0, 0.3)
+        clip ^= (flips * (1 << np.arange(32, dtype=np.uint64))).sum(axis=1).astype(np.uint32)
+        stretched = clip[np.clip((np.arange(int(clip.size / 1.03)) * 1.03).astype(int), 0,
+                                 clip.size - 1)]  # fmt: skip
+        fps = [AudioFingerprint(clip, clip.size / 8), AudioFingerprint(stretched, clip.size / 8)]
+        works = [s.items for s in songs] + [rng.integers(0, 2**32, 300, dtype=np.uint32)]
+        offsets = [max(0, start) + int(rng.integers(-3, 4)) for _ in works]
+        offsets[0] = int(rng.integers(-200, 1200))
+        got = verify_candidates(QueryVariants(fps), works, offsets, params)
+        want = [_reference_verify(fps, w, o, params) for w, o in zip(works, offsets, strict=True)]
+        assert got == want, trial
+        outcomes += [g is not None for g in got]
+    # Both outcomes are exercised: the comparison is not between two empty lists.
+    assert 10 <= sum(outcomes) <= len(outcomes) - 60, sum(outcomes)
+
+
 def test_rebuild_recreates_the_same_index(index: Connection) -> None:
-    def snapshot() -> list[tuple]:
-        rows = index.execute(sa.select(audio_index).order_by(*audio_index.primary_key.columns))
-        stats = index.execute(sa.select(audio_key_stats).order_by(audio_key_stats.c.key))
-        return [tuple(r) for r in rows] + [tuple(r) for r in stats]
+    def snapshot() -> tuple[list[tuple[int, int, int]], dict[int, int]]:
+        return postings(index), key_counts(index)
 
     before = snapshot()
-    index.execute(audio_index.delete())
+    index.execute(audio_postings.delete())
     calls: list[tuple[int, int]] = []
     assert rebuild(index, lambda done, total: calls.append((done, total)), batch_size=2) == 3
     assert calls == [(2, 3), (3, 3)]
