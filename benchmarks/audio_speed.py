@@ -39,7 +39,7 @@ from audio_accuracy import build_corpus, duration, make_query  # noqa: E402
 from registry.core.audio import AudioFingerprint, fingerprint_file, fingerprint_query  # noqa: E402
 from registry.core.matching import audio_index as ai  # noqa: E402
 from registry.core.media import MediaLimits  # noqa: E402
-from registry.core.sql import metadata  # noqa: E402
+from registry.core.sql import metadata, use_sqlite_pragmas  # noqa: E402
 
 LIMITS = MediaLimits()
 BATCH = 500
@@ -137,6 +137,7 @@ def fill(conn: sa.Connection, synth: Synth, brute: BruteForce, start_id: int, co
 def bench_index(url: str, label: str, refs: list, sizes: list[int], queries: list,
                 bases: list[np.ndarray]) -> list[tuple]:  # fmt: skip
     engine = sa.create_engine(url)
+    use_sqlite_pragmas(engine)  # as the application opens it
     results = []
     with engine.begin() as conn:
         metadata.drop_all(conn, tables=ai.AUDIO_TABLES)

@@ -36,6 +36,7 @@ from registry.core.image import (  # noqa: E402
     query_variants,
 )
 from registry.core.matching import image_index as ix  # noqa: E402
+from registry.core.sql import use_sqlite_pragmas  # noqa: E402
 
 MEGAPIXEL_SIZES = {2: (1632, 1224), 12: (4000, 3000), 24: (6000, 4000)}
 
@@ -175,6 +176,8 @@ def main() -> None:
     db = CACHE / "image_speed.sqlite"
     db.unlink(missing_ok=True)
     engines = [] if args.skip_sqlite else [("SQLite", create_engine(f"sqlite:///{db}"))]
+    for _, engine in engines:
+        use_sqlite_pragmas(engine)  # as the application opens it
     if not args.skip_pg:
         engines.append(("PostgreSQL", create_engine(args.pg)))
     for name, engine in engines:

@@ -46,22 +46,15 @@ def init_registry(app: Flask) -> None:
 
 
 def configure_sqlite(engine) -> None:
-    """The embedded default: WAL (readers never wait for a writer), a generous busy
-    timeout, foreign keys, and BEGIN IMMEDIATE so that two writers queue instead of
-    failing when one of them read first."""
+    """The embedded default: the pragmas of ``registry.core.sql.SQLITE_PRAGMAS``,
+    and BEGIN IMMEDIATE so that two writers queue instead of failing when one of
+    them read first."""
     if engine.dialect.name != "sqlite":
         return
-    from sqlalchemy import event
-
     from registry.core.ledger.store import use_immediate_transactions
+    from registry.core.sql import use_sqlite_pragmas
 
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection, _record) -> None:
-        cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON"):
-            cursor.execute(f"PRAGMA {pragma}")
-        cursor.close()
-
+    use_sqlite_pragmas(engine)
     use_immediate_transactions(engine)
 
 

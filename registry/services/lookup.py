@@ -27,6 +27,7 @@ from registry.core.errors import ValidationFailed
 from registry.core.image import QueryHashes, load_image, query_variants, thumbnail
 from registry.core.matching import audio_index, image_index
 from registry.core.media import HEAD_BYTES, MediaLimits, _classify_magic, receive_upload, sniff
+from registry.core.sql import use_sqlite_pragmas
 from registry.extensions import db
 from registry.models.work import WorkFile
 from registry.services.search import SEARCHABLE_STATUSES, SHA256_RE, SearchHit, load_hits
@@ -144,6 +145,7 @@ def _reader(url: sa.URL) -> sa.Engine:
     if key not in _readers:
         _readers[key] = sa.create_engine(url, poolclass=NullPool,
                                          connect_args={"timeout": 30})
+        use_sqlite_pragmas(_readers[key])
     return _readers[key]
 
 

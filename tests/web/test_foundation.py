@@ -165,3 +165,18 @@ def test_cli_creates_and_lists_users(app, runner):
     with app.app_context():
         boss = db.session.scalar(db.select(User).filter_by(email="boss@example.kz"))
         assert boss.role == Role.ADMIN and boss.is_moderator
+
+
+def test_sqlite_connections_use_wal_and_memory_mapping(app):
+    """The embedded default: WAL for readers beside writers, the file mapped
+    into memory for index lookups (the lookup reader engine too)."""
+    from registry.services.lookup import _reader
+
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            return
+        for engine in (db.engine, _reader(db.engine.url)):
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+                assert conn.exec_driver_sql("PRAGMA mmap_size").scalar() > 1 << 30
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
