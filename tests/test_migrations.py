@@ -44,7 +44,7 @@ def test_0004_carries_audio_postings_over_and_back(tmp_path):
     from tests.conftest import _app_config
 
     app = create_app(_app_config(f"sqlite:///{tmp_path / 'm.db'}", tmp_path))
-    old = [(5, 1, 10), (5, 1, 20), (5, 2, 7), (9, 3, 1)]
+    old = [(5, 1, 10), (5, 1, 20), (5, 2, 7), (65539, 3, 1)]  # 65539: a probed bit set
     with app.app_context():
         upgrade(revision="0003")
         from registry.extensions import db
@@ -52,17 +52,18 @@ def test_0004_carries_audio_postings_over_and_back(tmp_path):
         with db.engine.begin() as conn:
             conn.execute(text("INSERT INTO audio_index VALUES (:k, :w, :p)"),
                          [{"k": k, "w": w, "p": p} for k, w, p in old])  # fmt: skip
-            conn.execute(text("INSERT INTO audio_key_stats VALUES (5, 2), (9, 1)"))
+            conn.execute(text("INSERT INTO audio_key_stats VALUES (5, 2), (65539, 1)"))
         upgrade()
         with db.engine.connect() as conn:
             rows = conn.execute(text("SELECT key, works, postings FROM audio_postings")).all()
         unpacked = {k: (n, [tuple(map(int, e)) for e in np.frombuffer(b, dtype=POSTING)])
                     for k, n, b in rows}  # fmt: skip
-        assert unpacked == {5: (2, [(1, 10), (1, 20), (2, 7)]), 9: (1, [(3, 1)])}
+        # New keys: the item's six probed bits moved to the key's lowest bits.
+        assert unpacked == {5 << 6: (2, [(1, 10), (1, 20), (2, 7)]), (3 << 6) | 1: (1, [(3, 1)])}
         downgrade(revision="0003")
         with db.engine.connect() as conn:
             back = conn.execute(text("SELECT * FROM audio_index ORDER BY 1, 2, 3")).all()
             stats = conn.execute(text("SELECT * FROM audio_key_stats ORDER BY 1")).all()
         db.engine.dispose()
     assert [tuple(r) for r in back] == old
-    assert [tuple(r) for r in stats] == [(5, 2), (9, 1)]
+    assert [tuple(r) for r in stats] == [(5, 2), (65539, 1)]

@@ -2,8 +2,10 @@
 
 Replaces ``audio_index`` (one row per posting) and ``audio_key_stats`` with
 ``audio_postings``: per key, the number of works and every (work, position)
-as eight big-endian bytes. Existing postings are carried over in key order, so
-no `flask index rebuild` is needed after upgrading.
+as eight big-endian bytes. The key's bits are reordered (the six probed low
+bits of the item become the key's lowest bits: new = (old & 0xFFFF) << 6 |
+old >> 16). Existing postings are carried over, so no `flask index rebuild` is
+needed after upgrading.
 
 Revision ID: 0004
 Revises: 0003
@@ -25,14 +27,17 @@ depends_on = None
 # Frozen copies of the values in registry.core.matching.audio_index at the time
 # of this migration (a migration must not change when the code does).
 SATURATED_WORKS = 5000
+FILLFACTOR = 70
 BATCH = 20000
+NEW_KEY = '(((key & 65535) * 64) | (key / 65536))'
+OLD_KEY = '(((key & 63) * 65536) | (key / 64))'
 
 
 def _carry_postings_over(conn) -> None:
     postings = sa.table('audio_postings', sa.column('key'), sa.column('works'),
                         sa.column('postings'))
     rows = conn.execute(sa.text(
-        'SELECT key, work_id, position FROM audio_index ORDER BY key, work_id, position'
+        f'SELECT {NEW_KEY} AS k, work_id, position FROM audio_index ORDER BY k, work_id, position'
     ))
     batch: list[dict] = []
     key, works, packed, last_work = None, 0, bytearray(), None
@@ -64,6 +69,8 @@ def upgrade():
     sa.Column('postings', sa.LargeBinary(), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_audio_postings'))
     )
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute(f'ALTER TABLE audio_postings SET (fillfactor = {FILLFACTOR})')
     _carry_postings_over(op.get_bind())
     op.drop_table('audio_key_stats')
     op.drop_table('audio_index')
@@ -84,7 +91,7 @@ def downgrade():
     sqlite_with_rowid=False
     )
     conn = op.get_bind()
-    rows = conn.execute(sa.text('SELECT key, works, postings FROM audio_postings'))
+    rows = conn.execute(sa.text(f'SELECT {OLD_KEY}, works, postings FROM audio_postings'))
     index = sa.table('audio_index', sa.column('key'), sa.column('work_id'), sa.column('position'))
     stats = sa.table('audio_key_stats', sa.column('key'), sa.column('works'))
     for key, works, blob in rows:

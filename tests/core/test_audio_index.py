@@ -150,6 +150,11 @@ def test_a_key_is_found_by_its_primary_key(conn: Connection) -> None:
             "EXPLAIN QUERY PLAN SELECT postings FROM audio_postings WHERE key = 5"
         ).fetchall()
         assert "INTEGER PRIMARY KEY" in str(plan)
+    else:  # room for HOT updates (see POSTGRES_FILLFACTOR)
+        options = conn.exec_driver_sql(
+            "SELECT reloptions FROM pg_class WHERE relname = 'audio_postings'"
+        ).scalar_one()
+        assert "fillfactor=70" in options
 
 
 def test_add_count_load_remove(conn: Connection, registered: dict[int, AudioFingerprint]) -> None:
