@@ -42,7 +42,7 @@ from registry.core.media import MediaLimits  # noqa: E402
 from registry.core.sql import metadata, use_sqlite_pragmas  # noqa: E402
 
 LIMITS = MediaLimits()
-BATCH = 500
+BATCH = 5000  # recordings per add_recordings call, as a bulk import batches them
 
 
 def pct(values: list[float], q: float) -> float:

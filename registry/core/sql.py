@@ -7,7 +7,9 @@ Alembic sees one schema. Nothing here imports Flask.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, MetaData, event
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -43,4 +45,20 @@ def use_sqlite_pragmas(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         for pragma in SQLITE_PRAGMAS:
             cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+
+def driver_rows(conn: Connection, sql: str, params: Sequence) -> list[tuple]:
+    """Rows straight from a DB-API cursor of ``conn`` (same transaction).
+
+    For the index searches, which read hundreds of rows or a packed field per
+    call: SQLAlchemy's statement and result layers cost as much as the
+    database's own work there (measured: ~1.4 ms of a 5 ms PostgreSQL probe).
+    ``sql`` uses the driver's placeholders (``?`` SQLite, ``%s`` psycopg).
+    """
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
         cursor.close()

@@ -152,7 +152,7 @@ def test_a_key_is_found_by_its_primary_key(conn: Connection) -> None:
         assert "INTEGER PRIMARY KEY" in str(plan)
     else:  # room for HOT updates (see POSTGRES_FILLFACTOR)
         options = conn.exec_driver_sql(
-            "SELECT reloptions FROM pg_class WHERE relname = 'audio_postings'"
+            "SELECT reloptions FROM pg_class WHERE oid = 'audio_postings'::regclass"
         ).scalar_one()
         assert "fillfactor=70" in options
 
@@ -243,7 +243,7 @@ def _reference_verify(fps: list[AudioFingerprint], w: np.ndarray, offset: int,
 
 
 def test_vectorised_verification_equals_the_per_candidate_rule(
-    registered: dict[int, AudioFingerprint],
+    registered: dict[int, AudioFingerprint], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Candidates at the right offset, near it, at the edges of the recording
     and unrelated, for clean, noisy and speed-changed variants of clips."""
@@ -267,6 +267,9 @@ def test_vectorised_verification_equals_the_per_candidate_rule(
         got = verify_candidates(QueryVariants(fps), works, offsets, params)
         want = [_reference_verify(fps, w, o, params) for w, o in zip(works, offsets, strict=True)]
         assert got == want, trial
+        with monkeypatch.context() as m:  # candidates verified in groups: same answer
+            m.setattr(audio_index_module, "VERIFY_ELEMENTS", 1)
+            assert verify_candidates(QueryVariants(fps), works, offsets, params) == got
         outcomes += [g is not None for g in got]
     # Both outcomes are exercised: the comparison is not between two empty lists.
     assert 10 <= sum(outcomes) <= len(outcomes) - 60, sum(outcomes)

@@ -32,7 +32,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from registry.core.audio import EDGE_ITEMS, ITEM_SECONDS, SILENCE_ITEMS, AudioFingerprint
-from registry.core.sql import metadata
+from registry.core.matching import arrays
+from registry.core.sql import driver_rows, metadata
 
 # The key is 22 of the item's 32 bits: Chromaprint's 16 classifiers each emit a
 # 2-bit Gray code, whose high bit (the odd bits) flips far less often under noise,
@@ -54,6 +55,8 @@ SQLITE_MAX_PARAMS = 900
 POSTING = np.dtype([("work", ">i4"), ("position", ">i4")])
 #: A key in more works than this keeps only its count (see the module docstring).
 SATURATED_WORKS = 5000
+#: Bound on (candidate, variant, offset, item) elements verified at once.
+VERIFY_ELEMENTS = 2_000_000
 
 audio_recordings = sa.Table(
     "audio_recordings",
@@ -193,7 +196,7 @@ def _group_by_key(batch: Sequence[tuple[int, AudioFingerprint]]) -> _KeyRows:
     packed = np.empty(keys.size, dtype=POSTING)
     packed["work"], packed["position"] = works, pos
     blob = packed.tobytes()
-    uniq, starts = np.unique(keys, return_index=True)
+    uniq, starts, _ = arrays.runs(keys)
     first_of_work = np.ones(keys.size, dtype=bool)
     first_of_work[1:] = (keys[1:] != keys[:-1]) | (works[1:] != works[:-1])
     n_works = np.add.reduceat(first_of_work.astype(np.int64), starts)
@@ -367,20 +370,6 @@ def _chunks(values: Sequence, size: int) -> Iterable[Sequence]:
         yield values[i : i + size]
 
 
-def _driver_rows(conn: Connection, sql: str, params: Sequence) -> list[tuple]:
-    """Rows straight from the DB-API cursor of ``conn`` (same transaction).
-
-    A search reads a thousand rows per call; SQLAlchemy's result layer cost as
-    much as SQLite's own work here.
-    """
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-    finally:
-        cursor.close()
-
-
 def _in_list(conn: Connection, values: Sequence[int]) -> tuple[str, list]:
     """``= ANY(%s)`` with one array on PostgreSQL, ``IN (?, ...)`` on SQLite."""
     if conn.dialect.name == "postgresql":
@@ -400,7 +389,7 @@ def fetch_postings(
     for chunk in _chunks(keys, SQLITE_MAX_PARAMS * 10):
         cond, values = _in_list(conn, chunk)
         sql = f"SELECT key, postings FROM audio_postings WHERE works <= {mark} AND key {cond}"
-        rows += _driver_rows(conn, sql, [max_key_works, *values])
+        rows += driver_rows(conn, sql, [max_key_works, *values])
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty
@@ -458,7 +447,7 @@ def _vote(
     qidx = np.arange(rep.size) + np.repeat(lo - np.cumsum(n) + n, n)
     # One int64 code per (work, offset): offsets stay far below 2**22 items.
     codes = pw[rep] * (1 << 23) + (pp[rep] - qp[qidx] + (1 << 22))
-    uniq, votes = np.unique(codes, return_counts=True)
+    uniq, votes = arrays.value_counts(codes)
     # Tolerate +-1 item of jitter: add the neighbours' votes (same work).
     smoothed = votes.copy()
     adjacent = np.diff(uniq) == 1
@@ -674,6 +663,17 @@ def verify_candidates(
     with the lowest error rate over the whole overlap get the stretch analysis
     (:func:`_verify`), done here on all candidates' trials at once.
     """
+    # Candidates in groups, so that a query of hours (a whole-file registration
+    # check) does not build arrays of hundreds of MB.
+    group = max(1, VERIFY_ELEMENTS // (5 * len(variants.fps) * variants.positions.size))
+    if len(works) > group:
+        return [
+            hit
+            for i in range(0, len(works), group)
+            for hit in verify_candidates(
+                variants, works[i : i + group], offsets[i : i + group], params
+            )
+        ]
     results: list[tuple[int, _Verified] | None] = [None] * len(works)
     if not works:
         return results
@@ -703,7 +703,7 @@ def _load_items(conn: Connection, work_ids: Sequence[int]) -> dict[int, AudioFin
     for chunk in _chunks(sorted(set(work_ids)), SQLITE_MAX_PARAMS):
         cond, values = _in_list(conn, chunk)
         sql = f"SELECT work_id, fingerprint FROM audio_recordings WHERE work_id {cond}"
-        for w, blob in _driver_rows(conn, sql, values):
+        for w, blob in driver_rows(conn, sql, values):
             out[int(w)] = AudioFingerprint.from_bytes(bytes(blob))
     return out
 
@@ -757,7 +757,7 @@ def search(
     if not fps:
         return []
     qk, qp = _query_table(fps)
-    keys = np.unique(qk).tolist()
+    keys = arrays.runs(qk)[0].tolist()  # _query_table sorts
     pk, pw, pp = fetch_postings(conn, keys, params.max_key_works)
     candidates = _vote(qk, qp, pk, pw, pp, params)
     works = _load_items(conn, [c[1] for c in candidates])

@@ -38,18 +38,14 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    any_,
     bindparam,
     cast,
     delete,
     func,
     insert,
-    literal_column,
     select,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.sql.elements import ColumnElement
 
 from registry.core.image import (
     INDEXED_KINDS,
@@ -59,7 +55,8 @@ from registry.core.image import (
     QueryHashes,
     compare_windows,
 )
-from registry.core.sql import metadata
+from registry.core.matching import arrays
+from registry.core.sql import driver_rows, metadata
 
 CHUNKS = 4
 CHUNK_BITS = 16
@@ -297,17 +294,9 @@ def mih_candidates(queries: Sequence[int], radius: int) -> list[list[int]]:
     return [sorted(p) for p in probes]
 
 
-def _member(conn: Connection, column: ColumnElement[int], values: list[int]) -> ColumnElement[bool]:
-    """``column IN (values)``; on PostgreSQL ``= ANY(array)``, one bound value
-    instead of hundreds (the client-side cost of many parameters dominates)."""
-    if conn.dialect.name == "postgresql":
-        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
-    return column.in_(values)
-
-
 @lru_cache(maxsize=16)
-def _probe_statement(dialect: str, chunk_ids: tuple[int, ...]) -> Select[tuple[str | bytes]]:
-    """The probe for the given chunks, built once: bound lists ``p0``..``p3``.
+def _probe_statement(chunk_ids: tuple[int, ...]) -> Select[tuple[str]]:
+    """SQLite's probe for the given chunks, built once: bound lists ``p0``..``p3``.
 
     Each chunk is one SELECT answered from its (chunk, value) index alone; the
     database joins the values into one string so thousands of candidates
@@ -315,27 +304,21 @@ def _probe_statement(dialect: str, chunk_ids: tuple[int, ...]) -> Select[tuple[s
     """
     t = image_hash_rows
     cols = (t.c.c0, t.c.c1, t.c.c2, t.c.c3)
-    parts = []
-    for i in chunk_ids:
-        if dialect == "postgresql":
-            term = cols[i] == any_(bindparam(f"p{i}", type_=ARRAY(Integer)))
-        else:
-            term = cols[i].in_(bindparam(f"p{i}", expanding=True))
-        parts.append(select(t.c.value).where(term))
+    parts = [select(t.c.value).where(cols[i].in_(bindparam(f"p{i}", expanding=True)))
+             for i in chunk_ids]  # fmt: skip
     sub = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
-    if dialect == "postgresql":
-        # Eight big-endian bytes per value: formatting thousands of BIGINTs as
-        # text cost PostgreSQL more than the index scans themselves.
-        packed = func.string_agg(func.int8send(sub.c.value), literal_column("''::bytea"))
-        return select(packed.label("packed"))
     return select(func.aggregate_strings(cast(sub.c.value, String), ","))
 
 
-def _decode_values(joined: str | bytes) -> np.ndarray:
-    """The aggregated probe result (see :func:`_probe_statement`) as unsigned values."""
-    if isinstance(joined, bytes | bytearray | memoryview):
-        return np.frombuffer(joined, dtype=">u8").astype(np.uint64)
-    return np.array(joined.split(","), dtype=np.int64).view(np.uint64)
+@lru_cache(maxsize=16)
+def _postgres_probe_sql(chunk_ids: tuple[int, ...]) -> str:
+    """PostgreSQL's probe: one array per chunk, the values packed as eight
+    big-endian bytes each (formatting thousands of BIGINTs as text cost more
+    than the index scans themselves)."""
+    parts = " UNION ALL ".join(
+        f"SELECT value FROM image_hash_rows WHERE c{i} = ANY(%s)" for i in chunk_ids
+    )
+    return f"SELECT string_agg(int8send(value), ''::bytea) FROM ({parts}) AS probed"
 
 
 def _probe(conn: Connection, probes: list[list[int]]) -> np.ndarray:
@@ -344,9 +327,15 @@ def _probe(conn: Connection, probes: list[list[int]]) -> np.ndarray:
     On SQLite, statements are split so none carries more than ``MAX_PARAMS``
     bound values (SQLite allows 32766); PostgreSQL takes one array per chunk.
     """
-    dialect = conn.dialect.name
     active = [i for i, values in enumerate(probes) if values]
-    if dialect == "postgresql" or sum(len(probes[i]) for i in active) <= MAX_PARAMS:
+    found = [np.empty(0, np.uint64)]
+    if conn.dialect.name == "postgresql":
+        if active:
+            sql = _postgres_probe_sql(tuple(active))
+            packed = driver_rows(conn, sql, [probes[i] for i in active])[0][0]
+            found.append(np.frombuffer(packed or b"", dtype=">u8").astype(np.uint64))
+        return arrays.distinct(np.concatenate(found))
+    if sum(len(probes[i]) for i in active) <= MAX_PARAMS:
         batches = [{f"p{i}": probes[i] for i in active}]
     else:
         batches = [
@@ -354,15 +343,29 @@ def _probe(conn: Connection, probes: list[list[int]]) -> np.ndarray:
             for i in active
             for start in range(0, len(probes[i]), MAX_PARAMS)
         ]
-    found = [np.empty(0, np.uint64)]
     for params in batches:
         if not params:
             continue
         chunk_ids = tuple(int(name[1:]) for name in params)
-        joined = conn.execute(_probe_statement(dialect, chunk_ids), params).scalar()
+        joined = conn.execute(_probe_statement(chunk_ids), params).scalar()
         if joined:
-            found.append(_decode_values(joined))
-    return np.unique(np.concatenate(found))
+            found.append(np.array(joined.split(","), dtype=np.int64).view(np.uint64))
+    return arrays.distinct(np.concatenate(found))
+
+
+def _rows_with_values(conn: Connection, values: Iterable[int]) -> list[tuple]:
+    """(id, work_id, kind, window, signed value) of the rows holding ``values``."""
+    signed = sorted(to_signed(v) for v in values)
+    firsts = sorted({chunks(v)[0] for v in values})
+    if conn.dialect.name == "postgresql":
+        sql = ('SELECT id, work_id, kind, "window", value FROM image_hash_rows '
+               "WHERE c0 = ANY(%s) AND value = ANY(%s)")  # fmt: skip
+        return driver_rows(conn, sql, [firsts, signed])
+    t = image_hash_rows
+    stmt = select(t.c.id, t.c.work_id, t.c.kind, t.c.window, t.c.value).where(
+        t.c.c0.in_(firsts), t.c.value.in_(signed)
+    )
+    return [tuple(r) for r in conn.execute(stmt)]
 
 
 def hamming_within_many(conn: Connection, queries: Sequence[int], radius: int) -> list[HashHit]:
@@ -378,14 +381,8 @@ def hamming_within_many(conn: Connection, queries: Sequence[int], radius: int) -
             near.setdefault(int(values[i]), []).append((q, int(dist[i])))
     if not near:
         return []
-    t = image_hash_rows
-    signed = sorted(to_signed(v) for v in near)
-    stmt = select(t.c.id, t.c.work_id, t.c.kind, t.c.window, t.c.value).where(
-        _member(conn, t.c.c0, sorted({chunks(v)[0] for v in near})),
-        _member(conn, t.c.value, signed),
-    )
     hits = []
-    for row_id, work_id, kind, window, value in conn.execute(stmt).all():
+    for row_id, work_id, kind, window, value in _rows_with_values(conn, near):
         value = to_unsigned(value)
         for q, distance in near[value]:
             hits.append(
