@@ -33,18 +33,14 @@ from sqlalchemy import (
     Connection,
     Index,
     Integer,
-    Select,
     SmallInteger,
     String,
     Table,
     Text,
-    bindparam,
-    cast,
     delete,
     func,
     insert,
     select,
-    union_all,
 )
 
 from registry.core.image import (
@@ -294,31 +290,21 @@ def mih_candidates(queries: Sequence[int], radius: int) -> list[list[int]]:
     return [sorted(p) for p in probes]
 
 
-@lru_cache(maxsize=16)
-def _probe_statement(chunk_ids: tuple[int, ...]) -> Select[tuple[str]]:
-    """SQLite's probe for the given chunks, built once: bound lists ``p0``..``p3``.
+def _probe_sql(dialect: str, sizes: Sequence[tuple[int, int]]) -> str:
+    """The probe of chunks ``i`` with ``n`` values each (``sizes`` = [(i, n)]).
 
     Each chunk is one SELECT answered from its (chunk, value) index alone; the
-    database joins the values into one string so thousands of candidates
-    cross to Python as a single field.
+    database joins the values into one field, so thousands of candidates cross
+    to Python at once: on PostgreSQL as eight big-endian bytes each (formatting
+    BIGINTs as text cost more than the index scans), on SQLite as text, the
+    only aggregate it has, parsed by numpy.
     """
-    t = image_hash_rows
-    cols = (t.c.c0, t.c.c1, t.c.c2, t.c.c3)
-    parts = [select(t.c.value).where(cols[i].in_(bindparam(f"p{i}", expanding=True)))
-             for i in chunk_ids]  # fmt: skip
-    sub = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
-    return select(func.aggregate_strings(cast(sub.c.value, String), ","))
-
-
-@lru_cache(maxsize=16)
-def _postgres_probe_sql(chunk_ids: tuple[int, ...]) -> str:
-    """PostgreSQL's probe: one array per chunk, the values packed as eight
-    big-endian bytes each (formatting thousands of BIGINTs as text cost more
-    than the index scans themselves)."""
-    parts = " UNION ALL ".join(
-        f"SELECT value FROM image_hash_rows WHERE c{i} = ANY(%s)" for i in chunk_ids
-    )
-    return f"SELECT string_agg(int8send(value), ''::bytea) FROM ({parts}) AS probed"
+    if dialect == "postgresql":
+        parts = [f"SELECT value FROM image_hash_rows WHERE c{i} = ANY(%s)" for i, _ in sizes]
+        return f"SELECT string_agg(int8send(value), ''::bytea) FROM ({' UNION ALL '.join(parts)}) p"
+    parts = [f"SELECT value FROM image_hash_rows WHERE c{i} IN ({','.join('?' * n)})"
+             for i, n in sizes]  # fmt: skip
+    return f"SELECT group_concat(value) FROM ({' UNION ALL '.join(parts)})"
 
 
 def _probe(conn: Connection, probes: list[list[int]]) -> np.ndarray:
@@ -327,29 +313,26 @@ def _probe(conn: Connection, probes: list[list[int]]) -> np.ndarray:
     On SQLite, statements are split so none carries more than ``MAX_PARAMS``
     bound values (SQLite allows 32766); PostgreSQL takes one array per chunk.
     """
+    dialect = conn.dialect.name
     active = [i for i, values in enumerate(probes) if values]
-    found = [np.empty(0, np.uint64)]
-    if conn.dialect.name == "postgresql":
-        if active:
-            sql = _postgres_probe_sql(tuple(active))
-            packed = driver_rows(conn, sql, [probes[i] for i in active])[0][0]
-            found.append(np.frombuffer(packed or b"", dtype=">u8").astype(np.uint64))
-        return arrays.distinct(np.concatenate(found))
-    if sum(len(probes[i]) for i in active) <= MAX_PARAMS:
-        batches = [{f"p{i}": probes[i] for i in active}]
+    if dialect == "postgresql" or sum(len(probes[i]) for i in active) <= MAX_PARAMS:
+        batches = [[(i, probes[i]) for i in active]] if active else []
     else:
         batches = [
-            {f"p{i}": probes[i][start : start + MAX_PARAMS]}
+            [(i, probes[i][start : start + MAX_PARAMS])]
             for i in active
             for start in range(0, len(probes[i]), MAX_PARAMS)
         ]
-    for params in batches:
-        if not params:
-            continue
-        chunk_ids = tuple(int(name[1:]) for name in params)
-        joined = conn.execute(_probe_statement(chunk_ids), params).scalar()
-        if joined:
-            found.append(np.array(joined.split(","), dtype=np.int64).view(np.uint64))
+    found = [np.empty(0, np.uint64)]
+    for batch in batches:
+        sql = _probe_sql(dialect, [(i, len(values)) for i, values in batch])
+        if dialect == "postgresql":
+            packed = driver_rows(conn, sql, [values for _, values in batch])[0][0]
+            found.append(np.frombuffer(packed or b"", dtype=">u8").astype(np.uint64))
+        else:
+            joined = driver_rows(conn, sql, [v for _, values in batch for v in values])[0][0]
+            if joined:
+                found.append(np.fromstring(joined, dtype=np.int64, sep=",").view(np.uint64))
     return arrays.distinct(np.concatenate(found))
 
 
