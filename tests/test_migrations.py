@@ -67,3 +67,49 @@ def test_0004_carries_audio_postings_over_and_back(tmp_path):
         db.engine.dispose()
     assert [tuple(r) for r in back] == old
     assert [tuple(r) for r in stats] == [(5, 2), (65539, 1)]
+
+
+def test_0005_carries_image_rows_over_and_back(tmp_path):
+    """Upgrading packs the old per-value rows into chunk postings; downgrading unpacks them."""
+    import numpy as np
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from registry import create_app
+    from registry.core.matching.image_index import ENTRY
+    from tests.conftest import _app_config
+
+    app = create_app(_app_config(f"sqlite:///{tmp_path / 'm.db'}", tmp_path))
+    values = [0x0123_4567_89AB_CDEF, 0xFFFF_0000_1234_8000]  # the second is negative signed
+    old = [(7, 0, 2, v) for v in values] + [(8, 1, 0, values[0])]
+    with app.app_context():
+        upgrade(revision="0004")
+        from registry.extensions import db
+
+        def chunk_columns(v):
+            return {f"c{i}": (v >> (16 * (3 - i))) & 0xFFFF for i in range(4)}
+
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                'INSERT INTO image_hash_rows (work_id, kind, "window", value, c0, c1, c2, c3) '
+                "VALUES (:w, :k, :win, :v, :c0, :c1, :c2, :c3)"), [
+                {"w": w, "k": k, "win": win, "v": v - (1 << 64) if v >= 1 << 63 else v,
+                 **chunk_columns(v)} for w, k, win, v in old])  # fmt: skip
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = dict(conn.execute(text("SELECT key, postings FROM image_chunk_postings")).all())
+        for v in values:  # each value is in the rows of its four chunks
+            for i in range(4):
+                key = (i << 16) | ((v >> (16 * (3 - i))) & 0xFFFF)
+                entries = np.frombuffer(rows[key], dtype=ENTRY)
+                got = {(int(e["work"]), int(e["kind"]), int(e["window"]), int(e["value"]))
+                       for e in entries}  # fmt: skip
+                assert {(w, k, win, v) for w, k, win, val in old if val == v} <= got
+        assert sum(len(b) for b in rows.values()) == 4 * len(old) * ENTRY.itemsize
+        downgrade(revision="0004")
+        with db.engine.connect() as conn:
+            back = conn.execute(text(
+                'SELECT work_id, kind, "window", value FROM image_hash_rows')).all()
+        db.engine.dispose()
+    unsigned = {(w, k, win, v + (1 << 64) if v < 0 else v) for w, k, win, v in back}
+    assert unsigned == set(old)
