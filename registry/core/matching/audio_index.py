@@ -130,7 +130,7 @@ class SearchParams:
     edge_errors: int = 10  # stretch ends are trimmed while an item differs in more bits
     min_votes: int = 2  # key hits at one offset to become a candidate
     max_candidates: int = 12
-    max_key_works: int = 1000  # keys in more works than this are ignored
+    max_key_works: int = 1000  # keys in more works are ignored (<= SATURATED_WORKS)
 
 
 # --------------------------------------------------------------------------- keys

@@ -66,10 +66,10 @@ from registry.core.sql import driver_rows, metadata
 CHUNKS = 4
 CHUNK_BITS = 16
 CHUNK_MASK = (1 << CHUNK_BITS) - 1
-#: Window names <-> the small integer stored in ``image_hash_rows.window``.
+#: Window names <-> the small integer stored in each posting entry (:data:`ENTRY`).
 WINDOW_CODES: dict[str, int] = {name: i for i, name in enumerate(INDEXED_WINDOWS)}
 WINDOW_NAMES: dict[int, str] = {i: name for name, i in WINDOW_CODES.items()}
-#: Hash kinds <-> the small integer stored in ``image_hash_rows.kind``.
+#: Hash kinds <-> the small integer stored in each posting entry (:data:`ENTRY`).
 KIND_CODES: dict[str, int] = {name: i for i, name in enumerate(INDEXED_KINDS)}
 KIND_NAMES: dict[int, str] = {i: name for name, i in KIND_CODES.items()}
 INSERT_BATCH = 5000
