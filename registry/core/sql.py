@@ -7,7 +7,7 @@ Alembic sees one schema. Nothing here imports Flask.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
@@ -62,3 +62,26 @@ def driver_rows(conn: Connection, sql: str, params: Sequence) -> list[tuple]:
         return cursor.fetchall()
     finally:
         cursor.close()
+
+
+def postgres_copy_upsert(
+    conn: Connection, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence],
+    upsert_sql: str, *, delta: str,
+) -> None:
+    """Bulk upsert on PostgreSQL: binary ``COPY`` of ``rows`` into the temporary
+    table ``delta`` (``columns`` = [(name, type)]), then ``upsert_sql`` (an
+    ``INSERT ... SELECT ... FROM delta ... ON CONFLICT``), in ``conn``'s transaction.
+    """
+    names = ", ".join(name for name, _ in columns)
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:  # type: ignore[union-attr]
+        cur.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {delta} "
+            f"({', '.join(f'{n} {t}' for n, t in columns)}) ON COMMIT DELETE ROWS"
+        )
+        with cur.copy(f"COPY {delta} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types([t for _, t in columns])
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(upsert_sql)
+        cur.execute(f"TRUNCATE {delta}")

@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection
 
 from registry.core.audio import EDGE_ITEMS, ITEM_SECONDS, SILENCE_ITEMS, AudioFingerprint
 from registry.core.matching import arrays
-from registry.core.sql import driver_rows, metadata
+from registry.core.sql import driver_rows, metadata, postgres_copy_upsert
 
 # The key is 22 of the item's 32 bits: Chromaprint's 16 classifiers each emit a
 # 2-bit Gray code, whose high bit (the odd bits) flips far less often under noise,
@@ -244,19 +244,10 @@ def _write_index(conn: Connection, batch: Sequence[tuple[int, AudioFingerprint]]
     if conn.dialect.name != "postgresql":
         conn.exec_driver_sql(_upsert_sql("sqlite"), list(rows))
         return
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cur:  # type: ignore[union-attr]
-        cur.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS audio_postings_delta "
-            "(key integer, works integer, postings bytea) ON COMMIT DELETE ROWS"
-        )
-        copy_sql = "COPY audio_postings_delta (key, works, postings) FROM STDIN (FORMAT BINARY)"
-        with cur.copy(copy_sql) as copy:
-            copy.set_types(["int4", "int4", "bytea"])
-            for row in rows:
-                copy.write_row(row)
-        cur.execute(_upsert_sql("postgresql"))
-        cur.execute("TRUNCATE audio_postings_delta")
+    postgres_copy_upsert(
+        conn, [("key", "int4"), ("works", "int4"), ("postings", "bytea")], rows,
+        _upsert_sql("postgresql"), delta="audio_postings_delta",
+    )  # fmt: skip
 
 
 def add_recordings(conn: Connection, batch: Sequence[tuple[int, AudioFingerprint]]) -> None:

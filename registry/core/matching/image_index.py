@@ -61,7 +61,7 @@ from registry.core.image import (
     compare_windows,
 )
 from registry.core.matching import arrays
-from registry.core.sql import driver_rows, metadata
+from registry.core.sql import driver_rows, metadata, postgres_copy_upsert
 
 CHUNKS = 4
 CHUNK_BITS = 16
@@ -187,21 +187,13 @@ def _append(conn: Connection, entries: np.ndarray) -> None:
             rows,
         )
         return
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cur:  # type: ignore[union-attr]
-        cur.execute("CREATE TEMP TABLE IF NOT EXISTS image_postings_delta "
-                    "(key integer, postings bytea) ON COMMIT DELETE ROWS")  # fmt: skip
-        sql = "COPY image_postings_delta (key, postings) FROM STDIN (FORMAT BINARY)"
-        with cur.copy(sql) as copy:
-            copy.set_types(["int4", "bytea"])
-            for row in rows:
-                copy.write_row(row)
-        cur.execute(
-            "INSERT INTO image_chunk_postings (key, postings) "
-            "SELECT key, postings FROM image_postings_delta ORDER BY key ON CONFLICT (key) "
-            "DO UPDATE SET postings = image_chunk_postings.postings || excluded.postings"
-        )
-        cur.execute("TRUNCATE image_postings_delta")
+    postgres_copy_upsert(
+        conn, [("key", "int4"), ("postings", "bytea")], rows,
+        "INSERT INTO image_chunk_postings (key, postings) "
+        "SELECT key, postings FROM image_postings_delta ORDER BY key ON CONFLICT (key) "
+        "DO UPDATE SET postings = image_chunk_postings.postings || excluded.postings",
+        delta="image_postings_delta",
+    )  # fmt: skip
 
 
 def _drop_entries(conn: Connection, work_id: int, values: Iterable[int]) -> None:
