@@ -25,3 +25,11 @@ def test_runs_of_a_sorted_array() -> None:
     assert values.tolist() == [2, 5, 7]
     assert starts.tolist() == [0, 2, 3]
     assert lengths.tolist() == [2, 1, 3]
+
+
+def test_packed_runs_group_entries_by_key() -> None:
+    entry = np.dtype([("a", ">i4"), ("b", "u1")])
+    entries = np.array([(1, 2), (3, 4), (5, 6)], dtype=entry)
+    keys, starts, packed = arrays.packed_runs(np.array([7, 7, 9]), entries)
+    assert keys == [7, 9] and starts.tolist() == [0, 2]
+    assert [np.frombuffer(p, dtype=entry).tolist() for p in packed] == [[(1, 2), (3, 4)], [(5, 6)]]

@@ -30,3 +30,14 @@ def value_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (``np.unique(values, return_counts=True)``)."""
     uniq, _, lengths = runs(np.sort(values))
     return uniq, lengths
+
+
+def packed_runs(keys: np.ndarray, entries: np.ndarray) -> tuple[list[int], np.ndarray, list[bytes]]:
+    """Group structured ``entries`` by their already sorted ``keys``: (distinct
+    keys, first index of each, the entries of each key packed as bytes) -- the
+    rows of a packed posting table."""
+    uniq, starts, _ = runs(keys)
+    blob = entries.tobytes()
+    bounds = (np.append(starts, keys.size) * entries.dtype.itemsize).tolist()
+    packed = [blob[bounds[i] : bounds[i + 1]] for i in range(uniq.size)]
+    return uniq.tolist(), starts, packed

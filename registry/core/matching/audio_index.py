@@ -195,17 +195,12 @@ def _group_by_key(batch: Sequence[tuple[int, AudioFingerprint]]) -> _KeyRows:
     keys, works, pos = keys[order], works[order], pos[order]
     packed = np.empty(keys.size, dtype=POSTING)
     packed["work"], packed["position"] = works, pos
-    blob = packed.tobytes()
-    uniq, starts, _ = arrays.runs(keys)
+    uniq, starts, postings = arrays.packed_runs(keys, packed)
     first_of_work = np.ones(keys.size, dtype=bool)
     first_of_work[1:] = (keys[1:] != keys[:-1]) | (works[1:] != works[:-1])
-    n_works = np.add.reduceat(first_of_work.astype(np.int64), starts)
-    bounds = (np.append(starts, keys.size) * POSTING.itemsize).tolist()
-    postings = [
-        blob[bounds[i] : bounds[i + 1]] if n <= SATURATED_WORKS else b""
-        for i, n in enumerate(n_works.tolist())
-    ]
-    return _KeyRows(uniq.tolist(), n_works.tolist(), postings)
+    n_works = np.add.reduceat(first_of_work.astype(np.int64), starts).tolist()
+    postings = [p if n <= SATURATED_WORKS else b"" for p, n in zip(postings, n_works, strict=True)]
+    return _KeyRows(uniq, n_works, postings)
 
 
 def _upsert_clause(empty: str, concat: str) -> str:
@@ -469,12 +464,6 @@ def bit_errors(q: np.ndarray, w: np.ndarray, offset: int) -> tuple[int, np.ndarr
     return start, np.bitwise_count(diff).astype(np.int64)
 
 
-def _best_stretch(
-    errors: np.ndarray, params: SearchParams, window_ber: float
-) -> tuple[int, int] | None:
-    return longest_stretch(errors, params.window, window_ber, params.edge_errors)
-
-
 def longest_stretch(
     errors: np.ndarray, window: int, window_ber: float, edge_errors: int
 ) -> tuple[int, int] | None:
@@ -516,18 +505,14 @@ def ber_threshold(n_items: int, params: SearchParams) -> float:
 
 
 def _verify(q: np.ndarray, w: np.ndarray, offset: int, params: SearchParams) -> _Verified | None:
-    """The best well-matching stretch of ``q`` against ``w`` at ``offset``."""
+    """The best well-matching stretch of ``q`` against ``w`` at ``offset``: the
+    rule of :func:`_accept` on one trial (:func:`verify_candidates` applies it
+    to many at once)."""
     start, errors = bit_errors(q, w, offset)
-    for window_ber in params.window_bers:
-        stretch = _best_stretch(errors, params, window_ber)
-        if stretch is None or stretch[1] - stretch[0] < params.min_items:
-            return None
-        a, b = stretch
-        ber = float(errors[a:b].sum()) / (32 * (b - a))
-        covers = b - a >= min(params.long_items, params.min_cover * min(q.size, w.size))
-        if covers and ber <= ber_threshold(b - a, params):
-            return _Verified(ber, start + a, start + b, offset)
-    return None
+    stretches = [longest_stretch(errors, params.window, window_ber, params.edge_errors)
+                 for window_ber in params.window_bers]  # fmt: skip
+    v = _accept(errors, stretches, q.size, w.size, offset, params)
+    return None if v is None else _Verified(v.ber, start + v.start, start + v.end, offset)
 
 
 class QueryVariants:
@@ -630,8 +615,8 @@ def _accept(
     errors: np.ndarray, stretches: Sequence[tuple[int, int] | None], q_size: int, w_size: int,
     shift: int, params: SearchParams,
 ) -> _Verified | None:
-    """The first delimiter's stretch that is long enough and agrees well enough
-    (the rule of :func:`_verify`, whose per-trial code this mirrors)."""
+    """The first delimiter's stretch that is long enough and agrees well enough;
+    a stretch too short (or none) at a delimiter ends the search."""
     for stretch in stretches:
         if stretch is None or stretch[1] - stretch[0] < params.min_items:
             return None

@@ -175,10 +175,8 @@ def _append(conn: Connection, entries: np.ndarray) -> None:
     repeated = np.repeat(entries, CHUNKS)
     order = np.argsort(keys, kind="stable")
     keys, repeated = keys[order], repeated[order]
-    uniq, starts, lengths = arrays.runs(keys)
-    blob = repeated.tobytes()
-    bounds = (np.append(starts, keys.size) * ENTRY.itemsize).tolist()
-    rows = [(k, blob[bounds[i] : bounds[i + 1]]) for i, k in enumerate(uniq.tolist())]
+    uniq, _, packed = arrays.packed_runs(keys, repeated)
+    rows = list(zip(uniq, packed, strict=True))
     if conn.dialect.name != "postgresql":
         conn.exec_driver_sql(
             "INSERT INTO image_chunk_postings (key, postings) VALUES (?, ?) ON CONFLICT (key) "
