@@ -1,6 +1,12 @@
 """Audio matching accuracy: top-1 accuracy per transformation and false-match rate.
 
     .venv/bin/python benchmarks/audio_accuracy.py [--quick] [--db URL]
+    .venv/bin/python benchmarks/audio_accuracy.py --real [--refs 300] [--queries 25]
+        [--false 2000] [--jobs 2] [--db URL]
+
+``--real`` runs issue 16's table on real music (pitch, speed, tempo, short
+clips, voice-over, false-match rate per clip length): see ``audio_real.py``.
+Without it, the synthetic corpus below (Chromaprint alone, issue 3's variants).
 
 Corpus (generated once, cached in benchmarks/.cache/audio/): random MIDI songs
 (melody, bass, chords, drums; random General MIDI instruments) rendered with
@@ -142,7 +148,22 @@ def main() -> None:
     parser.add_argument("--db", default=None, help="SQLAlchemy URL (default: temp SQLite)")
     parser.add_argument("--clips", type=int, default=None, help="clips per transformation")
     parser.add_argument("--distractors-only", action="store_true")
+    parser.add_argument("--real", action="store_true", help="issue 16's table on real music")
+    parser.add_argument("--refs", type=int, default=300)
+    parser.add_argument("--queries", type=int, default=25, help="per variant (--real)")
+    parser.add_argument("--false", type=int, default=2000, help="clips per length (--real)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--false-budget", type=float, default=float("inf"),
+                        help="seconds for the false-match queries (--real)")
+    parser.add_argument("--by-package", action="store_true",
+                        help="unregistered tracks from packages with no registered track (--real)")
     args = parser.parse_args()
+    if args.real:
+        import audio_real
+
+        audio_real.run(args.refs, args.queries, args.false, args.jobs, args.db,
+                       args.false_budget, args.by_package)
+        return
     n_ref, n_dis = (30, 15) if args.quick else (100, 50)
     n_clips = args.clips or (30 if args.quick else 100)
     items = build_corpus(n_ref, n_dis)

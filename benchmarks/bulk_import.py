@@ -6,7 +6,7 @@ Corpus (generated once, cached in benchmarks/.cache/bulk_import/): random MIDI
 songs of 60-120 s (benchmarks/audio_corpus.py) rendered with fluidsynth and
 encoded to MP3 128 kbit/s. Full mode imports 250 of them, quick mode 25.
 
-The import runs through the real service (register_work + run_job, one commit
+The import runs through the real service (register_work, then the job runner, one commit
 per file) on a fresh database built by the migrations: a temporary SQLite file,
 or the PostgreSQL database given with --db (its public schema is dropped and
 rebuilt: never point it at a database you care about). A second pass over the
@@ -81,7 +81,7 @@ def make_app(db_url: str | None, instance: Path):
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance),
         "SECRET_KEY": "bench", "TAMGA_STORAGE_DIR": str(instance / "storage"),
-        "TAMGA_REDIS_URL": None, "TAMGA_WORKER": "sync", "SERVER_NAME": "bench.test",
+        "TAMGA_REDIS_URL": None, "TAMGA_WORKER": "off", "SERVER_NAME": "bench.test",
     })
     with app.app_context():
         upgrade()
@@ -89,9 +89,9 @@ def make_app(db_url: str | None, instance: Path):
 
 
 def run_import(app, folder: Path, email: str, workers: int = 1):
+    from registry.commands.common import transaction
     from registry.services import accounts, bulk_import
-
-    parallel = bulk_import.ParallelJobs(workers, app.app_context) if workers > 1 else None
+    from registry.tasks import runner_of
 
     times: list[float] = []
     last = [time.perf_counter()]
@@ -104,7 +104,8 @@ def run_import(app, folder: Path, email: str, workers: int = 1):
     with app.app_context():
         owner = accounts.find_user_by_email(email)
         summary = bulk_import.import_folder(owner, folder, settings=app.extensions[
-            "tamga.settings"], on_file=tick, parallel=parallel)
+            "tamga.settings"], on_file=tick, transaction=transaction,
+            run_jobs=runner_of(app).run_many, workers=workers)
     return summary, times
 
 

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from image_corpus import TARGETS, TRANSFORMS, encode, sample_pictures, scene  # noqa: E402
 
+from registry.core.errors import FeaturelessImage  # noqa: E402
 from registry.core.image import (  # noqa: E402
     INDEXED_WINDOWS,
     PHASH_RADIUS,
@@ -64,7 +65,14 @@ def main() -> None:
     parser.add_argument("--show-failures", action="store_true")
     parser.add_argument("--only", help="comma-separated transformations to run")
     parser.add_argument("--margins", action="store_true", help="print distractor margins")
+    parser.add_argument("--real", action="store_true",
+                        help="issue #17's table on real photographs (hashes + local features)")
+    parser.add_argument("--pg", help="PostgreSQL URL for --real (default: SQLite in memory)")
+    parser.add_argument("--old-step", type=int, help="--real: every Nth picture for the old table")
     args = parser.parse_args()
+    if args.real:
+        real_main(args)
+        return
     transforms = TRANSFORMS
     if args.only:
         transforms = {k: TRANSFORMS[k] for k in args.only.split(",")}
@@ -144,6 +152,163 @@ def main() -> None:
             print("FAIL", name, work_id, top)
         for line in wrong_lines + dis_lines:
             print("WRONG", *line)
+
+
+
+# --------------------------------------------------------------------------- real photos
+# python benchmarks/image_accuracy.py --real [--quick] [--pg URL]
+# The table of issue #17 on real photographs (benchmarks/real_photos.py): every
+# registered picture under every re-use variant, unregistered pictures under the
+# same variants (any match is a false match), and the transforms above on the
+# merged lookup (hashes + local features) against the hash route alone.
+
+
+def _split_sources(paths, n_reg: int, n_unreg: int):
+    from real_photos import source_of
+
+    by_source: dict[str, list] = {}
+    for p in paths:
+        by_source.setdefault(source_of(p), []).append(p)
+    reg, unreg = [], []
+    for i, (_, tiles) in enumerate(sorted(by_source.items())):
+        # two sources of three registered, one unregistered: disjoint sources
+        (unreg if i % 3 == 2 else reg).extend(tiles)
+    return reg[:n_reg], unreg[:n_unreg]
+
+
+def real_main(args) -> None:
+    import random
+
+    from image_corpus import REUSE_LABELS, REUSE_TARGETS, REUSE_VARIANTS
+    from PIL import Image
+    from real_photos import all_photo_files
+
+    from registry.core import image_features
+    from registry.core.matching import feature_index, picture_search
+
+    n_reg = args.refs or (60 if args.quick else 300)
+    n_unreg = args.distractors or (30 if args.quick else 150)
+    reg_paths, unreg_paths = _split_sources(all_photo_files(), n_reg, n_unreg)
+    print(f"{len(reg_paths)} registered real photos, {len(unreg_paths)} unregistered "
+          f"(disjoint sources), {len(REUSE_VARIANTS)} re-use variants")
+    engine = create_engine(args.pg) if args.pg else create_engine("sqlite://")
+    tables = image_index.TABLES + feature_index.INDEX_TABLES
+    with engine.begin() as conn:
+        image_index.metadata.drop_all(conn, tables=tables)
+        image_index.metadata.create_all(conn, tables=tables)
+    conn = engine.connect()
+    t0 = time.perf_counter()
+    feat_bytes = 0
+    for work_id, path in enumerate(reg_paths, start=1):
+        data = path.read_bytes()
+        image_index.add_image(conn, work_id, hash_image(load_bytes(data)))
+        feats = image_features.registration_features(io.BytesIO(data))
+        feat_bytes += len(feats.to_bytes())
+        feature_index.add_features(conn, work_id, feats)
+    conn.commit()
+    reg_ms = (time.perf_counter() - t0) * 1000 / len(reg_paths)
+
+    featureless: Counter[str] = Counter()
+
+    def lookup(data: bytes, name: str = ""):
+        try:
+            loaded = load_bytes(data)
+        except FeaturelessImage:  # refused by the API as well: a miss, counted apart
+            featureless[name] += 1
+            return []
+        return picture_search.search(
+            conn, query_variants(loaded),
+            lambda: image_features.query_features(io.BytesIO(data)),
+            query_size=(loaded.width, loaded.height))
+
+    fill = [Image.open(p).convert("RGB") for p in unreg_paths[-3:]]
+    variants = dict(REUSE_VARIANTS)
+    if args.only:
+        variants = {k: v for k, v in variants.items() if k in args.only.split(",")}
+    correct: Counter[str] = Counter()
+    right_label: Counter[str] = Counter()
+    wrong_top: Counter[str] = Counter()
+    times: list[float] = []
+    fails = []
+    for work_id, path in enumerate(reg_paths, start=1):
+        img = Image.open(path).convert("RGB")
+        r = random.Random(work_id)
+        for name, fn in variants.items():
+            data = fn(img, r, fill)
+            t1 = time.perf_counter()
+            found = lookup(data, name)
+            times.append(time.perf_counter() - t1)
+            top = found[0] if found else None
+            if top is not None and top.work_id == work_id:
+                correct[name] += 1
+                want = REUSE_LABELS.get(name)
+                right_label[name] += want is None or top.transformation == want
+            else:
+                fails.append((name, path.name, top))
+                if top is not None:
+                    wrong_top[name] += 1
+    # the transformations found today: merged lookup vs hash route alone
+    old_ok = old_hash = old_total = 0
+    regress = []
+    step = args.old_step or (1 if not args.quick else 3)
+    for work_id, path in enumerate(reg_paths[::step], start=1):
+        work_id = (work_id - 1) * step + 1
+        img = Image.open(path).convert("RGB")
+        for name, transform in TRANSFORMS.items():
+            data = transform(img)
+            hashed = image_index.search(conn, query_variants(load_bytes(data)))
+            merged = lookup(data)
+            h_ok = bool(hashed) and hashed[0].work_id == work_id
+            m_ok = bool(merged) and merged[0].work_id == work_id
+            old_total += 1
+            old_hash += h_ok
+            old_ok += m_ok
+            if h_ok and not m_ok:
+                regress.append((name, path.name))
+    # unregistered pictures under every variant
+    dis_q = dis_false = 0
+    for i, path in enumerate(unreg_paths):
+        img = Image.open(path).convert("RGB")
+        r = random.Random(10_000 + i)
+        queries = [encode(img, quality=90)] + [fn(img, r, fill) for fn in variants.values()]
+        for data in queries:
+            dis_q += 1
+            found = lookup(data, "unregistered")
+            if found:
+                dis_false += 1
+                fails.append(("UNREGISTERED", path.name, found[0]))
+    conn.close()
+
+    n = len(reg_paths)
+    print(f"\nregistration: {reg_ms:.0f} ms/picture (hashes + features + both indexes); "
+          f"features stored: {feat_bytes / n / 1024:.1f} KiB/picture")
+    times.sort()
+    print(f"lookup (decode, hashes, features, both indexes, verification): "
+          f"p50 {times[len(times) // 2] * 1000:.0f} ms, "
+          f"p95 {times[int(len(times) * .95)] * 1000:.0f} ms")
+    if featureless:
+        print("queries refused as featureless (flat colour; counted as misses):",
+              dict(featureless))
+    print("\n| variant | top-1 | target | ok | right label | wrong work on top |")
+    print("|---|---|---|---|---|---|")
+    for name in variants:
+        acc = correct[name] / n
+        ok = "yes" if acc >= REUSE_TARGETS[name] else "NO"
+        lab = f"{right_label[name] / max(1, correct[name]):.0%}" if name in REUSE_LABELS else "-"
+        print(f"| {name} | {acc:.1%} | {REUSE_TARGETS[name]:.0%} | {ok} | {lab} "
+              f"| {wrong_top[name]} |")
+    print(f"| found today ({len(TRANSFORMS)} transforms, {old_total} queries) | "
+          f"{old_ok / old_total:.1%} (hash route alone {old_hash / old_total:.1%}) | "
+          f"no regression | {'yes' if not regress else 'NO'} | - | - |")
+    print(f"| unregistered, all variants ({dis_q} queries) | false matches "
+          f"{dis_false / dis_q:.2%} | <= 0.2% | "
+          f"{'yes' if dis_false / dis_q <= 0.002 else 'NO'} | - | - |")
+    if regress:
+        print("regressions:", regress[:20])
+    if args.show_failures:
+        for f in fails:
+            print("FAIL", *f[:2], f[2] and (f[2].work_id, f[2].score, f[2].transformation,
+                                            f[2].inliers, f[2].stage))
 
 
 if __name__ == "__main__":

@@ -221,3 +221,151 @@ TARGETS = {
     "flip": 0.99, "letterbox15": 0.95, "pad15white": 0.95, "crop10": 0.95, "crop60": 0.90,
     "rot5": 0.90, "rot-3": 0.90, "rot5expand": 0.90, "rot5crop": 0.90,
 }
+
+
+# --------------------------------------------------------------------------- re-use variants
+# The variants of issue #17 (crops anywhere, turns, collages, screenshots, memes,
+# perspective). Each takes the registered picture and a random generator (for the
+# position of a crop, the other tiles of a collage...), and returns JPEG bytes.
+
+
+def _fill_pictures() -> list[Image.Image]:
+    return [scene(900_000 + i, (640, 480)) for i in range(3)]
+
+
+def crop_offcentre(img: Image.Image, r: random.Random, area: float = 0.4) -> bytes:
+    w, h = img.size
+    side = area ** 0.5
+    cw, ch = int(w * side), int(h * side)
+    # off-centre: towards one of the four sides, never centred
+    fx, fy = r.choice([(0.1, r.uniform(0.2, 0.8)), (0.9, r.uniform(0.2, 0.8)),
+                       (r.uniform(0.2, 0.8), 0.1), (r.uniform(0.2, 0.8), 0.9)])
+    x, y = int((w - cw) * fx), int((h - ch) * fy)
+    return encode(img.crop((x, y, x + cw, y + ch)), quality=88)
+
+
+def quadrant(img: Image.Image, r: random.Random) -> bytes:
+    w, h = img.size
+    qx, qy = r.randrange(2), r.randrange(2)
+    return encode(img.crop((qx * w // 2, qy * h // 2, (qx + 1) * w // 2, (qy + 1) * h // 2)),
+                  quality=88)
+
+
+def rotate(img: Image.Image, angle: float) -> bytes:
+    if angle % 90 == 0:
+        turned = img.rotate(angle, expand=True)
+    else:
+        turned = img.rotate(angle, Image.BICUBIC, expand=True, fillcolor=(255, 255, 255))
+    return encode(turned, quality=88)
+
+
+def collage(img: Image.Image, r: random.Random, others: list[Image.Image]) -> bytes:
+    cell = (800, 600)
+    canvas = Image.new("RGB", (cell[0] * 2 + 12, cell[1] * 2 + 12), (245, 245, 245))
+    pics = [img] + others[:3]
+    slot = r.randrange(4)
+    order = pics[1:slot + 1] + [img] + pics[slot + 1:]
+    for i, pic in enumerate(order[:4]):
+        tile = ImageOps.fit(pic, cell, Image.LANCZOS)
+        canvas.paste(tile, ((i % 2) * (cell[0] + 12), (i // 2) * (cell[1] + 12)))
+    return encode(canvas, quality=85)
+
+
+def screenshot(img: Image.Image, r: random.Random) -> bytes:
+    """A phone screenshot of a social post: header, the picture at ~50% of the
+    screen's width... of its area, caption and buttons below."""
+    W, H = 1080, 1920
+    canvas = Image.new("RGB", (W, H), (255, 255, 255))
+    draw = ImageDraw.Draw(canvas)
+    font = ImageFont.truetype(FONT, 34)
+    small = ImageFont.truetype(FONT, 28)
+    draw.rectangle([0, 0, W, 90], fill=(250, 250, 250))
+    draw.text((30, 25), "9:41", font=small, fill=(0, 0, 0))
+    draw.ellipse([30, 120, 110, 200], fill=(r.randrange(256), 120, 180))
+    draw.text((130, 140), f"user_{r.randrange(10_000)}", font=font, fill=(20, 20, 20))
+    pw = int(W * 0.72)
+    ph = int(pw * img.height / img.width)
+    if ph > 1100:
+        ph = 1100
+        pw = int(ph * img.width / img.height)
+    pic = img.resize((pw, ph), Image.LANCZOS)
+    x, y = (W - pw) // 2, 240
+    canvas.paste(pic, (x, y))
+    ty = y + ph + 40
+    draw.text((30, ty), "♥ 1,204   💬 87   ↗", font=font, fill=(40, 40, 40))
+    for i, line in enumerate(["Look what I found today! Амазинг көрініс",
+                              "#photo #travel #kazakhstan", "View all 87 comments"]):
+        draw.text((30, ty + 70 + i * 50), line, font=small, fill=(60, 60, 60))
+    return encode(canvas, "PNG")
+
+
+def meme(img: Image.Image, r: random.Random) -> bytes:
+    w, h = img.size
+    bar = max(40, h // 6)
+    canvas = Image.new("RGB", (w, h + 2 * bar), (0, 0, 0) if r.random() < 0.5 else (255,) * 3)
+    canvas.paste(img, (0, bar))
+    draw = ImageDraw.Draw(canvas)
+    font = ImageFont.truetype(FONT, max(14, bar // 2))
+    fg = (255, 255, 255) if canvas.getpixel((0, 0)) == (0, 0, 0) else (0, 0, 0)
+    draw.text((w // 10, bar // 4), "WHEN THE CODE WORKS", font=font, fill=fg)
+    draw.text((w // 10, h + bar + bar // 4), "ON THE FIRST TRY", font=font, fill=fg)
+    return encode(canvas, quality=85)
+
+
+def perspective(img: Image.Image, r: random.Random, keystone: float = 0.10) -> bytes:
+    """A photo of a screen: one side ~10% shorter (keystone), some blur and noise."""
+    import cv2
+
+    arr = np.asarray(img)
+    h, w = arr.shape[:2]
+    k = keystone * (w if r.random() < 0.5 else h)
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    if r.random() < 0.5:
+        dst = np.float32([[k / 2, 0], [w - k / 2, 0], [w, h], [0, h]])
+    else:
+        dst = np.float32([[0, 0], [w, k / 2], [w, h - k / 2], [0, h]])
+    pad = int(0.06 * max(w, h))
+    dst += pad
+    M = cv2.getPerspectiveTransform(src, dst)
+    out = cv2.warpPerspective(arr, M, (w + 2 * pad, h + 2 * pad), flags=cv2.INTER_LINEAR,
+                              borderValue=(30, 30, 30))
+    rng = np.random.default_rng(r.randrange(1 << 30))
+    out = cv2.GaussianBlur(out, (3, 3), 0.8).astype(np.float32)
+    out = np.clip(out * 0.9 + 12 + rng.normal(0, 3, out.shape), 0, 255).astype(np.uint8)
+    return encode(Image.fromarray(out), quality=85)
+
+
+def small_jpeg(img: Image.Image, r: random.Random) -> bytes:
+    return encode(img.resize((max(16, img.width // 4), max(16, img.height // 4)), Image.LANCZOS),
+                  quality=40)
+
+
+def mirror_crop(img: Image.Image, r: random.Random) -> bytes:
+    return encode(_crop_frac(ImageOps.mirror(img), 0.7), quality=88)
+
+
+#: name -> f(picture, rng, others) -> bytes: the variants of issue #17.
+REUSE_VARIANTS: dict[str, Callable[..., bytes]] = {
+    "crop40": lambda im, r, o: crop_offcentre(im, r),
+    "quadrant": lambda im, r, o: quadrant(im, r),
+    "rot15": lambda im, r, o: rotate(im, 15),
+    "rot45": lambda im, r, o: rotate(im, 45),
+    "rot90": lambda im, r, o: rotate(im, 90),
+    "rot180": lambda im, r, o: rotate(im, 180),
+    "collage": lambda im, r, o: collage(im, r, o),
+    "screenshot": lambda im, r, o: screenshot(im, r),
+    "meme": lambda im, r, o: meme(im, r),
+    "perspective": lambda im, r, o: perspective(im, r),
+    "small_q40": lambda im, r, o: small_jpeg(im, r),
+    "mirror_crop": lambda im, r, o: mirror_crop(im, r),
+}
+REUSE_TARGETS = {
+    "crop40": 0.95, "quadrant": 0.90, "rot15": 0.95, "rot45": 0.95, "rot90": 0.95,
+    "rot180": 0.95, "collage": 0.90, "screenshot": 0.95, "meme": 0.98, "perspective": 0.90,
+    "small_q40": 0.99, "mirror_crop": 0.95,
+}
+#: The label a correct answer carries (None: not checked).
+REUSE_LABELS = {
+    "crop40": "cropped", "quadrant": "cropped", "rot15": "rotated", "rot45": "rotated",
+    "rot90": "rotated", "rot180": "rotated", "mirror_crop": "mirrored",
+}

@@ -5,8 +5,10 @@
 
 1. Builds a database with the migrations, registers one real recording and one
    real 2-megapixel photograph through the registration service, then fills
-   the indexes with synthetic rows: 10,000 recordings (random fingerprints of
-   two minutes) and 1,000,000 image hash rows (``--quick``: 1,000 and 100,000).
+   the indexes with synthetic rows: 10,000 recordings in both audio indexes
+   (Chromaprint and peaks, made from real music's fingerprints: see ``fill_audio``)
+   and 1,000,000 image hash rows (``--quick``: 1,000 and 100,000; ``--audio-only``:
+   no image rows).
 2. Starts gunicorn with 2 workers on 127.0.0.1 and times, from the client,
    lookups of a 15 s MP3 clip of the recording and of a re-encoded copy of the
    photograph. The server's ``Server-Timing`` header says where the time went
@@ -40,6 +42,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 CACHE = ROOT / "benchmarks" / ".cache" / "lookup"
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
@@ -197,18 +200,26 @@ def existing_numbers(url: str) -> dict[str, str]:
     return rows
 
 
-def fill_audio(engine, n: int, seconds: float = 120.0) -> None:
-    from registry.core.audio import ITEMS_PER_SECOND, AudioFingerprint
-    from registry.core.matching.audio_index import add_recordings
+def fill_audio(engine, n: int) -> None:
+    """``n`` synthetic recordings in both audio indexes (Chromaprint and the peaks),
+    made from the fingerprints of the real music of ``real_music.py`` (see
+    ``audio_speed_real.Filler``): key frequencies like real music's, not uniform."""
+    from audio_real import _fingerprints
+    from audio_speed_real import Filler
+    from real_music import music_files
 
-    rng = np.random.default_rng(1)
-    items = int(seconds * ITEMS_PER_SECOND)
+    from registry.core.matching import audio_index, peak_index
+
+    tracks = music_files()
+    if not tracks:
+        raise SystemExit("no real music installed: run benchmarks/real_music.py first")
+    prints = [fps for fps in map(_fingerprints, tracks[:120]) if fps is not None]
+    filler = Filler([c.items for c, _ in prints], [p for _, p in prints], seed=3)
     for start in range(0, n, 500):
-        batch = [(10_000_000 + i, AudioFingerprint(
-            rng.integers(0, 2**32, items, dtype=np.uint64).astype(np.uint32), seconds))
-            for i in range(start, min(n, start + 500))]
+        ids = range(10_000_000 + start, 10_000_000 + min(n, start + 500))
         with engine.begin() as conn:
-            add_recordings(conn, batch)
+            audio_index.add_recordings(conn, [(w, filler.chroma()) for w in ids])
+            peak_index.add_recordings(conn, [(w, filler.peaks()) for w in ids])
 
 
 def fill_images(engine, n_rows: int) -> None:
@@ -358,10 +369,14 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--pg", default=PG_DEFAULT)
     parser.add_argument("--load-seconds", type=float, default=None)
+    parser.add_argument("--audio-only", action="store_true",
+                        help="no image rows, no image lookups, no sustained load")
     parser.add_argument("--reuse", action="store_true",
                         help="measure again on the database built by an earlier run")
     args = parser.parse_args()
     n_audio, n_image = (1000, 100_000) if args.quick else (10_000, 1_000_000)
+    if args.audio_only:
+        n_image = 0
     load_seconds = args.load_seconds or (20.0 if args.quick else 120.0)
     instance = CACHE / f"instance-{args.db}"
     if args.reuse:
@@ -375,8 +390,9 @@ def main() -> None:
     try:
         runs = 15 if args.quick else 40
         latency("15 s MP3 clip", clip(), numbers["audio"], runs)
-        latency("2-megapixel JPEG (re-encoded)", photos()[1], numbers["image"], runs)
-        sustained(photos()[1], load_seconds)
+        if not args.audio_only:
+            latency("2-megapixel JPEG (re-encoded)", photos()[1], numbers["image"], runs)
+            sustained(photos()[1], load_seconds)
     finally:
         stop(proc)
 

@@ -71,6 +71,7 @@ def init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
-    from registry.services.mail import mailer_from_config
+    from registry.services.mail import OutboxMailer, mailer_from_config
 
     app.extensions["tamga.mailer"] = mailer_from_config(app.config)
+    app.extensions["tamga.outbox"] = OutboxMailer(app.extensions["tamga.mailer"])

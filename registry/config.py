@@ -29,6 +29,25 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def served_base_url() -> str:
+    """The address ``make run`` / ``make serve-gunicorn`` serve on (``HOST``, ``PORT``):
+    the base of every link when ``TAMGA_BASE_URL`` is unset. Never a request header."""
+    host = (os.environ.get("HOST") or "127.0.0.1").strip()
+    if host in ("", "0.0.0.0", "::", "[::]"):  # all interfaces: this machine's loopback
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    port = (os.environ.get("PORT") or "5000").strip()
+    return f"http://{host}:{port}"
+
+
+def _env_list(name: str) -> list[str] | None:
+    value = _env(name)
+    if value is None or not value.strip():
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
 def instance_path() -> Path:
     return Path(_env("INSTANCE_PATH") or PROJECT_ROOT / "instance").resolve()
 
@@ -37,9 +56,13 @@ def instance_path() -> Path:
 # defaults written beside the code that uses them apply otherwise.
 OPTIONAL_TEXT = (
     "LOOKUP_LIMIT_ANON", "LOOKUP_LIMIT_USER", "LOOKUP_LIMIT_TOKEN", "API_RATE_LIMIT",
-    "NUMBER_PREFIX", "LEDGER_ORIGIN", "KEYS_DIR", "WORKER",
+    "NUMBER_PREFIX", "LEDGER_ORIGIN", "KEYS_DIR", "WORKER", "TSA_URLS", "WITNESSES",
 )
-OPTIONAL_INT = ("DISPUTE_RESPONSE_DAYS", "MAX_PIXELS")
+OPTIONAL_INT = ("DISPUTE_RESPONSE_DAYS", "MAX_PIXELS", "MAX_VIDEO_SECONDS",
+                "LOOKUP_MAX_SECONDS", "LOOKUP_CONCURRENCY", "MAX_MERGE_SECONDS")
+OPTIONAL_FLOAT = ("CHECKPOINT_INTERVAL", "ATTEST_TIMEOUT", "JOB_LEASE_SECONDS",
+                  "JOB_RETRY_SECONDS", "JOB_RETRY_CAP_SECONDS", "JOB_POLL_SECONDS",
+                  "SMTP_TIMEOUT")
 OPTIONAL_LIST = ("LOOKUP_LIMIT_EXEMPT",)
 
 
@@ -51,6 +74,9 @@ def _optional_settings() -> dict[str, Any]:
     for name in OPTIONAL_INT:
         if _env(name):
             found[f"TAMGA_{name}"] = int(_env(name) or 0)
+    for name in OPTIONAL_FLOAT:
+        if _env(name):
+            found[f"TAMGA_{name}"] = float(_env(name) or 0)
     for name in OPTIONAL_LIST:
         if _env(name):
             found[f"TAMGA_{name}"] = [v.strip() for v in (_env(name) or "").split(",") if v.strip()]
@@ -76,20 +102,33 @@ def load_config(instance: Path) -> dict[str, Any]:
         # Room for the multipart envelope and supporting files around the main file.
         "MAX_CONTENT_LENGTH": (max_upload_mb + 50) * 1024 * 1024,
         "TAMGA_REDIS_URL": redis_url,
-        "TAMGA_BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000"),
+        "TAMGA_BASE_URL": _env("BASE_URL") or served_base_url(),
+        # Host names requests may carry; unset: the base URL's host and loopback only.
+        "TAMGA_TRUSTED_HOSTS": _env_list("TRUSTED_HOSTS"),
         "TAMGA_DEFAULT_TIMEZONE": _env("DEFAULT_TIMEZONE", "Asia/Almaty"),
         "TAMGA_PROXY_FIX": _env_bool("PROXY_FIX"),
         "TAMGA_CONFIRM_MAX_AGE": _env_int("CONFIRM_MAX_AGE", 3 * 24 * 3600),
         "TAMGA_RESET_MAX_AGE": _env_int("RESET_MAX_AGE", 2 * 3600),
         "TAMGA_LOGIN_LIMIT_ACCOUNT": _env("LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"),
         "TAMGA_LOGIN_LIMIT_ADDRESS": _env("LOGIN_LIMIT_ADDRESS", "20 per 15 minutes"),
+        # Wrong two-factor codes per pending login (and per account on its own pages).
+        "TAMGA_TWO_FACTOR_LIMIT": _env("TWO_FACTOR_LIMIT", "5 per 5 minutes"),
         "MAIL_SERVER": _env("SMTP_HOST"),
         "MAIL_PORT": _env_int("SMTP_PORT", 587),
         "MAIL_USERNAME": _env("SMTP_USER"),
         "MAIL_PASSWORD": _env("SMTP_PASSWORD"),
         "MAIL_USE_TLS": _env_bool("SMTP_TLS", True),
         "MAIL_DEFAULT_SENDER": _env("MAIL_FROM", "Tamga <no-reply@tamga.kz>"),
+        # Where people write about their data and the trust pages' questions.
+        "TAMGA_CONTACT_EMAIL": _env("CONTACT_EMAIL", "help@tamga.kz"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Redis down: the same limits are counted in this process's memory (a warning
+        # is logged) until Redis answers again, so nothing answers 500 and logins stay
+        # limited; see README "When Redis is down".
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": ({"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+                                      if redis_url else {}),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -98,6 +137,6 @@ def load_config(instance: Path) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
-        "LANGUAGES": ["kk", "ru", "en"],
+        "LANGUAGES": ["kk", "ru", "en", "ky", "uz"],
         **_optional_settings(),
     }

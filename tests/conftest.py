@@ -12,6 +12,7 @@ import functools
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -87,8 +88,12 @@ def _app_config(database_url: str, instance: Path) -> dict:
         "TAMGA_STORAGE_DIR": str(instance / "storage"),
         "TAMGA_OUTBOX_DIR": str(instance / "outbox"),
         "SERVER_NAME": "tamga.test",
+        "TAMGA_BASE_URL": "http://tamga.test",
         "TAMGA_REDIS_URL": None,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # A checkpoint at every append, so tests read proofs right after registering;
+        # tests of the interval (tests/ledger/) set their own.
+        "TAMGA_CHECKPOINT_INTERVAL": 0.0,
     }
 
 
@@ -181,6 +186,11 @@ def runner(app):
     return app.test_cli_runner()
 
 
+#: The authenticator secret the helper gives moderators and administrators, who must use
+#: two-factor sign-in (issue 12): their logins pass the second step with a real code.
+STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
 class Accounts:
     """Small helper in the spirit of flaskr's ``auth`` fixture."""
 
@@ -200,15 +210,42 @@ class Accounts:
             user = accounts.register_account(email, self.password, name, role=Role(role))
             if confirmed:
                 accounts.confirm_email_now(user)
+            if user.is_moderator:
+                from datetime import UTC, datetime
+
+                user.totp_secret = STAFF_TOTP_SECRET
+                user.totp_enabled_at = datetime.now(UTC)
             db.session.commit()
             return user.id
 
     def login(self, email: str = "aigerim@example.kz", password: str | None = None,
               remember: bool = False):
+        """Log in; an account with two-factor sign-in on gets the current code from
+        :data:`STAFF_TOTP_SECRET` (tests that set their own secret do the step themselves)."""
         data = {"email": email, "password": password or self.password}
         if remember:
             data["remember"] = "y"
-        return self.client.post("/login", data=data)
+        response = self.client.post("/login", data=data)
+        if response.status_code == 302 and response.headers["Location"].endswith(
+                "/login/two-factor"):
+            response = self.second_step(email)
+        return response
+
+    def second_step(self, email: str):
+        import time
+
+        from registry.core import totp
+        from registry.extensions import db
+        from registry.services import accounts
+
+        with self.app.app_context():
+            user = accounts.find_user_by_email(email)
+            if user.totp_secret != STAFF_TOTP_SECRET:
+                raise AssertionError(f"{email} has its own two-factor secret")
+            user.totp_last_step = None  # as if the next 30-second window had come
+            db.session.commit()
+        return self.client.post("/login/two-factor",
+                                data={"code": totp.code_at(STAFF_TOTP_SECRET, time.time())})
 
     def logout(self):
         return self.client.post("/logout")
@@ -219,8 +256,46 @@ def accounts(client, app) -> Accounts:
     return Accounts(client, app)
 
 
+@dataclass
+class ApiAccount:
+    """A confirmed account with an API token (``headers`` for ``Authorization``)."""
+
+    user_id: int
+    token: str
+    email: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@pytest.fixture
+def make_account(app, accounts):
+    """Create a (confirmed) account with an API token."""
+
+    def make(email: str = "aigerim@example.kz", name: str = "Aigerim",
+             confirmed: bool = True) -> ApiAccount:
+        from registry.extensions import db
+        from registry.models.user import User
+        from registry.services import tokens
+
+        user_id = accounts.create(email, name=name, confirmed=confirmed)
+        with app.app_context():
+            created = tokens.create_token(db.session.get(User, user_id), "tests")
+            db.session.commit()
+            return ApiAccount(user_id, created.secret, email)
+
+    return make
+
+
+@pytest.fixture
+def api_account(make_account) -> ApiAccount:
+    return make_account()
+
+
 @pytest.fixture(scope="session")
 def media(tmp_path_factory):
+    """The session's test media (tests/media.py); how to register them: tests/registration.py."""
     from tests.media import MediaFactory
 
     return MediaFactory(tmp_path_factory.mktemp("media"))

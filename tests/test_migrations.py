@@ -113,3 +113,75 @@ def test_0005_carries_image_rows_over_and_back(tmp_path):
         db.engine.dispose()
     unsigned = {(w, k, win, v + (1 << 64) if v < 0 else v) for w, k, win, v in back}
     assert unsigned == set(old)
+
+
+def test_video_02_rebuilds_the_frame_postings_for_every_chunk_and_back(tmp_path):
+    """Upgrading rewrites the frame index from the stored frame hashes with all sixteen
+    chunks as keys (what the search probes now); downgrading writes the eight of before."""
+    import numpy as np
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from registry import create_app
+    from registry.core.matching import video_index
+    from registry.core.video import FrameHashes
+    from tests.conftest import _app_config
+
+    rng = np.random.default_rng(4)
+    frames = FrameHashes(np.array([0.0, 1.0, 2.0, 2.0]), np.array([0, 0, 0, 1]),
+                         rng.integers(0, 256, (4, 32), dtype=np.uint8), 3.0)
+    app = create_app(_app_config(f"sqlite:///{tmp_path / 'm.db'}", tmp_path))
+
+    def postings(conn):
+        rows = conn.execute(text("SELECT key, postings FROM video_frame_postings")).all()
+        return {k: sorted(tuple(map(int, e)) for e in np.frombuffer(b, video_index.ENTRY))
+                for k, b in rows}
+
+    def expected(chunks):
+        out: dict[int, list] = {}
+        words = frames.bits.reshape(-1, 16, 2).astype(np.int64)
+        for row in range(len(frames)):
+            for c in chunks:
+                key = (c << 16) | int(words[row, c, 0] << 8 | words[row, c, 1])
+                out.setdefault(key, []).append(
+                    (9, int(frames.times[row]), int(frames.codes[row])))
+        return {k: sorted(v) for k, v in out.items()}
+
+    with app.app_context():
+        upgrade(revision="creator4_01")
+        from registry.extensions import db
+
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO video_works VALUES (9, 'd', 3.0, :f)"),
+                         {"f": frames.to_bytes()})
+            # the old layout: the even chunks only
+            conn.execute(text("INSERT INTO video_frame_postings VALUES (:k, :p)"), [
+                {"k": k, "p": np.array(v, dtype=video_index.ENTRY).tobytes()}
+                for k, v in expected(range(0, 16, 2)).items()])
+        upgrade()
+        with db.engine.begin() as conn:
+            assert postings(conn) == expected(range(16))
+            video_index.remove_video(conn, 9)  # the live code finds every upgraded row
+            assert postings(conn) == {}
+            video_index.add_video(conn, 9, frames)
+            assert postings(conn) == expected(video_index.INDEXED_CHUNKS)
+        downgrade(revision="creator4_01")
+        with db.engine.connect() as conn:
+            assert postings(conn) == expected(range(0, 16, 2))
+        db.engine.dispose()
+
+
+def test_migrations_import_no_live_code():
+    """Frozen revisions: a fresh ``db upgrade`` must keep working when the models,
+    services or core change, so no revision imports ``registry``."""
+    import ast
+    from pathlib import Path
+
+    versions = Path(__file__).resolve().parents[1] / "migrations" / "versions"
+    offenders = []
+    for path in sorted(versions.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "registry"]
+    assert offenders == []

@@ -315,11 +315,65 @@ def upgrade():
     _ledger_triggers(drop=False)
 
 
+# Frozen copy of ``registry.core.ledger.store.immutability_statements`` as it was
+# when this revision was written: a migration never imports live code.
+_SQLITE_CREATE = [
+    "CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'the ledger table ledger_entries is append-only'); END",
+    "CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'the ledger table ledger_entries is append-only'); END",
+    "CREATE TRIGGER ledger_nodes_no_update BEFORE UPDATE ON ledger_nodes BEGIN SELECT RAISE(ABORT, 'the ledger table ledger_nodes is append-only'); END",
+    "CREATE TRIGGER ledger_nodes_no_delete BEFORE DELETE ON ledger_nodes BEGIN SELECT RAISE(ABORT, 'the ledger table ledger_nodes is append-only'); END",
+    "CREATE TRIGGER ledger_checkpoints_no_update BEFORE UPDATE ON ledger_checkpoints BEGIN SELECT RAISE(ABORT, 'the ledger table ledger_checkpoints is append-only'); END",
+    "CREATE TRIGGER ledger_checkpoints_no_delete BEFORE DELETE ON ledger_checkpoints BEGIN SELECT RAISE(ABORT, 'the ledger table ledger_checkpoints is append-only'); END",
+    "CREATE TRIGGER ledger_keys_no_delete BEFORE DELETE ON ledger_keys BEGIN SELECT RAISE(ABORT, 'ledger_keys is append-only'); END",
+    "CREATE TRIGGER ledger_keys_no_update BEFORE UPDATE ON ledger_keys WHEN NOT (OLD.valid_until IS NULL AND NEW.valid_until IS NOT NULL AND NEW.name = OLD.name AND NEW.vkey = OLD.vkey AND NEW.valid_from = OLD.valid_from) BEGIN SELECT RAISE(ABORT, 'ledger_keys only accepts retiring a key'); END",
+]
+
+_SQLITE_DROP = [
+    'DROP TRIGGER IF EXISTS ledger_entries_no_update',
+    'DROP TRIGGER IF EXISTS ledger_entries_no_delete',
+    'DROP TRIGGER IF EXISTS ledger_nodes_no_update',
+    'DROP TRIGGER IF EXISTS ledger_nodes_no_delete',
+    'DROP TRIGGER IF EXISTS ledger_checkpoints_no_update',
+    'DROP TRIGGER IF EXISTS ledger_checkpoints_no_delete',
+    'DROP TRIGGER IF EXISTS ledger_keys_no_update',
+    'DROP TRIGGER IF EXISTS ledger_keys_no_delete',
+]
+
+_POSTGRESQL_CREATE = [
+    "CREATE OR REPLACE FUNCTION tamga_ledger_refuse_change() RETURNS trigger\nLANGUAGE plpgsql AS $$\nBEGIN\n    RAISE EXCEPTION 'the ledger table % is append-only: % refused', TG_TABLE_NAME, TG_OP\n        USING ERRCODE = 'integrity_constraint_violation';\nEND\n$$",
+    "CREATE OR REPLACE FUNCTION tamga_ledger_keys_guard() RETURNS trigger\nLANGUAGE plpgsql AS $$\nBEGIN\n    IF TG_OP = 'UPDATE' AND OLD.valid_until IS NULL AND NEW.valid_until IS NOT NULL AND NEW.name = OLD.name AND NEW.vkey = OLD.vkey AND NEW.valid_from = OLD.valid_from THEN\n        RETURN NEW;\n    END IF;\n    RAISE EXCEPTION 'ledger_keys only accepts new keys and retiring a key: % refused', TG_OP\n        USING ERRCODE = 'integrity_constraint_violation';\nEND\n$$",
+    'CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries FOR EACH ROW EXECUTE FUNCTION tamga_ledger_refuse_change()',
+    'CREATE TRIGGER ledger_nodes_append_only BEFORE UPDATE OR DELETE ON ledger_nodes FOR EACH ROW EXECUTE FUNCTION tamga_ledger_refuse_change()',
+    'CREATE TRIGGER ledger_checkpoints_append_only BEFORE UPDATE OR DELETE ON ledger_checkpoints FOR EACH ROW EXECUTE FUNCTION tamga_ledger_refuse_change()',
+    'CREATE TRIGGER ledger_keys_guard BEFORE UPDATE OR DELETE ON ledger_keys FOR EACH ROW EXECUTE FUNCTION tamga_ledger_keys_guard()',
+    'CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries FOR EACH STATEMENT EXECUTE FUNCTION tamga_ledger_refuse_change()',
+    'CREATE TRIGGER ledger_nodes_no_truncate BEFORE TRUNCATE ON ledger_nodes FOR EACH STATEMENT EXECUTE FUNCTION tamga_ledger_refuse_change()',
+    'CREATE TRIGGER ledger_checkpoints_no_truncate BEFORE TRUNCATE ON ledger_checkpoints FOR EACH STATEMENT EXECUTE FUNCTION tamga_ledger_refuse_change()',
+    'CREATE TRIGGER ledger_keys_no_truncate BEFORE TRUNCATE ON ledger_keys FOR EACH STATEMENT EXECUTE FUNCTION tamga_ledger_refuse_change()',
+]
+
+_POSTGRESQL_DROP = [
+    'DROP TRIGGER IF EXISTS ledger_entries_no_truncate ON ledger_entries',
+    'DROP TRIGGER IF EXISTS ledger_nodes_no_truncate ON ledger_nodes',
+    'DROP TRIGGER IF EXISTS ledger_checkpoints_no_truncate ON ledger_checkpoints',
+    'DROP TRIGGER IF EXISTS ledger_keys_no_truncate ON ledger_keys',
+    'DROP TRIGGER IF EXISTS ledger_keys_guard ON ledger_keys',
+    'DROP TRIGGER IF EXISTS ledger_entries_append_only ON ledger_entries',
+    'DROP TRIGGER IF EXISTS ledger_nodes_append_only ON ledger_nodes',
+    'DROP TRIGGER IF EXISTS ledger_checkpoints_append_only ON ledger_checkpoints',
+    'DROP FUNCTION IF EXISTS tamga_ledger_keys_guard()',
+    'DROP FUNCTION IF EXISTS tamga_ledger_refuse_change()',
+]
+
+
 def _ledger_triggers(*, drop: bool) -> None:
     """The ledger tables refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL)."""
-    from registry.core.ledger.store import apply_immutability_triggers
-
-    apply_immutability_triggers(op.get_bind(), drop=drop)
+    bind = op.get_bind()
+    pg = bind.dialect.name == "postgresql"
+    statements = (_POSTGRESQL_DROP if pg else _SQLITE_DROP) if drop else (
+        _POSTGRESQL_CREATE if pg else _SQLITE_CREATE)
+    for statement in statements:
+        bind.execute(sa.text(statement))
 
 
 def downgrade():

@@ -6,7 +6,11 @@ Create Date: 2026-11-21 20:10:00
 
 The search tables are named ``search_fts*`` and stay out of the ORM metadata
 (their text is folded in Python, see ``registry.services.search``); the
-migration-vs-models check ignores them.
+migration-vs-models check ignores them. Frozen: the DDL below is a copy of what
+``registry.services.search`` created when this revision was written, and a
+migration never imports live code. A database that already held works when it
+reached this revision fills the index with ``flask index rebuild --only search``
+(the folding rules live in Python, not in SQL).
 """
 from alembic import op
 
@@ -16,15 +20,33 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
-    from registry.services.search import create_search_schema, rebuild_index
+_SQLITE_DDL = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5("
+    "title, people, work_type UNINDEXED, country UNINDEXED, year UNINDEXED, status UNINDEXED,"
+    " tokenize = 'unicode61', prefix = '2 3')",
+]
+_PG_DDL = [
+    "CREATE TABLE IF NOT EXISTS search_fts_docs ("
+    " work_id integer PRIMARY KEY,"
+    " title text NOT NULL DEFAULT '',"
+    " people text NOT NULL DEFAULT '',"
+    " work_type varchar(32), country varchar(8), year integer, status varchar(16),"
+    " tsv tsvector GENERATED ALWAYS AS ("
+    "  setweight(to_tsvector('simple'::regconfig, title), 'A') ||"
+    "  setweight(to_tsvector('simple'::regconfig, people), 'B')) STORED)",
+    "CREATE INDEX IF NOT EXISTS search_fts_docs_tsv ON search_fts_docs USING gin (tsv)",
+]
 
-    bind = op.get_bind()
-    create_search_schema(bind)
-    rebuild_index(bind)
+
+def _postgres() -> bool:
+    return op.get_bind().dialect.name == "postgresql"
+
+
+def upgrade():
+    for ddl in _PG_DDL if _postgres() else _SQLITE_DDL:
+        op.get_bind().exec_driver_sql(ddl)
 
 
 def downgrade():
-    from registry.services.search import drop_search_schema
-
-    drop_search_schema(op.get_bind())
+    op.get_bind().exec_driver_sql(
+        f"DROP TABLE IF EXISTS {'search_fts_docs' if _postgres() else 'search_fts'}")

@@ -8,7 +8,6 @@ Create Date: 2026-11-21 20:40:00
 from alembic import op
 import sqlalchemy as sa
 
-from registry.models.types import UTCDateTime
 
 
 # revision identifiers, used by Alembic.
@@ -26,8 +25,8 @@ def upgrade():
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('params', sa.JSON(), nullable=False),
     sa.Column('link', sa.String(length=300), nullable=True),
-    sa.Column('created_at', UTCDateTime(), nullable=False),
-    sa.Column('read_at', UTCDateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications'))
     )
@@ -49,11 +48,11 @@ def upgrade():
     sa.Column('found_platform', sa.String(length=120), nullable=True),
     sa.Column('found_on', sa.String(length=10), nullable=True),
     sa.Column('comparison', sa.JSON(), nullable=False),
-    sa.Column('opened_at', UTCDateTime(), nullable=False),
-    sa.Column('response_due_at', UTCDateTime(), nullable=True),
-    sa.Column('reminded_at', UTCDateTime(), nullable=True),
-    sa.Column('answered_at', UTCDateTime(), nullable=True),
-    sa.Column('decided_at', UTCDateTime(), nullable=True),
+    sa.Column('opened_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('response_due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('answered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('decided_by_id', sa.Integer(), nullable=True),
     sa.Column('outcome', sa.Enum('upheld', 'rejected', 'settled', 'referred_to_court', name='outcome', native_enum=False, length=32), nullable=True),
     sa.Column('decision_reason', sa.Text(), nullable=True),
@@ -80,7 +79,7 @@ def upgrade():
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('party', sa.Enum('claimant', 'respondent', 'moderator', 'registry', name='party', native_enum=False, length=16), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
-    sa.Column('at', UTCDateTime(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('ledger_index', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_dispute_events_actor_id_users')),
     sa.ForeignKeyConstraint(['dispute_id'], ['disputes.id'], name=op.f('fk_dispute_events_dispute_id_disputes'), ondelete='CASCADE'),
@@ -103,7 +102,7 @@ def upgrade():
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('storage_key', sa.String(length=200), nullable=True),
     sa.Column('is_disputed_file', sa.Boolean(), nullable=False),
-    sa.Column('created_at', UTCDateTime(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['dispute_id'], ['disputes.id'], name=op.f('fk_dispute_evidence_dispute_id_disputes'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['submitted_by_id'], ['users.id'], name=op.f('fk_dispute_evidence_submitted_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dispute_evidence'))

@@ -37,6 +37,13 @@ def bearer_token() -> str | None:
     return value.strip()
 
 
+#: The scope a token needs for each API endpoint (others need none).
+ENDPOINT_SCOPES = {
+    "api.create_work": "register", "api.lookup": "lookup", "api.search": "lookup",
+    "api.get_work": "read", "api.work_evidence": "read", "api.work_state_filing": "read",
+}
+
+
 def resolve_token() -> None:
     """Runs before each API request: sets ``g.api_user`` (None when anonymous)."""
     secret = bearer_token()
@@ -46,6 +53,15 @@ def resolve_token() -> None:
     token = tokens.find_live_token(secret)
     if token is None:
         raise Unauthorized(_("The API token is invalid or has been revoked."))
+    scope = ENDPOINT_SCOPES.get(request.endpoint or "")
+    if scope is not None and not tokens.has_scope(token, scope):
+        raise PermissionDenied(_("This API token may not do this (it lacks the “%(scope)s” "
+                                 "scope).", scope=scope))
+    from registry.services import two_factor
+
+    if two_factor.needs_enrolment(token.user):
+        raise PermissionDenied(_("Moderators and administrators must set up two-factor "
+                                 "sign-in on the website before their API tokens work."))
     if tokens.mark_used(token):  # saved before the view's own work, which may fail
         db.session.commit()
     g.api_user = token.user
@@ -64,11 +80,23 @@ def required_user(*, confirmed: bool = True) -> User:
     return user
 
 
+def token_fingerprint() -> str | None:
+    """A short hash of the bearer token itself, however the header spells ``Bearer`` and
+    spaces it (one budget per token); None without a well-formed bearer header."""
+    header = request.headers.get("Authorization")
+    if not header:
+        return None
+    scheme, _sep, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return hashlib.sha256(value.strip().encode()).hexdigest()[:32]
+
+
 def rate_limit_key() -> str:
     """One budget per token (hashed, never logged in clear); per address without one."""
-    header = request.headers.get("Authorization", "")
-    if header:
-        return "api-token:" + hashlib.sha256(header.encode()).hexdigest()[:32]
+    token = token_fingerprint()
+    if token:
+        return "api-token:" + token
     return "api-addr:" + (request.remote_addr or "unknown")
 
 

@@ -1,4 +1,4 @@
-"""``GET /api/v1/works/<number>/evidence.zip``: a work's evidence bundle (issue 8)."""
+"""``GET /api/v1/works/<number>/evidence.zip``: a work's evidence bundle."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from flask import Response, request
 from registry.api import bp
 from registry.api.auth import optional_user
 from registry.core.errors import NotFound
+from registry.http import registry_settings
 from registry.services import evidence, works
-from registry.web.utils import registry_settings
+from registry.services.privacy import Viewer
 
 
 @bp.get("/works/<number>/evidence.zip")
@@ -16,9 +17,7 @@ def work_evidence(number: str):
     """Public works for anyone; a private one only for its owner (or a moderator)."""
     work = works.find_work(number)
     user = optional_user()
-    allowed = work.is_public or (user is not None and (
-        user.id == work.owner_id or user.is_moderator))
-    if not allowed or work.ledger_index is None:
+    if not Viewer.of(user).sees_record(work) or work.ledger_index is None:
         raise NotFound("There is no such work.")
     lang = request.args.get("lang", "kk+ru").replace(" ", "+")
     data = evidence.work_bundle(work, user, lang, registry_settings())

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import jsonify, request
 from flask_babel import gettext as _
 
+from registry import kinds
 from registry.api import bp
-from registry.api.serialise import public_url, rfc3339
+from registry.api.serialise import rfc3339
 from registry.extensions import limiter
+from registry.http import absolute_url, public_url, registry_settings
+from registry.http.limits import api_key, api_limit, is_exempt
+from registry.services import provenance
 from registry.services.lookup import (
     LookupMatch,
     LookupResult,
     lookup_sha256,
     lookup_upload,
+    query_bounds,
     reading,
 )
 from registry.services.metadata_input import MalformedRequest
+from registry.services.privacy import ANONYMOUS
 from registry.services.search import SearchFilters, SearchHit, SearchPage, search_works
-from registry.web.lookup.limits import api_key, api_limit, is_exempt
-from registry.web.utils import registry_settings
 
 MAX_PAGE = 500
 
@@ -38,7 +42,8 @@ def lookup():
                 _("Send the file in the multipart field “file”, or JSON {\"sha256\": \"…\"}."))
         settings = registry_settings()
         result = lookup_upload(reading, upload.stream, upload_dir=settings.upload_dir,
-                               limits=settings.limits)
+                               limits=settings.limits, bounds=query_bounds(settings),
+                               read_provenance=provenance.reader(settings))
     return jsonify(lookup_response(result)), 200, {"Server-Timing": server_timing(result)}
 
 
@@ -70,33 +75,29 @@ def search():
 
 def lookup_response(result: LookupResult) -> dict[str, Any]:
     checked = result.checked
-    summary: dict[str, Any] = {"media": checked.media}
-    if checked.media == "audio":
-        summary["duration_s"] = checked.duration_s
-    elif checked.media == "image":
-        summary["width"], summary["height"] = checked.width, checked.height
-    summary["works_compared"] = checked.works_compared
+    summary: dict[str, Any] = {"media": checked.media, **checked.measured,
+                               "works_compared": checked.works_compared,
+                               "provenance": provenance.report_record(result.file_provenance)}
     return {"matches": [match_record(m) for m in result.matches], "checked": summary}
 
 
 def match_record(match: LookupMatch) -> dict[str, Any]:
     work = match.work
+    shown = ANONYMOUS.sees_record(work)  # lookups answer everyone alike
     record: dict[str, Any] = {
         "registration_number": work.registration_number,
-        "title": work.title,
-        "work_type": work.work_type,
-        "media": work.media_kind,
+        "title": work.title if shown else None,
+        "work_type": work.work_type if shown else None,
+        "media": work.media_kind if shown else None,
         "score": round(match.score, 4),
         "registered_at": rfc3339(work.registered_at),
         "status": work.status,
         "url": public_url(work.registration_number),
+        "provenance": work.provenance,
     }
-    if work.media_kind == "audio" and match.segment is not None:
-        s = match.segment
-        record["segment"] = {"query_start": s.query_start, "query_end": s.query_end,
-                             "work_start": s.work_start, "work_end": s.work_end}
-    if work.media_kind == "image":
-        record["distance"] = match.distance if match.distance is not None else 0
+    kind = kinds.get(work.media_kind)
+    if kind is not None:
+        record |= kind.match_fields(match.details, match.segment)
     return record
 
 
@@ -106,8 +107,8 @@ def hit_record(hit: SearchHit) -> dict[str, Any]:
         "registration_number": hit.registration_number,
         "title": hit.title,
         "original_title": hit.original_title,
-        "work_type": hit.work_type if hit.is_public else None,
-        "media": hit.media_kind if hit.is_public else None,
+        "work_type": hit.work_type if ANONYMOUS.sees_record(hit) else None,
+        "media": hit.media_kind if ANONYMOUS.sees_record(hit) else None,
         "status": hit.status,
         "registered_at": rfc3339(hit.registered_at),
         "country": hit.country,
@@ -122,7 +123,7 @@ def hit_record(hit: SearchHit) -> dict[str, Any]:
 
 
 def _page_url(args: dict[str, str], page: int) -> str:
-    return url_for("api.search", **{**args, "page": page}, _external=True)
+    return absolute_url("api.search", **{**args, "page": page})
 
 
 def search_response(found: SearchPage, args: dict[str, str]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""``flask tokens …`` and ``flask works …`` command groups."""
+"""``flask tokens …``, ``flask works …``, ``flask backup …`` and other command groups."""
 
 from __future__ import annotations
 
@@ -11,7 +11,17 @@ def init_commands(app: Flask) -> None:
 
     app.cli.add_command(tokens_cli)
     app.cli.add_command(works_cli)
-    from registry.commands.evidence import disputes_cli, evidence_cli  # issue 8
+    from registry.commands.evidence import disputes_cli, evidence_cli
 
     app.cli.add_command(evidence_cli)
     app.cli.add_command(disputes_cli)
+    from registry.commands.provenance import provenance_cli, reservations_cli
+
+    app.cli.add_command(provenance_cli)
+    app.cli.add_command(reservations_cli)
+    from registry.commands.notifications import notifications_cli
+
+    app.cli.add_command(notifications_cli)
+    from registry.commands.backup import backup_cli
+
+    app.cli.add_command(backup_cli)

@@ -1,4 +1,4 @@
-"""``flask evidence export`` and ``flask disputes tick`` (issue 8)."""
+"""``flask evidence export`` and ``flask disputes tick``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from flask.cli import AppGroup
 from registry.core.errors import TamgaError
 from registry.extensions import db
 from registry.services import disputes, evidence, works
-from registry.services.mail import Mailer
 
 evidence_cli = AppGroup("evidence", help="Evidence bundles of disputes and works.")
 disputes_cli = AppGroup("disputes", help="Dispute deadlines and reminders.")
@@ -43,11 +42,12 @@ def export(dispute_id: int | None, number: str | None, lang: str, output: Path) 
 @disputes_cli.command("tick")
 @click.option("--reminder-days", default=disputes.REMINDER_DAYS, show_default=True, type=int)
 def tick(reminder_days: int) -> None:
-    """Send due reminders and move disputes whose deadline passed to the moderators."""
-    mailer: Mailer = current_app.extensions["tamga.mailer"]
-    days = int(current_app.config.get("TAMGA_DISPUTE_RESPONSE_DAYS",
-                                      disputes.DEFAULT_RESPONSE_DAYS))
-    ctx = disputes.Context(current_app.extensions["tamga.settings"], mailer, disputes.utc(), days)
-    reminded, passed = disputes.tick(ctx, reminder_days)
+    """Send due reminders and move disputes whose deadline passed to the moderators.
+
+    The job runner does this by itself every hour (``disputes.tick``); this command
+    is for running it at once."""
+    from registry.tasks.kinds import dispute_context
+
+    reminded, passed = disputes.tick(dispute_context(current_app), reminder_days)
     db.session.commit()
     click.echo(f"reminders sent: {reminded}; deadlines applied: {passed}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
@@ -20,11 +22,18 @@ tokens_cli = AppGroup("tokens", help="Manage personal API tokens.")
 @click.argument("email")
 @click.option("--name", default="command line", show_default=True,
               help="What the token is for.")
-def create_token(email: str, name: str) -> None:
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(tokens.SCOPES),
+              help="What it may do (repeatable; default: register, lookup and read).")
+@click.option("--expires-days", type=click.IntRange(1, 3650),
+              help="Days until it stops working (default: never).")
+def create_token(email: str, name: str, scopes: tuple[str, ...],
+                 expires_days: int | None) -> None:
     """Create a token for EMAIL and print it (it is shown only this once)."""
     user = user_by_email(email)
+    expires = (datetime.now(UTC) + timedelta(days=expires_days)) if expires_days else None
     try:
-        created = tokens.create_token(user, name)
+        created = tokens.create_token(user, name, scopes=list(scopes) or None,
+                                      expires_at=expires)
     except TamgaError as exc:
         raise click.ClickException(str(exc.message)) from None
     db.session.commit()

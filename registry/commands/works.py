@@ -8,13 +8,13 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from registry.commands.common import user_by_email
+from registry.commands.common import transaction, user_by_email
 from registry.core.errors import TamgaError
 from registry.extensions import db
 from registry.services import bulk_import
 
 works_cli = AppGroup("works", help="Register and manage works.")
-STATUS_LABELS = {
+IMPORT_OUTCOME_LABELS = {
     bulk_import.REGISTERED: "registered",
     bulk_import.CONFLICT: "conflicts (matched an earlier work of another account)",
     bulk_import.SKIPPED: "skipped (already registered by this account)",
@@ -31,15 +31,15 @@ STATUS_LABELS = {
               help="CSV: filename,title,work_type,created_on,authors,ai_use,description,"
                    "visibility (authors as Name:role:share;Name2:role:share).")
 @click.option("--workers", type=click.IntRange(1, 16),
-              help="Threads running the registration jobs while the next files are read "
-                   "(1: each file is finished before the next is read). Default: 2 on "
-                   "PostgreSQL, 1 on SQLite, which lets one writer in at a time.")
+              help="Threads of the job runner running the registration jobs. Default: 2 "
+                   "on PostgreSQL, 1 on SQLite, which lets one writer in at a time.")
 def import_works(folder: Path, email: str, csv_path: Path | None, workers: int | None) -> None:
     """Register every audio and image file in FOLDER for the account --owner."""
     owner = user_by_email(email)
     workers = workers or (1 if db.engine.dialect.name == "sqlite" else 2)
-    app = current_app._get_current_object()
-    parallel = bulk_import.ParallelJobs(workers, app.app_context) if workers > 1 else None
+    from registry.tasks import runner_of
+
+    runner = runner_of(current_app)
     try:
         rows = bulk_import.read_metadata_csv(csv_path) if csv_path else {}
     except (TamgaError, UnicodeDecodeError) as exc:
@@ -52,14 +52,19 @@ def import_works(folder: Path, email: str, csv_path: Path | None, workers: int |
         summary = bulk_import.import_folder(
             owner, folder, settings=settings, metadata=rows,
             exclude=[csv_path] if csv_path else [], on_file=lambda o: bar.update(1, o),
-            parallel=parallel)
+            transaction=transaction, run_jobs=runner.run_many, workers=workers)
+    # The last entries may wait for the next checkpoint interval: sign it now, so that
+    # their certificates are ready without a worker running.
+    from registry.services import attestations
+
+    attestations.sign_pending_checkpoint(settings)
     print_summary(summary)
 
 
 def print_summary(summary: bulk_import.ImportSummary) -> None:
     counts = summary.counts
     click.echo(f"\n{len(summary.outcomes)} files in {summary.seconds:.1f} s:")
-    for status, label in STATUS_LABELS.items():
+    for status, label in IMPORT_OUTCOME_LABELS.items():
         click.echo(f"  {counts.get(status, 0):5d} {label}")
     for outcome in summary.with_status(bulk_import.CONFLICT):
         click.echo(f"  conflict  {outcome.filename}: {outcome.registration_number} "

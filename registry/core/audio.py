@@ -31,7 +31,7 @@ except ImportError:  # fpcalc alone still does everything, only slower for queri
     _libchromaprint = None
 
 from registry.core.errors import CorruptMedia, FingerprintError, MediaTooShort, SilentAudio
-from registry.core.media import AudioInfo, MediaLimits, probe_audio
+from registry.core.media import AudioInfo, MediaLimits, bounded, probe_audio
 
 SAMPLE_RATE = 11025
 ITEM_STEP = 1365  # samples between items (frame 4096, overlap 2/3)
@@ -168,7 +168,7 @@ def _run_fpcalc(cmd: list[str], stdin: IO[bytes] | None = None) -> _FpcalcResult
     try:
         proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except FileNotFoundError as exc:
-        raise FingerprintError("The audio fingerprinter (fpcalc) is not installed.") from exc
+        raise FingerprintError.because("fpcalc_missing") from exc
     errors: list[str] = []
     with proc:
         assert proc.stdout is not None and proc.stderr is not None
@@ -188,7 +188,7 @@ def _run_fpcalc(cmd: list[str], stdin: IO[bytes] | None = None) -> _FpcalcResult
             proc.wait(timeout=FPCALC_TIMEOUT_S)
         except (subprocess.TimeoutExpired, ValueError) as exc:
             proc.kill()
-            raise FingerprintError("The audio could not be fingerprinted.") from exc
+            raise FingerprintError.because("fingerprint_failed") from exc
         finally:
             reader.join(timeout=5)
     return _FpcalcResult(items, proc.returncode, [e for e in errors if e])
@@ -218,13 +218,11 @@ def _accept(result: _FpcalcResult, info: AudioInfo) -> None:
     if result.returncode != 0:
         if n == 0 or not all(_is_decode_error(e) for e in result.errors):
             detail = result.errors[-1] if result.errors else f"exit code {result.returncode}"
-            raise CorruptMedia(
-                "The audio is damaged and cannot be decoded.", tool_error=detail[:300]
-            )
+            raise CorruptMedia.because("audio_undecodable", tool_error=detail[:300])
     if not covered:
-        raise CorruptMedia(
-            f"The file appears truncated or damaged: it announces {info.duration_s:.1f} s "
-            f"but only about {decoded_s:.1f} s of audio could be decoded.",
+        raise CorruptMedia.because(
+            "audio_truncated",
+            {"announced": f"{info.duration_s:.1f}", "decoded": f"{decoded_s:.1f}"},
             duration_s=info.duration_s,
             decoded_s=decoded_s,
         )
@@ -233,16 +231,14 @@ def _accept(result: _FpcalcResult, info: AudioInfo) -> None:
 def _check_content(fp: AudioFingerprint, limits: MediaLimits) -> None:
     min_items = expected_items(limits.min_audio_seconds)
     if len(fp) < max(1.0, min_items):
-        raise MediaTooShort(
-            f"Too little audio could be decoded; at least {limits.min_audio_seconds:g} s "
-            "are needed.",
-        )
+        raise MediaTooShort.because("too_little_audio",
+                                    {"minimum": f"{limits.min_audio_seconds:g}"})
     # Every item spans ~2.6 s of audio, so a short sound in silence still yields
     # ~20 non-silent items; ask for as many as the minimum duration would give
     # (or half the items of a short clip).
     needed = min(limits.min_audio_seconds * ITEMS_PER_SECOND, 0.5 * len(fp))
     if fp.non_silent_count() < needed:
-        raise SilentAudio("The recording is silent (no audible sound was found).")
+        raise SilentAudio.because("silent")
 
 
 def fingerprint_file(
@@ -258,7 +254,10 @@ def fingerprint_file(
     FingerprintError with a message a person understands.
     """
     info = probe_audio(path, limits, ffprobe=ffprobe)
-    result = _run_fpcalc([fpcalc, "-raw", "-length", "0", str(path)])
+    # Decode no further than the declared duration (plus slack): a header that
+    # understates a 10-hour stream cannot make fpcalc decode all of it.
+    length = str(int(info.duration_s) + 30)
+    result = _run_fpcalc(bounded([fpcalc, "-raw", "-length", length, str(path)]))
     _accept(result, info)
     fp = AudioFingerprint(result.items, info.duration_s)
     _check_content(fp, limits)
@@ -269,9 +268,12 @@ def fingerprint_file(
 
 
 def _decode_variants(
-    path: Path, workdir: Path, speeds: Sequence[float], tempo: bool, ffmpeg: str
+    path: Path, workdir: Path, speeds: Sequence[float], tempo: bool, ffmpeg: str,
+    max_seconds: float | None = None,
 ) -> tuple[Path, dict[float, Path]]:
-    """One ffmpeg run: 11025 Hz mono PCM of the query, plus one PCM per tempo variant."""
+    """One ffmpeg run: 11025 Hz mono PCM of the query, plus one PCM per tempo variant;
+    with ``max_seconds``, of the first ``max_seconds`` of the file only (ffmpeg stops
+    reading there)."""
     plain = workdir / "plain.pcm"
     chain = f"[0:a]aformat=channel_layouts=mono,aresample={SAMPLE_RATE}"
     tempos = list(speeds) if tempo else []
@@ -283,13 +285,14 @@ def _decode_variants(
         graph += f";[x{i}]atempo={1 / s:.6f}[t{i}]"
         files[s] = workdir / f"tempo{i}.pcm"
         outs += ["-map", f"[t{i}]", "-f", "s16le", "-ac", "1", str(files[s])]
-    cmd = [ffmpeg, "-nostdin", "-v", "error", "-i", str(path), "-filter_complex", graph, *outs]
-    done = subprocess.run(cmd, capture_output=True, timeout=FPCALC_TIMEOUT_S, check=False)
+    limit = ["-t", f"{max_seconds:.3f}"] if max_seconds else []
+    cmd = [ffmpeg, "-nostdin", "-v", "error", *limit, "-i", str(path), "-filter_complex", graph,
+           *outs]
+    done = subprocess.run(bounded(cmd), capture_output=True, timeout=FPCALC_TIMEOUT_S,
+                          check=False)
     if not plain.exists() or plain.stat().st_size == 0:
-        raise CorruptMedia(
-            "The audio is damaged and cannot be decoded.",
-            tool_error=done.stderr.decode("utf-8", "replace")[-300:],
-        )
+        raise CorruptMedia.because(
+            "audio_undecodable", tool_error=done.stderr.decode("utf-8", "replace")[-300:])
     return plain, files
 
 
@@ -332,19 +335,22 @@ def fingerprint_query(
     fpcalc: str = "fpcalc",
     ffmpeg: str = "ffmpeg",
     ffprobe: str = "ffprobe",
+    max_seconds: float | None = None,
 ) -> list[AudioFingerprint]:
     """Fingerprints of a query clip: as is, then undoing each speed in ``speeds``.
+
+    The file is probed first (its declared duration decides the limits before any
+    decoding); then only its first ``max_seconds`` (None: all of it) are decoded.
 
     The clip is decoded once (one ffmpeg run also writes the ``atempo`` tempo
     variants when ``tempo=True``); speed variants (pitch moves with speed) are
     resamples done by fpcalc itself. The first element is the unmodified
     fingerprint, checked like :func:`fingerprint_file` (silence, too short).
     """
-    with tempfile.TemporaryDirectory(prefix="tamga-query-") as tmp, \
-            ThreadPoolExecutor(max_workers=1) as prober:
-        probed = prober.submit(probe_audio, path, limits, ffprobe=ffprobe)  # beside decoding
-        plain_pcm, tempo_pcm = _decode_variants(path, Path(tmp), speeds, tempo, ffmpeg)
-        probed.result()  # limits and decodability, with the probe's own messages
+    probe_audio(path, limits, ffprobe=ffprobe)  # refuses before decoding
+    with tempfile.TemporaryDirectory(prefix="tamga-query-") as tmp:
+        plain_pcm, tempo_pcm = _decode_variants(path, Path(tmp), speeds, tempo, ffmpeg,
+                                                max_seconds)
         seconds = plain_pcm.stat().st_size / 2 / SAMPLE_RATE
         jobs: list[tuple[Path, float, float, str]] = [(plain_pcm, SAMPLE_RATE, 1.0, "plain")]
         for s in speeds:
@@ -359,3 +365,50 @@ def fingerprint_query(
     ]
     _check_content(out[0], limits)
     return [fp for fp in out if len(fp) > 0]
+
+
+# --------------------------------------------------------------------------- in-process queries
+
+
+def _fp_pcm(pcm: bytes, rate: float, fpcalc: str) -> np.ndarray:
+    """Chromaprint items of s16le mono ``pcm`` declared as sampled at ``rate`` Hz."""
+    if _libchromaprint is not None:
+        fingerprinter = _libchromaprint.Fingerprinter()
+        fingerprinter.start(round(rate), 1)
+        fingerprinter.feed(pcm)
+        encoded = fingerprinter.finish()
+        if not encoded:
+            return np.zeros(0, dtype=np.uint32)
+        raw, _algorithm = _libchromaprint.decode_fingerprint(encoded)
+        return np.asarray(raw, dtype=np.int64).astype(np.uint32)
+    with tempfile.NamedTemporaryFile(suffix=".pcm") as tmp:
+        tmp.write(pcm)
+        tmp.flush()
+        return _fp_raw(Path(tmp.name), rate, fpcalc)
+
+
+def fingerprint_samples(
+    samples: np.ndarray,
+    *,
+    speeds: Sequence[float] = DEFAULT_SPEEDS,
+    fpcalc: str = "fpcalc",
+) -> list[AudioFingerprint]:
+    """Chromaprint fingerprints of decoded mono samples at :data:`SAMPLE_RATE` (float
+    in -1..1): as is, then undoing each speed in ``speeds`` (a resample, pitch
+    included, done by declaring another sample rate). Empty variants are dropped;
+    the first element is always the unmodified fingerprint."""
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+    seconds = samples.size / SAMPLE_RATE
+    jobs = [(SAMPLE_RATE, 1.0)] + [(SAMPLE_RATE / s, s) for s in speeds]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda j: _fp_pcm(pcm, j[0], fpcalc), jobs))
+    out = [
+        AudioFingerprint(items, seconds, speed, "plain" if speed == 1.0 else "speed")
+        for items, (_, speed) in zip(results, jobs, strict=True)
+    ]
+    return [out[0]] + [fp for fp in out[1:] if len(fp) > 0]
+
+
+def check_query_content(fp: AudioFingerprint, limits: MediaLimits) -> None:
+    """Too short or silent: the checks of :func:`fingerprint_file`."""
+    _check_content(fp, limits)

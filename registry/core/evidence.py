@@ -1,4 +1,4 @@
-"""Evidence bundles (issue 8): the comparison of two works and a signed, self-checking ZIP.
+"""Evidence bundles: the comparison of two works and a signed, self-checking ZIP.
 
 Plain Python: it takes a SQLAlchemy ``Connection`` for the ledger and the key
 ring as arguments. What it writes is checked by ``tamga_verify.verify_evidence_bundle``,
@@ -19,9 +19,10 @@ import numpy as np
 from sqlalchemy import Connection
 
 from registry.core.audio import EDGE_ITEMS, ITEM_SECONDS, AudioFingerprint
+from registry.core.certificates.i18n import LANGUAGES, NP_, label, translate
 from registry.core.errors import NotFound
 from registry.core.image import ImageComparison, ImageHashes, QueryHashes, compare
-from registry.core.ledger import store
+from registry.core.ledger import attestations, store
 from registry.core.ledger.keys import KeyRing
 from registry.core.matching.audio_index import bit_errors, item_keys, longest_stretch
 from registry.core.tamga_verify import (
@@ -217,24 +218,29 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def ledger_section(conn: Connection, leaf_indexes: Iterable[int]) -> dict[str, Any]:
-    """Entries with inclusion proofs against the first checkpoint that holds them all,
-    and a consistency proof from it to the latest checkpoint."""
+def ledger_section(conn: Connection, leaf_indexes: Iterable[int], *,
+                   witnesses: Sequence[Mapping[str, str]] = (),
+                   tsa_roots: Sequence[str] = ()) -> dict[str, Any]:
+    """Entries with inclusion proofs against the checkpoint holding them all that has
+    the most outside attestations (with its time-stamps and cosignatures), and a
+    consistency proof from it to the latest checkpoint."""
     indexes = sorted(set(leaf_indexes))
     latest = store.latest_checkpoint(conn)
     if not indexes or latest is None or indexes[-1] >= latest.tree_size:
-        raise NotFound("the ledger holds no checkpoint covering these entries")
-    cp = store.checkpoint_at(conn, indexes[-1] + 1) or latest
+        raise NotFound.because("ledger_entries_not_checkpointed")
+    cp = attestations.attested_checkpoint(conn, indexes[-1] + 1) or latest
     entries = store.get_entries(conn, indexes[0], indexes[-1] + 1)
     by_index = {e.leaf_index: e for e in entries}
     return {
-        "checkpoint": cp.note,
+        **attestations.attestation_fields(conn, cp.tree_size, [dict(w) for w in witnesses],
+                                          list(tsa_roots)),
+        "checkpoint": attestations.cosigned_note(conn, cp),
         "entries": [
             {"leaf_index": i, "entry": _b64(by_index[i].entry),
              "inclusion_proof": [_b64(h) for h in store.inclusion_proof(conn, i, cp.tree_size)]}
             for i in indexes
         ],
-        "latest_checkpoint": latest.note,
+        "latest_checkpoint": attestations.cosigned_note(conn, latest),
         "consistency_proof": [_b64(h) for h in
                               store.consistency_proof(conn, cp.tree_size, latest.tree_size)],
     }
@@ -266,65 +272,57 @@ def build_bundle(members: Mapping[str, bytes], *, subject: Mapping[str, Any],
     return canonical_zip({**members, MANIFEST_NAME: raw, SIGNATURE_NAME: sig})
 
 
-README_TEXT = {
-    "kk": """ТАМҒА — ДӘЛЕЛДЕМЕЛЕР ЖИНАҒЫ ({subject})
-
-Ішінде:
-- manifest.json — әр файлдың SHA-256 хэші мен өлшемі, тізілімнің (ledger) жазбалары
-  олардың енгізу дәлелдерімен, бақылау нүктесі (checkpoint), соңғы бақылау нүктесіне
-  дейінгі келісімділік дәлелі және тізілімнің ашық кілттері;
-- manifest.json.sig — manifest.json файлының дәл байттарына Ed25519 қолтаңбасы;
-- certificates/*.pdf — қатысты әр тіркелген шығарманың қол қойылған куәлігі;
-- report.pdf — салыстыру есебі (бар болса);
-- fingerprints.json — саусақ іздері (Chromaprint тізбектері, сурет хэштері);
-- originals/ — иесі рұқсат еткен түпнұсқа файлдар (бар болса).
-
-Тексеру қадамдары:
-1. pip install cryptography pypdf
-2. python tamga_verify.py ЖИНАҚ.zip --recompute --key <тізілімнің жарияланған кілті>
-3. Нәтиже «RESULT: all checks passed» болса, бәрі дұрыс. Бір байт өзгерсе де тексеру сәтсіз.
-4. Қаласаңыз, fpcalc -raw -length 0 ФАЙЛ немесе imagehash арқылы саусақ іздерін өзіңіз есептеңіз.
-""",
-    "ru": """ТАМГА — ПАКЕТ ДОКАЗАТЕЛЬСТВ ({subject})
-
-Внутри:
-- manifest.json — SHA-256 и размер каждого файла, записи реестра (ledger) с доказательствами
-  включения, контрольная точка (checkpoint), доказательство согласованности с последней
-  контрольной точкой и открытые ключи реестра;
-- manifest.json.sig — подпись Ed25519 над точными байтами manifest.json;
-- certificates/*.pdf — подписанные свидетельства всех затронутых зарегистрированных работ;
-- report.pdf — отчёт о сравнении (если есть);
-- fingerprints.json — отпечатки (последовательности Chromaprint, хэши изображений);
-- originals/ — оригиналы файлов, если владелец это разрешил.
-
-Как проверить, шаг за шагом:
-1. pip install cryptography pypdf
-2. python tamga_verify.py ПАКЕТ.zip --recompute --key <опубликованный ключ реестра>
-3. Если выведено «RESULT: all checks passed», всё сходится. Изменение одного байта ломает проверку.
-4. При желании пересчитайте отпечатки сами: fpcalc -raw -length 0 ФАЙЛ или imagehash.
-""",
-    "en": """TAMGA — EVIDENCE BUNDLE ({subject})
-
-Inside:
-- manifest.json — every file's SHA-256 and size, the ledger entries involved with their
-  inclusion proofs, the checkpoint they verify against, a consistency proof to the latest
-  checkpoint, and the registry's public keys;
-- manifest.json.sig — an Ed25519 signature over the exact bytes of manifest.json;
-- certificates/*.pdf — the signed certificate of every registered work involved;
-- report.pdf — the comparison report (when there is a comparison);
-- fingerprints.json — the fingerprints (Chromaprint item sequences, image hashes);
-- originals/ — original files, only where the owner allowed it.
-
-How to verify, step by step:
-1. pip install cryptography pypdf
-2. python tamga_verify.py BUNDLE.zip --recompute --key <the registry's published key>
-3. "RESULT: all checks passed" means everything holds; one changed byte makes it fail.
-4. If you like, recompute the fingerprints yourself: fpcalc -raw -length 0 FILE, or imagehash.
-""",
-}
+#: The evidence bundle's README.txt, the same text in each language (gettext context
+#: ``evidence``, one of the catalogues' entries like every PDF label).
+README_TEXT = NP_(
+    "evidence",
+    "TAMGA — EVIDENCE BUNDLE (%(subject)s)\n"
+    "\n"
+    "Inside:\n"
+    "- manifest.json — every file's SHA-256 and size, the ledger entries involved with their\n"
+    "  inclusion proofs, the checkpoint they verify against, a consistency proof to the latest\n"
+    "  checkpoint, and the registry's public keys;\n"
+    "- manifest.json.sig — an Ed25519 signature over the exact bytes of manifest.json;\n"
+    "- certificates/*.pdf — the signed certificate of every registered work involved;\n"
+    "- report.pdf — the comparison report (when there is a comparison);\n"
+    "- fingerprints.json — the fingerprints (Chromaprint item sequences, image hashes);\n"
+    "- originals/ — original files, only where the owner allowed it.\n"
+    "\n"
+    "How to verify, step by step:\n"
+    "1. pip install cryptography pypdf\n"
+    "2. python tamga_verify.py BUNDLE.zip --recompute --key <the registry's published key>\n"
+    "3. \"RESULT: all checks passed\" means everything holds; one changed byte makes it fail.\n"
+    "4. If you like, recompute the fingerprints yourself: fpcalc -raw -length 0 FILE, or "
+    "imagehash.\n"
+)
 
 
 def readme(subject: str) -> bytes:
-    """README.txt in Kazakh, Russian and English."""
-    parts = [README_TEXT[lang].format(subject=subject) for lang in ("kk", "ru", "en")]
+    """README.txt in Kazakh, Russian, English, Kyrgyz and Uzbek."""
+    parts = [translate(README_TEXT, lang, context="evidence") % {"subject": subject}
+             for lang in LANGUAGES]
     return ("\n" + "=" * 72 + "\n\n").join(parts).encode("utf-8")
+
+
+ATTESTATION_README = NP_(
+    "evidence",
+    "Outside attestations of the checkpoint: %(text)s.\n"
+    "To check them: --witness-key <witness key> --tsa-cert <authority certificate> "
+    "--min-witnesses N --min-timestamps N\n",
+)
+
+
+def attestation_counts(ledger: Mapping[str, Any]) -> tuple[int, int]:
+    """(authorities, witnesses) whose time-stamps and cosignatures the section carries."""
+    from registry.core.certificates.facts import Checkpoint
+    from registry.core.certificates.facts import attestation_counts as counts
+
+    return counts(ledger, Checkpoint.parse(str(ledger["checkpoint"])))
+
+
+def attestation_readme(ledger: Mapping[str, Any]) -> bytes:
+    """README lines saying "Timestamped by N authorities, cosigned by M witnesses"."""
+    n, m = attestation_counts(ledger)
+    parts = [translate(ATTESTATION_README, lang, context="evidence")
+             % {"text": label("attested_by", lang) % {"n": n, "m": m}} for lang in LANGUAGES]
+    return ("\n" + "\n".join(parts)).encode("utf-8")

@@ -33,8 +33,9 @@ class InvalidIIN(ValidationFailed):
 
     code = "invalid_iin"
 
-    def __init__(self, message: str, part: str) -> None:
-        super().__init__(message, part=part)
+    def __init__(self, reason: str, part: str) -> None:
+        error = ValidationFailed.because(reason)
+        super().__init__(error.message, reason=reason, part=part)
         self.part = part
 
 
@@ -59,28 +60,22 @@ def parse_iin(raw: str, *, today: date | None = None) -> IINInfo:
     """Validate an IIN and decode its birth date and sex, or raise InvalidIIN."""
     iin = raw.strip().replace(" ", "")
     if not iin.isdigit():
-        raise InvalidIIN("An IIN contains digits only.", "digits")
+        raise InvalidIIN("iin_digits", "digits")
     if len(iin) != 12:
-        raise InvalidIIN(f"An IIN has 12 digits; this one has {len(iin)}.", "length")
+        raise InvalidIIN("iin_length", "length")
     century_sex = CENTURY_SEX.get(iin[6])
     if century_sex is None:
-        raise InvalidIIN(
-            "The 7th digit (century and sex) must be 1 to 6.", "century"
-        )
+        raise InvalidIIN("iin_century", "century")
     century, sex = century_sex
     try:
         born = date(century + int(iin[0:2]), int(iin[2:4]), int(iin[4:6]))
     except ValueError:
-        raise InvalidIIN(
-            "The first six digits are not a valid birth date (YYMMDD).", "date"
-        ) from None
+        raise InvalidIIN("iin_date", "date") from None
     if born > (today or date.today()):
-        raise InvalidIIN("The birth date encoded in the IIN is in the future.", "date")
+        raise InvalidIIN("iin_future", "date")
     expected = check_digit(iin[:11])
     if expected is None:
-        raise InvalidIIN("No valid IIN can start with these eleven digits.", "checksum")
+        raise InvalidIIN("iin_no_checksum", "checksum")
     if int(iin[11]) != expected:
-        raise InvalidIIN(
-            "The last digit (check digit) does not match; please check for a typo.", "checksum"
-        )
+        raise InvalidIIN("iin_checksum", "checksum")
     return IINInfo(iin=iin, birth_date=born, sex=sex)

@@ -45,7 +45,7 @@ try:  # HEIF/HEIC and AVIF decoding
     if hasattr(pillow_heif, "register_avif_opener"):
         pillow_heif.register_avif_opener()
 except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
-    pillow_heif = None
+    pillow_heif = None  # type: ignore[assignment]
 
 #: Pillow format names accepted, mapped to the names reported to callers.
 ALLOWED_FORMATS: dict[str, str] = {
@@ -73,7 +73,6 @@ MIN_SIDE = 16
 #: Standard deviation (0-255 grey levels) under which a picture is "flat".
 FEATURELESS_STD = 2.0
 
-HASH_BITS = 64
 #: Radius used to find candidates in the index (pHash or wHash, bits of 64).
 PHASH_RADIUS = 10
 #: Hash kinds written to the index, each for every indexed window.
@@ -135,13 +134,11 @@ def load_image(
         except (TooManyPixels, UnsupportedMediaType):
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise TooManyPixels(
-                "The picture has too many pixels.", max_pixels=max_pixels
-            ) from exc
+            raise TooManyPixels.because("too_many_pixels", max_pixels=max_pixels) from exc
         except UnidentifiedImageError as exc:
-            raise UnsupportedMediaType("This file is not a picture type we accept.") from exc
+            raise UnsupportedMediaType.because("image_type_refused") from exc
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise CorruptMedia(f"The picture could not be decoded: {exc}") from exc
+            raise CorruptMedia.because("image_undecodable", decoder_error=str(exc)[:300]) from exc
     _check_content(picture)
     return LoadedImage(picture, fmt, width, height, animated)
 
@@ -149,8 +146,8 @@ def load_image(
 def _check_format(im: Image.Image) -> str:
     fmt = ALLOWED_FORMATS.get(im.format or "")
     if fmt is None:
-        raise UnsupportedMediaType(
-            f"Pictures of type {im.format or 'unknown'} are not accepted.", format=im.format
+        raise UnsupportedMediaType.because(
+            "image_format_refused", {"format": im.format or "?"}, format=im.format
         )
     return fmt
 
@@ -158,15 +155,15 @@ def _check_format(im: Image.Image) -> str:
 def _check_header_size(im: Image.Image, max_pixels: int) -> None:
     width, height = im.size
     if width * height > max_pixels:
-        raise TooManyPixels(
-            f"The picture has {width * height:,} pixels; the limit is {max_pixels:,}.",
+        raise TooManyPixels.because(
+            "too_many_pixels_limit",
+            {"pixels": f"{width * height:,}", "limit": f"{max_pixels:,}"},
             pixels=width * height,
             max_pixels=max_pixels,
         )
     if min(width, height) < MIN_SIDE:
-        raise ImageTooSmall(
-            f"The picture is {width}x{height} pixels; at least {MIN_SIDE} on each side "
-            "is needed.",
+        raise ImageTooSmall.because(
+            "image_too_small", {"width": width, "height": height, "minimum": MIN_SIDE},
             width=width,
             height=height,
         )
@@ -223,10 +220,7 @@ def _to_rgb(im: Image.Image) -> Image.Image:
 def _check_content(picture: Image.Image) -> None:
     grey = np.asarray(picture.convert("L"), dtype=np.float32)
     if float(grey.std()) < FEATURELESS_STD:
-        raise FeaturelessImage(
-            "The picture is a flat colour with nothing to recognise it by.",
-            std=round(float(grey.std()), 3),
-        )
+        raise FeaturelessImage.because("featureless", std=round(float(grey.std()), 3))
 
 
 # --------------------------------------------------------------------------- hashes

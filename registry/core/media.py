@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from registry.core.errors import (
+    N_,
     CorruptMedia,
     EmptyFile,
     FileTooLarge,
@@ -28,6 +30,18 @@ from registry.core.errors import (
 CHUNK = 1 << 20
 HEAD_BYTES = 64 * 1024
 PROBE_TIMEOUT_S = 60
+#: Address space and CPU seconds any one decoder process (ffprobe, ffmpeg, fpcalc) may use.
+DECODER_MEMORY_BYTES = 1536 * 1024 * 1024
+DECODER_CPU_SECONDS = 600
+
+
+def bounded(cmd: list[str], *, memory: int = DECODER_MEMORY_BYTES,
+            cpu_s: int = DECODER_CPU_SECONDS) -> list[str]:
+    """``cmd`` run under ``prlimit`` (util-linux): a hostile file cannot make one decoder
+    take more than ``memory`` bytes of address space or ``cpu_s`` CPU seconds."""
+    if shutil.which("prlimit") is None:
+        return cmd
+    return ["prlimit", f"--as={memory}", f"--cpu={cpu_s}", "--", *cmd]
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,7 @@ class MediaLimits:
     max_audio_seconds: float = 3 * 3600.0
     min_audio_seconds: float = 3.0
     max_pixels: int = 80_000_000
+    max_video_seconds: float = 4 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -49,7 +64,7 @@ class ReceivedFile:
 
 @dataclass(frozen=True)
 class DetectedType:
-    kind: Literal["audio", "image"]
+    kind: Literal["audio", "image", "video"]
     format: str
     mime: str
 
@@ -63,8 +78,9 @@ class AudioInfo:
     container: str = ""
 
 
-def _human_size(n: int) -> str:
-    return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{n} bytes"
+def _megabytes(n: int) -> str:
+    megabytes = n / (1024 * 1024)
+    return f"{megabytes:.1f}" if megabytes >= 0.1 else f"{megabytes:.2g}"
 
 
 def receive_upload(stream: BinaryIO, dest_dir: Path, limits: MediaLimits) -> ReceivedFile:
@@ -83,14 +99,14 @@ def receive_upload(stream: BinaryIO, dest_dir: Path, limits: MediaLimits) -> Rec
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > limits.max_bytes:
-                    raise FileTooLarge(
-                        f"The file is larger than the limit of {_human_size(limits.max_bytes)}.",
+                    raise FileTooLarge.because(
+                        "file_too_large", {"megabytes": _megabytes(limits.max_bytes)},
                         limit=limits.max_bytes,
                     )
                 digest.update(chunk)
                 out.write(chunk)
         if size == 0:
-            raise EmptyFile("The file is empty.")
+            raise EmptyFile.because("file_empty")
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -118,6 +134,17 @@ _IMAGE_MIME = {
     "heic": "image/heic",
     "avif": "image/avif",
 }
+_VIDEO_MIME = {
+    "mp4": "video/mp4",
+    "mov": "video/quicktime",
+    "3gp": "video/3gpp",
+    "webm": "video/webm",
+    "mkv": "video/x-matroska",
+    "avi": "video/x-msvideo",
+    "mpeg": "video/mpeg",
+    "mpegts": "video/mp2t",
+    "gif": "image/gif",  # an animated GIF is a (silent) video
+}
 # Codecs ffprobe must report for each audio format we accept.
 _AUDIO_CODECS = {
     "mp3": {"mp3"},
@@ -131,29 +158,28 @@ _AUDIO_CODECS = {
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 _AVIF_BRANDS = {b"avif", b"avis"}
 _M4A_BRANDS = {b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B "}
-_VIDEO_BRANDS = {b"qt  ": "QuickTime video", b"3gp4": "3GP video", b"3gp5": "3GP video"}
+_VIDEO_BRANDS = {b"qt  ": "mov", b"3gp4": "3gp", b"3gp5": "3gp"}
 
 # (prefix, offset, description) for common files we refuse, to name them.
 _KNOWN_OTHERS: list[tuple[bytes, int, str]] = [
-    (b"%PDF", 0, "PDF document"),
-    (b"PK\x03\x04", 0, "ZIP archive"),
-    (b"PK\x05\x06", 0, "ZIP archive"),
-    (b"\x1f\x8b", 0, "gzip archive"),
-    (b"7z\xbc\xaf\x27\x1c", 0, "7-Zip archive"),
-    (b"Rar!", 0, "RAR archive"),
-    (b"\x7fELF", 0, "ELF executable"),
-    (b"MZ", 0, "Windows executable"),
-    (b"\x1a\x45\xdf\xa3", 0, "Matroska/WebM media"),
-    (b"MThd", 0, "MIDI file"),
-    (b"#!AMR", 0, "AMR audio"),
-    (b"wvpk", 0, "WavPack audio"),
-    (b"MAC ", 0, "Monkey's Audio"),
-    (b"FLV", 0, "Flash video"),
-    (b"\xd0\xcf\x11\xe0", 0, "Microsoft Office document"),
-    (b"{\\rtf", 0, "RTF document"),
-    (b"8BPS", 0, "Photoshop document"),
-    (b"\x00\x00\x01\x00", 0, "Windows icon"),
-    (b"SQLite format 3", 0, "SQLite database"),
+    (b"%PDF", 0, N_("PDF document")),
+    (b"PK\x03\x04", 0, N_("ZIP archive")),
+    (b"PK\x05\x06", 0, N_("ZIP archive")),
+    (b"\x1f\x8b", 0, N_("gzip archive")),
+    (b"7z\xbc\xaf\x27\x1c", 0, N_("7-Zip archive")),
+    (b"Rar!", 0, N_("RAR archive")),
+    (b"\x7fELF", 0, N_("ELF executable")),
+    (b"MZ", 0, N_("Windows executable")),
+    (b"MThd", 0, N_("MIDI file")),
+    (b"#!AMR", 0, N_("AMR audio")),
+    (b"wvpk", 0, N_("WavPack audio")),
+    (b"MAC ", 0, N_("Monkey's Audio")),
+    (b"FLV", 0, N_("Flash video")),
+    (b"\xd0\xcf\x11\xe0", 0, N_("Microsoft Office document")),
+    (b"{\\rtf", 0, N_("RTF document")),
+    (b"8BPS", 0, N_("Photoshop document")),
+    (b"\x00\x00\x01\x00", 0, N_("Windows icon")),
+    (b"SQLite format 3", 0, N_("SQLite database")),
 ]
 
 
@@ -216,7 +242,7 @@ def _ftyp_brands(head: bytes) -> list[bytes]:
     return brands
 
 
-def _classify_ftyp(head: bytes) -> tuple[str, str] | None:
+def _classify_ftyp(head: bytes) -> tuple[str, str]:
     """(kind, format) for ISO-BMFF files; ``("probe", "mp4")`` when ffprobe must decide."""
     brands = _ftyp_brands(head)
     major = brands[0]
@@ -227,7 +253,7 @@ def _classify_ftyp(head: bytes) -> tuple[str, str] | None:
     if major in _M4A_BRANDS:
         return ("audio", "m4a")
     if major in _VIDEO_BRANDS:
-        return ("unsupported", _VIDEO_BRANDS[major])
+        return ("video", _VIDEO_BRANDS[major])
     if any(b in _AVIF_BRANDS for b in brands) and b"mif1" in brands:
         return ("image", "avif")
     return ("probe", "mp4")
@@ -252,20 +278,29 @@ def _describe_other(head: bytes) -> str:
             return name
     if head[:4] == b"RIFF":
         if head[8:12] == b"AVI ":
-            return "AVI video"
-        return f"RIFF file of type {head[8:12].decode('latin-1')!r}"
+            return N_("AVI video")
+        return N_("RIFF file")
     if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
-        return "AIFF audio"
+        return N_("AIFF audio")
     lower = head[:512].lstrip().lower()
     if lower.startswith(b"<svg") or (lower.startswith(b"<?xml") and b"<svg" in head[:2048]):
-        return "SVG image"
+        return N_("SVG image")
     if lower.startswith((b"<!doctype html", b"<html")):
-        return "HTML document"
+        return N_("HTML document")
     if lower.startswith(b"<?xml"):
-        return "XML document"
+        return N_("XML document")
     if _looks_like_text(head):
-        return "plain text"
-    return "unknown binary data"
+        return N_("plain text")
+    return N_("unknown binary data")
+
+
+#: Every name ``sniff`` gives a refused file (the ``kind`` of ``unsupported_type``).
+FILE_TYPE_NAMES: tuple[str, ...] = (
+    *dict.fromkeys(name for _prefix, _offset, name in _KNOWN_OTHERS),
+    N_("AVI video"), N_("RIFF file"), N_("AIFF audio"), N_("SVG image"), N_("HTML document"),
+    N_("XML document"), N_("plain text"), N_("unknown binary data"), N_("Ogg video"),
+    N_("Ogg file of unknown content"),
+)
 
 
 def _classify_magic(head: bytes) -> tuple[str, str]:
@@ -275,7 +310,15 @@ def _classify_magic(head: bytes) -> tuple[str, str]:
     if head[:8] == b"\x89PNG\r\n\x1a\n":
         return ("image", "png")
     if head[:6] in (b"GIF87a", b"GIF89a"):
-        return ("image", "gif")
+        return ("image", "gif")  # sniff() tells an animated GIF (a video) apart
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return ("video", "webm" if b"webm" in head[:64] else "mkv")
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return ("video", "avi")
+    if head[:4] == b"\x00\x00\x01\xba":
+        return ("video", "mpeg")
+    if len(head) > 376 and head[0] == head[188] == head[376] == 0x47:
+        return ("video", "mpegts")
     if head[:4] in (b"II*\x00", b"MM\x00*"):
         return ("image", "tiff")
     if head[:2] == b"BM" and len(head) >= 26 and int.from_bytes(head[14:18], "little") in (
@@ -294,8 +337,8 @@ def _classify_magic(head: bytes) -> tuple[str, str]:
         if b"\x01vorbis" in head[:512] or b"\x7fFLAC" in head[:512]:
             return ("audio", "ogg")
         if b"\x80theora" in head[:512]:
-            return ("unsupported", "Ogg video")
-        return ("unsupported", "Ogg file of unknown content")
+            return ("unsupported", N_("Ogg video"))
+        return ("unsupported", N_("Ogg file of unknown content"))
     if head[4:8] == b"ftyp":
         return _classify_ftyp(head)
     if head[:3] == b"ID3":
@@ -308,22 +351,29 @@ def _classify_magic(head: bytes) -> tuple[str, str]:
 
 
 def sniff(path: Path) -> DetectedType:
-    """Classify a file as a supported audio or image format, from content only.
+    """Classify a file as a supported audio, image or video format, from content only.
 
     Audio is confirmed by ``ffprobe`` (it must contain a decodable audio stream of
-    the expected codec and no video); images are only classified here, the image
-    engine decodes them itself.
+    the expected codec and no video; an MP4 with a picture is a video); images
+    and videos are only classified here, their engines decode them themselves
+    (an animated GIF is a video).
     """
     with open(path, "rb") as fh:
         head = fh.read(HEAD_BYTES)
     if not head:
-        raise EmptyFile("The file is empty.")
+        raise EmptyFile.because("file_empty")
     kind, fmt = _classify_magic(head)
     if kind == "unsupported":
-        raise UnsupportedMediaType(f"Unsupported file type: {fmt}.", detected=fmt)
+        raise UnsupportedMediaType.because("unsupported_type", {"kind": fmt}, detected=fmt)
+    if kind == "image" and fmt == "gif" and _is_animated_gif(path):
+        return DetectedType("video", "gif", _VIDEO_MIME["gif"])
     if kind == "image":
         return DetectedType("image", fmt, _IMAGE_MIME[fmt])
+    if kind == "video":  # decoded in process by the video kind, which checks the streams
+        return DetectedType("video", fmt, _VIDEO_MIME[fmt])
     probe = _ffprobe(path)
+    if fmt in ("mp4", "m4a") and _has_video(probe):
+        return DetectedType("video", "mp4", _VIDEO_MIME["mp4"])
     _reject_video(probe, fmt)
     if kind == "probe":
         fmt = "m4a"
@@ -334,8 +384,8 @@ def sniff(path: Path) -> DetectedType:
     else:
         ok = codec in allowed
     if not ok:
-        raise UnsupportedMediaType(
-            f"Unsupported file type: {fmt.upper()} container with {codec} audio.",
+        raise UnsupportedMediaType.because(
+            "unsupported_codec", {"container": fmt.upper(), "codec": codec},
             detected=f"{fmt}/{codec}",
         )
     return DetectedType("audio", fmt, _AUDIO_MIME[fmt])
@@ -353,36 +403,52 @@ def _ffprobe(path: Path, ffprobe: str = "ffprobe") -> dict:
         str(path),
     ]  # fmt: skip
     try:
-        done = subprocess.run(cmd, capture_output=True, timeout=PROBE_TIMEOUT_S, check=False)
+        done = subprocess.run(bounded(cmd, cpu_s=PROBE_TIMEOUT_S), capture_output=True,
+                              timeout=PROBE_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired as exc:
-        raise CorruptMedia("The file could not be read in reasonable time.") from exc
+        raise CorruptMedia.because("read_timeout") from exc
     err = done.stderr.decode("utf-8", "replace").strip()
     if done.returncode != 0:
-        raise CorruptMedia(
-            "The file is damaged or truncated and cannot be decoded.", tool_error=err[-500:]
-        )
+        raise CorruptMedia.because("undecodable", tool_error=err[-500:])
     try:
         data = json.loads(done.stdout or b"{}")
     except json.JSONDecodeError as exc:
-        raise CorruptMedia("The file could not be analysed.") from exc
+        raise CorruptMedia.because("unanalysable") from exc
     if not data.get("streams"):
-        raise CorruptMedia("The file contains no readable audio.", tool_error=err[-500:])
+        raise CorruptMedia.because("no_readable_audio", tool_error=err[-500:])
     return data
+
+
+def _is_animated_gif(path: Path) -> bool:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return bool(getattr(im, "is_animated", False))
+    except Exception:  # a damaged GIF: the image engine reports it
+        return False
+
+
+def _has_video(probe: dict) -> bool:
+    return any(s.get("codec_type") == "video"
+               and (s.get("disposition") or {}).get("attached_pic") != 1
+               for s in probe.get("streams", []))
 
 
 def _reject_video(probe: dict, fmt: str) -> None:
     for s in probe.get("streams", []):
         is_cover = (s.get("disposition") or {}).get("attached_pic") == 1
         if s.get("codec_type") == "video" and not is_cover:
-            name = "MP4 video" if fmt in ("mp4", "m4a") else f"{fmt.upper()} video"
-            raise UnsupportedMediaType(f"Unsupported file type: {name}.", detected=name)
+            name = "MP4" if fmt in ("mp4", "m4a") else fmt.upper()
+            raise UnsupportedMediaType.because("unsupported_video_container",
+                                               {"container": name}, detected=f"{name} video")
 
 
 def _first_audio_stream(probe: dict) -> dict:
     for s in probe.get("streams", []):
         if s.get("codec_type") == "audio" and s.get("codec_name"):
             return s
-    raise CorruptMedia("The file contains no audio track.")
+    raise CorruptMedia.because("no_audio_track")
 
 
 def _duration(probe: dict, stream: dict) -> float:
@@ -392,7 +458,7 @@ def _duration(probe: dict, stream: dict) -> float:
                 return float(value)
         except ValueError:
             continue
-    raise CorruptMedia("The length of the audio could not be determined; the file is damaged.")
+    raise CorruptMedia.because("audio_length_unknown")
 
 
 def _check_wav_complete(path: Path) -> None:
@@ -414,30 +480,39 @@ def _check_wav_complete(path: Path) -> None:
             if cid == b"data":
                 missing = pos + 8 + length - size
                 if length not in (0, 0xFFFFFFFF) and missing > 4:
-                    raise CorruptMedia(
-                        f"The WAV file is truncated: {missing} bytes of audio are missing.",
-                        missing_bytes=missing,
-                    )
+                    raise CorruptMedia.because("wav_truncated", {"missing": missing},
+                                               missing_bytes=missing)
                 return
             pos += 8 + length + (length & 1)
 
 
+def declared_duration(path: Path, *, ffprobe: str = "ffprobe") -> float:
+    """The duration the container declares (or ffprobe estimates from its headers and
+    bitrate), in seconds, without decoding the audio: the probe every limit is decided
+    on before any decoder runs."""
+    probe = _ffprobe(path, ffprobe)
+    return _duration(probe, _first_audio_stream(probe))
+
+
 def probe_audio(path: Path, limits: MediaLimits, *, ffprobe: str = "ffprobe") -> AudioInfo:
-    """Duration, codec and layout of an audio file, checked against ``limits``."""
+    """Duration, codec and layout of an audio file, checked against ``limits``.
+
+    Decides from the container's declared duration only: nothing is decoded here, so
+    an over-long file is refused before any decoder runs."""
     _check_wav_complete(path)
     probe = _ffprobe(path, ffprobe)
     stream = _first_audio_stream(probe)
     duration = _duration(probe, stream)
     if duration < limits.min_audio_seconds:
-        raise MediaTooShort(
-            f"The recording lasts {duration:.1f} s; at least "
-            f"{limits.min_audio_seconds:g} s of audio are needed.",
+        raise MediaTooShort.because(
+            "audio_too_short",
+            {"duration": f"{duration:.1f}", "minimum": f"{limits.min_audio_seconds:g}"},
             duration_s=duration,
         )
     if duration > limits.max_audio_seconds:
-        raise MediaTooLong(
-            f"The recording lasts {duration / 60:.0f} min; the limit is "
-            f"{limits.max_audio_seconds / 60:.0f} min.",
+        raise MediaTooLong.because(
+            "audio_too_long",
+            {"minutes": f"{duration / 60:.0f}", "limit": f"{limits.max_audio_seconds / 60:.0f}"},
             duration_s=duration,
         )
     return AudioInfo(

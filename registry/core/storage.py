@@ -9,9 +9,27 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 _EXT = re.compile(r"^[a-z0-9]{1,8}$")
+
+
+_KEY = re.compile(r"[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}(\.[a-z0-9]{1,8})?")
+
+
+def keys_in(value: Any) -> Iterator[str]:
+    """Every storage key inside a JSON value (key frames, comparison stills, thumbnails)."""
+    if isinstance(value, str):
+        if _KEY.fullmatch(value):
+            yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from keys_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from keys_in(item)
 
 
 class ContentStore:
@@ -41,9 +59,13 @@ class ContentStore:
             return key
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
-        shutil.move(str(source), tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
+        try:
+            shutil.move(str(source), tmp)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a full disk leaves no partial file behind
+            raise
         return key
 
     def put_bytes(self, data: bytes, sha256: str, ext: str) -> str:
@@ -52,9 +74,26 @@ class ContentStore:
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
-            tmp.write_bytes(data)
-            os.replace(tmp, target)
+            try:
+                tmp.write_bytes(data)
+                os.replace(tmp, target)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
         return key
+
+    def keys(self) -> Iterator[str]:
+        """Every stored file's key (``.part`` files and other dot files excluded)."""
+        if not self.root.exists():
+            return
+        for path in self.root.rglob("*"):
+            if path.is_file() and not path.name.startswith("."):
+                yield path.relative_to(self.root).as_posix()
+
+    def partial_files(self) -> Iterator[Path]:
+        """Unfinished writes (``.….part``) left by a process that died or ran out of disk."""
+        if self.root.exists():
+            yield from (p for p in self.root.rglob(".*.part") if p.is_file())
 
     def exists(self, key: str) -> bool:
         return self.path(key).exists()

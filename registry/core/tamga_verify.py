@@ -9,6 +9,9 @@ when copied alone::
     pip install cryptography pypdf
     python tamga_verify.py CERTIFICATE.pdf [--file ORIGINAL] [--key PUBLIC_KEY]...
     python tamga_verify.py EVIDENCE.zip [--recompute] [--key PUBLIC_KEY]...
+    python tamga_verify.py RECEIPT.json [--proof tamga-proof.json|CERTIFICATE.pdf] [--key K]
+    python tamga_verify.py CERTIFICATE.pdf --witness-key VKEY --min-witnesses 2 \\
+        --tsa-cert TSA-CA.pem --min-timestamps 2     # pip install rfc3161-client too
 
 Exit status 0 means every check held; 1 means at least one failed; 2 means the
 input could not be read at all.
@@ -21,6 +24,7 @@ import base64
 import binascii
 import functools
 import hashlib
+import hmac
 import io
 import json
 import os
@@ -47,6 +51,9 @@ __all__ = [
     "note_body",
     "parse_checkpoint",
     "parse_verifier_key",
+    "receipt_entry_mismatches",
+    "receipt_signed_bytes",
+    "verify_receipt",
     "canonical_zip",
     "verify_certificate",
     "verify_consistency",
@@ -177,9 +184,12 @@ def verify_consistency(
 # --------------------------------------------------------------------------- C2SP signed notes
 
 
-def key_id(name: str, public_key: bytes) -> bytes:
-    """C2SP signed-note key ID: first 4 bytes of SHA-256(name || 0x0A || 0x01 || key)."""
-    data = name.encode("utf-8") + b"\n" + bytes([ED25519_ALG]) + public_key
+def key_id(name: str, public_key: bytes, alg: int = ED25519_ALG) -> bytes:
+    """C2SP signed-note key ID: first 4 bytes of SHA-256(name || 0x0A || alg || key).
+
+    ``alg`` is 0x01 for Ed25519 note signatures, 0x04 for Ed25519 cosignature/v1.
+    """
+    data = name.encode("utf-8") + b"\n" + bytes([alg]) + public_key
     return hashlib.sha256(data).digest()[:4]
 
 
@@ -224,8 +234,12 @@ def _b64decode(text: str) -> bytes:
         raise NoteError("invalid base64") from exc
 
 
-def parse_verifier_key(vkey: str) -> VerifierKey:
-    """Parse ``name+hex8+base64`` and check that the key ID matches the key."""
+def parse_verifier_key(vkey: str, alg: int = ED25519_ALG) -> VerifierKey:
+    """Parse ``name+hex8+base64`` and check that the key ID matches the key.
+
+    ``alg`` is the signature type byte the key must carry: 0x01 for a log's
+    note key, 0x04 (``COSIGNATURE_ALG``) for a witness's cosignature key.
+    """
     parts = vkey.strip().split("+", 2)
     if len(parts) != 3:
         raise NoteError("a verifier key has the form name+keyid+key")
@@ -239,9 +253,9 @@ def parse_verifier_key(vkey: str) -> VerifierKey:
     except ValueError as exc:
         raise NoteError("the key ID is not hexadecimal") from exc
     raw = _b64decode(blob)
-    if len(raw) != 33 or raw[0] != ED25519_ALG:
-        raise NoteError("only Ed25519 verifier keys (algorithm 0x01) are supported")
-    if key_id(name, raw[1:]) != kid:
+    if len(raw) != 33 or raw[0] != alg:
+        raise NoteError(f"only Ed25519 verifier keys (algorithm 0x{alg:02x}) are supported here")
+    if key_id(name, raw[1:], alg) != kid:
         raise NoteError("the key ID does not match the key")
     key = VerifierKey(name, kid, raw[1:])
     try:
@@ -341,6 +355,267 @@ def parse_checkpoint(body: str) -> Checkpoint:
     if any(not line for line in extensions):
         raise NoteError("empty extension line in checkpoint")
     return Checkpoint(origin, int(size_text), root, extensions)
+
+
+# --------------------------------------------------------------------------- attestations
+#
+# Two kinds of evidence from outside the registry cover a checkpoint:
+# C2SP tlog-cosignature/v1 lines by witnesses (in the checkpoint note itself) and
+# RFC 3161 time-stamp responses over SHA-256 of the checkpoint body (the note's
+# text without its signatures).
+
+COSIGNATURE_ALG = 0x04
+COSIGNATURE_HEADER = "cosignature/v1\n"
+
+
+def parse_witness_key(vkey: str) -> VerifierKey:
+    """A witness's cosignature/v1 verifier key (signature type 0x04)."""
+    return parse_verifier_key(vkey, COSIGNATURE_ALG)
+
+
+def encode_witness_key(name: str, public_key: bytes) -> str:
+    """``name+hex8(keyid)+base64(0x04 || public key)``: a witness's verifier key."""
+    if not _valid_key_name(name) or len(public_key) != 32:
+        raise NoteError(f"invalid witness key {name!r}")
+    blob = base64.b64encode(bytes([COSIGNATURE_ALG]) + public_key).decode("ascii")
+    return f"{name}+{key_id(name, public_key, COSIGNATURE_ALG).hex()}+{blob}"
+
+
+def cosignature_message(body: str, timestamp: int) -> bytes:
+    """What a cosignature/v1 signs: header, time line and the whole checkpoint body."""
+    return f"{COSIGNATURE_HEADER}time {timestamp}\n{body}".encode()
+
+
+class Cosignature(NamedTuple):
+    """One checked cosignature line: the witness, its time, and whether it verified."""
+
+    name: str
+    timestamp: int
+    ok: bool
+
+
+def check_cosignatures(note: str, witness_keys: Iterable[str | VerifierKey]) -> list[Cosignature]:
+    """Every cosignature line of ``note`` made by one of ``witness_keys``, checked.
+
+    Lines by other keys (the log's own signature among them) are ignored.
+    """
+    keys = [k if isinstance(k, VerifierKey) else parse_witness_key(k) for k in witness_keys]
+    body, lines = _split_note(note)
+    found: list[Cosignature] = []
+    for line in lines:
+        name, kid, raw = _parse_signature_line(line)
+        for key in keys:
+            if key.name != name or key.key_id != kid:
+                continue
+            if len(raw) != 72:
+                found.append(Cosignature(name, 0, False))
+                continue
+            stamp = int.from_bytes(raw[:8], "big")
+            ok = stamp > 0 and key.verify(cosignature_message(body, stamp), raw[8:])
+            found.append(Cosignature(name, stamp, ok))
+    return found
+
+
+def checkpoint_digest(note: str) -> bytes:
+    """SHA-256 of a checkpoint's body: the message an RFC 3161 time-stamp covers."""
+    return hashlib.sha256(note_body(note).encode("utf-8")).digest()
+
+
+def _utc_text(seconds: float) -> str:
+    import datetime as _dt
+
+    moment = _dt.datetime.fromtimestamp(seconds, _dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _load_pem_certificates(pems: Iterable[str | bytes]) -> list[Any]:
+    from cryptography import x509
+
+    certs: list[Any] = []
+    for pem in pems:
+        data = pem.encode("ascii") if isinstance(pem, str) else pem
+        certs += x509.load_pem_x509_certificates(data)
+    return certs
+
+
+def check_timestamp(response_der: bytes, digest: bytes, roots: Sequence[Any]) -> tuple[bool, str]:
+    """Verify an RFC 3161 TimeStampResp over ``digest`` chained to one of ``roots``.
+
+    Uses ``rfc3161-client``; returns (ok, what was found).
+    """
+    try:
+        import rfc3161_client as tsp
+    except ImportError:
+        return False, "rfc3161-client is not installed (pip install rfc3161-client)"
+    try:
+        response = tsp.decode_timestamp_response(response_der)
+        info = response.tst_info
+        when = info.gen_time.strftime("%Y-%m-%dT%H:%M:%SZ")
+    except Exception as exc:  # the Rust decoder raises several types on damaged input
+        return False, f"not a readable time-stamp response: {exc}"
+    if info.message_imprint.message != digest:
+        return False, f"time {when}, but it stamps another message than this checkpoint"
+    if not roots:
+        return False, f"time {when}, but no certificate to check its signature against"
+    if not _issued_under(response, roots):
+        return False, f"time {when}, issued under none of the certificates checked against"
+    problems = []
+    for root in roots:
+        try:
+            tsp.VerifierBuilder().add_root_certificate(root).build().verify(response, digest)
+        except Exception as exc:  # a bad signature, or ValueError from a bad chain
+            problems.append(str(exc))
+            continue
+        subject = root.subject.rfc4514_string()
+        return True, f"time {when}, signature chains to {subject}"
+    return False, f"time {when}, signature does not verify: {problems[0]}"
+
+
+def _issued_under(response: Any, roots: Sequence[Any]) -> bool:
+    """Does the token's signing certificate name one of ``roots`` as its issuer (or is
+    it one of them)? A token of another authority is then not this caller's concern."""
+    from cryptography import x509
+
+    try:
+        certs = [x509.load_der_x509_certificate(c) for c in response.signed_data.certificates]
+    except Exception:  # noqa: BLE001 - a damaged certificate: let verification say so
+        return True
+    if not certs:
+        return True
+    names = {r.subject for r in roots}
+    return any(c.issuer in names or c.subject in names for c in certs)
+
+
+def timestamp_status(response_der: bytes, digest: bytes, roots: Sequence[Any]) -> str:
+    """"unknown" when the token comes from an authority none of ``roots`` certifies
+    (or there are no roots), else "ok" or "failed"."""
+    if not roots:
+        return "unknown"
+    try:
+        import rfc3161_client as tsp
+
+        response = tsp.decode_timestamp_response(response_der)
+    except Exception:  # noqa: BLE001 - unreadable: a failure, not an unknown authority
+        return "failed"
+    return "failed" if _issued_under(response, roots) else "unknown"
+
+
+def attestation_checks(
+    note: str,
+    timestamps: Sequence[Any],
+    *,
+    witness_keys: Sequence[str] | None,
+    embedded_witness_keys: Sequence[str] = (),
+    tsa_roots: Sequence[str | bytes] | None,
+    embedded_tsa_roots: Sequence[str] = (),
+    min_witnesses: int = 0,
+    min_timestamps: int = 0,
+) -> list[Check]:
+    """The witnesses' cosignatures and the authorities' time-stamps on one checkpoint.
+
+    Only keys and certificates the caller gives count towards the minimums; the
+    ones the document carries itself are checked too, but with a warning.
+    """
+    checks: list[Check] = []
+    trusted_w = bool(witness_keys)
+    try:
+        wkeys = [parse_witness_key(k) for k in (witness_keys or embedded_witness_keys)]
+    except NoteError as exc:
+        return [Check("witness keys", False, str(exc))]
+    try:
+        cosigs = check_cosignatures(note, wkeys) if wkeys else []
+    except NoteError as exc:
+        return [Check("witness cosignatures", False, f"cannot be read: {exc}")]
+    witnesses: set[str] = set()
+    for c in cosigs:
+        if c.ok:
+            witnesses.add(c.name)
+            detail = f"{c.name} cosigned this checkpoint at {_utc_text(c.timestamp)}"
+        else:
+            detail = f"{c.name}: the cosignature does not verify"
+        if c.ok and not trusted_w:
+            detail += " (a key the document carries itself; pass --witness-key to trust it)"
+        checks.append(Check("witness cosignature", c.ok, detail, warning=c.ok and not trusted_w))
+    trusted_t = bool(tsa_roots)
+    try:
+        roots = _load_pem_certificates(tsa_roots or embedded_tsa_roots)
+    except ValueError as exc:
+        return checks + [Check("time-stamp certificates", False, f"cannot be read: {exc}")]
+    try:
+        digest = checkpoint_digest(note)
+    except NoteError as exc:
+        return checks + [Check("time-stamps", False, f"checkpoint cannot be read: {exc}")]
+    authorities: set[str] = set()
+    for item in timestamps:
+        try:
+            tsa = str(item["tsa"])
+            der = base64.b64decode(item["response"], validate=True)
+        except (KeyError, TypeError, binascii.Error, ValueError) as exc:
+            checks.append(Check("time-stamp", False, f"malformed entry: {exc}"))
+            continue
+        ok, detail = check_timestamp(der, digest, roots)
+        if not ok and timestamp_status(der, digest, roots) == "unknown":
+            # Another authority's token, like a cosignature by an unknown key: not
+            # checked, not counted, not a failure.
+            checks.append(Check("time-stamp not checked", True, f"{tsa}: {detail}",
+                                warning=True))
+            continue
+        if ok and not trusted_t:
+            detail += " (a certificate the document carries itself; pass --tsa-cert to trust it)"
+        if ok:
+            authorities.add(tsa)
+        checks.append(Check("time-stamp", ok, f"{tsa}: {detail}", warning=ok and not trusted_t))
+    counted_w = len(witnesses) if trusted_w else 0
+    counted_t = len(authorities) if trusted_t else 0
+    if checks or min_witnesses or min_timestamps:
+        ok = counted_w >= min_witnesses and counted_t >= min_timestamps
+        detail = (
+            f"Timestamped by {len(authorities)} authorities, cosigned by {len(witnesses)} "
+            f"witnesses; required: {min_timestamps} time-stamps and {min_witnesses} "
+            f"cosignatures from the certificates and keys you gave "
+            f"({counted_t} and {counted_w} found)"
+        )
+        checks.append(Check("attestations", ok, detail))
+    return checks
+
+
+def key_validity_check(
+    signers: Sequence[str], public_keys: Sequence[Any], entry_times: Sequence[str]
+) -> Check | None:
+    """A checkpoint signed by a key after its retirement fails.
+
+    A checkpoint is signed after every entry it holds was written, so an entry
+    dated after the signing key's ``valid_until`` proves the key signed after
+    it was retired.
+    """
+    if not entry_times:
+        return None
+    latest = max(entry_times)
+    retired = False
+    for key in public_keys:
+        if not isinstance(key, dict):
+            continue
+        until = key.get("valid_until")
+        name = str(key.get("vkey", "")).split("+", 1)[0]
+        if name in signers and isinstance(until, str) and until:
+            retired = True
+            if _time_key(latest) > _time_key(until):
+                return Check(
+                    "signing key validity",
+                    False,
+                    f"{name} was retired at {until} but signed a checkpoint holding "
+                    f"an entry of {latest}",
+                )
+    if not retired:
+        return None  # signed by a key still in service: nothing to add
+    return Check(
+        "signing key validity", True, "the checkpoint was signed within its key's validity period"
+    )
+
+
+def _time_key(text: str) -> str:
+    """RFC 3339 UTC times ('...Z') compare as text once cut to whole seconds."""
+    return text[:19]
 
 
 # --------------------------------------------------------------------------- proof bundles
@@ -462,11 +737,45 @@ def _check_file_hash(entry: dict[str, Any] | None, file_sha256: str) -> Check:
     return Check(name, False, f"SHA-256 {wanted} is not among the registered files")
 
 
+@dataclass(frozen=True)
+class AttestationPolicy:
+    """What the caller requires of witnesses and time-stamping authorities."""
+
+    witness_keys: tuple[str, ...] = ()
+    tsa_roots: tuple[str, ...] = ()  # PEM texts
+    min_witnesses: int = 0
+    min_timestamps: int = 0
+
+
+def _bundle_attestation_checks(
+    note: str, bundle: dict[str, Any], policy: AttestationPolicy | None
+) -> list[Check]:
+    policy = policy or AttestationPolicy()
+    timestamps = bundle.get("timestamps") or []
+    witnesses = bundle.get("witnesses") or []
+    roots = bundle.get("tsa_roots") or []
+    if not isinstance(timestamps, list) or not isinstance(witnesses, list):
+        return [Check("attestations", False, "malformed timestamps or witnesses")]
+    return attestation_checks(
+        note,
+        timestamps,
+        witness_keys=list(policy.witness_keys) or None,
+        embedded_witness_keys=[
+            w["vkey"] for w in witnesses if isinstance(w, dict) and isinstance(w.get("vkey"), str)
+        ],
+        tsa_roots=list(policy.tsa_roots) or None,
+        embedded_tsa_roots=[r for r in roots if isinstance(r, str)],
+        min_witnesses=policy.min_witnesses,
+        min_timestamps=policy.min_timestamps,
+    )
+
+
 def verify_proof_bundle(
     bundle: dict[str, Any],
     trusted_vkeys: list[str] | None,
     *,
     file_sha256: str | None = None,
+    policy: AttestationPolicy | None = None,
 ) -> list[Check]:
     """Run every check on a ``tamga-proof/1`` bundle and return them in order.
 
@@ -492,9 +801,24 @@ def verify_proof_bundle(
     checks = [entry_check, _check_checkpoint_signature(b, keys, trusted)]
     body_check, cp = _check_checkpoint_body(b)
     checks += [body_check, _check_inclusion(b, cp)]
+    validity = _note_key_validity(b.checkpoint, keys, bundle.get("public_keys"), [entry])
+    if validity is not None:
+        checks.append(validity)
+    checks += _bundle_attestation_checks(b.checkpoint, bundle, policy)
     if file_sha256 is not None:
         checks.append(_check_file_hash(entry, file_sha256))
     return checks
+
+
+def _note_key_validity(
+    note: str, keys: list[VerifierKey], public_keys: Any, entries: Sequence[Any]
+) -> Check | None:
+    try:
+        _, signers = verify_note(note, keys)
+    except NoteError:
+        return None
+    times = [str(e["at"]) for e in entries if isinstance(e, dict) and isinstance(e.get("at"), str)]
+    return key_validity_check(signers, public_keys if isinstance(public_keys, list) else [], times)
 
 
 # --------------------------------------------------------------------------- certificate PDFs
@@ -567,7 +891,11 @@ def _pdf_keys(trusted: Sequence[str] | None, bundle: dict[str, Any] | None) -> l
 
 
 def verify_certificate(
-    pdf_bytes: bytes, trusted_vkeys: list[str] | None, *, file_sha256: str | None = None
+    pdf_bytes: bytes,
+    trusted_vkeys: list[str] | None,
+    *,
+    file_sha256: str | None = None,
+    policy: AttestationPolicy | None = None,
 ) -> list[Check]:
     """All checks on a certificate PDF: its own signature, then its embedded proof."""
     try:
@@ -581,18 +909,287 @@ def verify_certificate(
         )
     if bundle is None:
         return [sig, Check("embedded proof", False, proof_error)]
-    return [sig, *verify_proof_bundle(bundle, trusted_vkeys, file_sha256=file_sha256)]
+    return [
+        sig,
+        *verify_proof_bundle(bundle, trusted_vkeys, file_sha256=file_sha256, policy=policy),
+    ]
 
 
 def verify_bundle_json(
-    data: bytes, trusted_vkeys: list[str] | None, *, file_sha256: str | None = None
+    data: bytes,
+    trusted_vkeys: list[str] | None,
+    *,
+    file_sha256: str | None = None,
+    policy: AttestationPolicy | None = None,
+    proof: dict[str, Any] | None = None,
 ) -> list[Check]:
-    """Checks on a bare ``tamga-proof.json`` (as served by the registry's API)."""
+    """Checks on a bare ``tamga-proof.json`` (as served by the registry's API), or on a
+    ``tamga-receipt/1`` (with ``proof``, a later proof of the work's entry)."""
     try:
         bundle = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return [Check("proof format", False, f"not JSON: {exc}")]
-    return verify_proof_bundle(bundle, trusted_vkeys, file_sha256=file_sha256)
+    if isinstance(bundle, dict) and bundle.get("format") == RECEIPT_FORMAT:
+        checks = verify_receipt(bundle, trusted_vkeys, proof=proof, policy=policy)
+        if file_sha256 is not None:
+            same = file_sha256.lower() == str(bundle.get("main_file_sha256")).lower()
+            checks.append(Check("file hash", same, f"SHA-256 {file_sha256.lower()} "
+                                + ("equals" if same else "differs from")
+                                + " the receipt's main file"))
+        return checks
+    return verify_proof_bundle(bundle, trusted_vkeys, file_sha256=file_sha256, policy=policy)
+
+
+# --------------------------------------------------------------------------- receipts
+#
+# A ``tamga-receipt/1`` is the registry's signed promise, given when it accepts a
+# registration (like a Certificate Transparency SCT): the work with this number, this
+# main file and this account commitment, submitted at ``submitted_at``, will be in the
+# ledger by ``merge_deadline`` (``submitted_at`` + ``max_merge_seconds``). The
+# signature covers ``RECEIPT_DOMAIN`` and the canonical JSON of ``RECEIPT_FIELDS``.
+
+RECEIPT_FORMAT = "tamga-receipt/1"
+RECEIPT_DOMAIN = b"tamga-receipt/1\n"
+RECEIPT_FIELDS = (
+    "format",
+    "log_origin",
+    "registration_number",
+    "submitted_at",
+    "main_file_sha256",
+    "account_commitment",
+    "max_merge_seconds",
+    "merge_deadline",
+)
+
+
+def receipt_signed_bytes(receipt: dict[str, Any]) -> bytes:
+    """The bytes a receipt's signature covers."""
+    body = {name: receipt[name] for name in RECEIPT_FIELDS}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return RECEIPT_DOMAIN + text.encode("utf-8")
+
+
+def _parse_utc(text: Any) -> Any:
+    import datetime as _dt
+
+    if not isinstance(text, str) or not text.endswith("Z"):
+        raise ValueError(f"{text!r} is not an RFC 3339 UTC time")
+    return _dt.datetime.fromisoformat(text[:-1] + "+00:00")
+
+
+def _check_receipt_fields(receipt: Any) -> Check:
+    name = "receipt"
+    if not isinstance(receipt, dict) or receipt.get("format") != RECEIPT_FORMAT:
+        return Check(name, False, f"not a {RECEIPT_FORMAT} receipt")
+    missing = [f for f in (*RECEIPT_FIELDS, "signature") if f not in receipt]
+    if missing:
+        return Check(name, False, f"missing {', '.join(missing)}")
+    seconds = receipt["max_merge_seconds"]
+    if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds <= 0:
+        return Check(name, False, "max_merge_seconds is not a positive whole number")
+    try:
+        import datetime as _dt
+
+        submitted = _parse_utc(receipt["submitted_at"])
+        deadline = _parse_utc(receipt["merge_deadline"])
+    except ValueError as exc:
+        return Check(name, False, str(exc))
+    if deadline != submitted + _dt.timedelta(seconds=seconds):
+        return Check(name, False, "merge_deadline is not submitted_at + max_merge_seconds")
+    return Check(
+        name,
+        True,
+        f"{receipt['registration_number']} submitted {receipt['submitted_at']}, "
+        f"promised in the ledger by {receipt['merge_deadline']}",
+    )
+
+
+def _check_receipt_signature(receipt: dict[str, Any], trusted: Sequence[str] | None) -> Check:
+    name = "receipt signature"
+    embedded = [
+        k["vkey"]
+        for k in receipt.get("public_keys") or []
+        if isinstance(k, dict) and isinstance(k.get("vkey"), str)
+    ]
+    try:
+        keys, is_trusted = _select_keys(trusted, embedded)
+        key_name, _, blob = str(receipt["signature"]).partition(" ")
+        raw = _b64decode(blob)
+        message = receipt_signed_bytes(receipt)
+    except (NoteError, KeyError, TypeError, ValueError) as exc:
+        return Check(name, False, f"malformed: {exc}")
+    for key in keys:
+        if key.name == key_name and key.key_id == raw[:4]:
+            if not key.verify(message, raw[4:]):
+                return Check(name, False, f"not valid: the receipt was changed after "
+                             f"{key_name} signed it")
+            if is_trusted:
+                return Check(name, True, f"valid, signed by {key_name} (a key you supplied)")
+            return Check(
+                name,
+                True,
+                f"valid, signed by {key_name}, but only against the key the receipt itself "
+                "carries; pass --key with the registry's published key to trust it",
+                warning=True,
+            )
+    return Check(name, False, f"signed by {key_name!r}, which is not among the keys checked")
+
+
+def _check_receipt_key_validity(receipt: dict[str, Any]) -> Check | None:
+    key_name = str(receipt.get("signature", "")).partition(" ")[0]
+    return key_validity_check(
+        [key_name], receipt.get("public_keys") or [], [str(receipt.get("submitted_at"))]
+    )
+
+
+def _main_sha256(entry: dict[str, Any]) -> str | None:
+    for item in entry.get("files") or []:
+        if isinstance(item, dict) and item.get("role") == "main":
+            return str(item.get("sha256", "")).lower()
+    return None
+
+
+def receipt_entry_mismatches(receipt: dict[str, Any], entry: Any) -> list[str]:
+    """What differs between a receipt's promise and a ledger entry (empty: it is kept)."""
+    if not isinstance(entry, dict):
+        return ["the ledger entry is not an object"]
+    wanted = {
+        "kind": ("work.registered", entry.get("kind")),
+        "registration number": (receipt.get("registration_number"),
+                                entry.get("registration_number")),
+        "submission time": (receipt.get("submitted_at"), entry.get("at")),
+        "main file SHA-256": (str(receipt.get("main_file_sha256", "")).lower(),
+                              _main_sha256(entry)),
+        "account commitment": (receipt.get("account_commitment"),
+                               entry.get("registrant_commitment")),
+    }
+    return [f"{what}: receipt {a!r}, ledger {b!r}" for what, (a, b) in wanted.items() if a != b]
+
+
+def _attested_times(
+    note: str, bundle: dict[str, Any], policy: AttestationPolicy | None
+) -> list[tuple[Any, str]]:
+    """When a witness or time-stamping authority *the caller trusts* saw this
+    checkpoint: (UTC datetime, who), from valid cosignatures and time-stamps only."""
+    import datetime as _dt
+
+    policy = policy or AttestationPolicy()
+    seen: list[tuple[Any, str]] = []
+    if policy.witness_keys:
+        try:
+            for c in check_cosignatures(note, list(policy.witness_keys)):
+                if c.ok:
+                    seen.append((_dt.datetime.fromtimestamp(c.timestamp, _dt.UTC), c.name))
+        except NoteError:
+            pass
+    if policy.tsa_roots:
+        try:
+            import rfc3161_client as tsp
+
+            roots = _load_pem_certificates(policy.tsa_roots)
+            digest = checkpoint_digest(note)
+        except (ImportError, ValueError, NoteError):
+            return seen
+        for item in bundle.get("timestamps") or []:
+            try:
+                der = base64.b64decode(item["response"], validate=True)
+                if check_timestamp(der, digest, roots)[0]:
+                    when = tsp.decode_timestamp_response(der).tst_info.gen_time
+                    when = when if when.tzinfo else when.replace(tzinfo=_dt.UTC)
+                    seen.append((when, str(item.get("tsa", "a time-stamping authority"))))
+            except Exception:  # noqa: BLE001, S112 - a bad token proves nothing; its own check says why
+                continue
+    return sorted(seen, key=lambda pair: pair[0])
+
+
+def _check_merge_time(
+    receipt: dict[str, Any], bundle: dict[str, Any], policy: AttestationPolicy | None
+) -> Check:
+    """In time when a trusted witness or authority saw a checkpoint holding the entry
+    by the deadline; otherwise the proof cannot tell (a warning, not a failure)."""
+    name, deadline_text = "merge time", str(receipt.get("merge_deadline"))
+    deadline = _parse_utc(deadline_text)
+    seen = _attested_times(str(bundle.get("checkpoint", "")), bundle, policy)
+    if seen and seen[0][0] <= deadline:
+        when, who = seen[0]
+        return Check(name, True, f"in time: {who} attested the checkpoint holding the entry "
+                     f"at {when.strftime('%Y-%m-%dT%H:%M:%SZ')}, before the deadline "
+                     f"{deadline_text}")
+    if seen:
+        when = seen[0][0].strftime("%Y-%m-%dT%H:%M:%SZ")
+        return Check(name, True, f"not shown: this checkpoint was first attested at {when}, "
+                     f"after the deadline {deadline_text} (an earlier one may hold the "
+                     "entry); the registry's `flask ledger monitor` checks the merge time",
+                     warning=True)
+    return Check(name, True, f"not shown: the proof shows the entry in the ledger, not when "
+                 f"it was merged (no checkpoint attestation by a witness or authority you "
+                 f"trust); the deadline was {deadline_text}; the registry's "
+                 "`flask ledger monitor` reports entries merged late", warning=True)
+
+
+def _check_receipt_kept(
+    receipt: dict[str, Any], bundle: dict[str, Any], policy: AttestationPolicy | None
+) -> list[Check]:
+    try:
+        entry = json.loads(_decode_bundle(bundle).entry.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        return [Check("receipt honoured", False, f"the proof's entry cannot be read: {exc}")]
+    problems = receipt_entry_mismatches(receipt, entry)
+    if problems:
+        return [Check("receipt honoured", False, "; ".join(problems))]
+    return [
+        Check("receipt honoured", True, "the ledger entry in the proof is the work the "
+              "receipt promised (number, time, main file, account commitment)"),
+        _check_merge_time(receipt, bundle, policy),
+    ]
+
+
+def _load_proof(path: str) -> dict[str, Any]:
+    """A proof from a file, or fetched online (the registry's ``/w/NUMBER/proof.json``)."""
+    if path.startswith(("http://", "https://")):
+        import urllib.error
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(path, timeout=30) as reply:  # noqa: S310
+                data = reply.read()
+        except urllib.error.URLError as exc:
+            raise ValueError(f"cannot fetch {path}: {exc}") from exc
+    else:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    if path.lower().endswith(".pdf") or data.startswith(b"%PDF"):
+        return extract_proof(data)
+    try:
+        bundle = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path} is not JSON: {exc}") from exc
+    if not isinstance(bundle, dict):
+        raise ValueError(f"{path} is not a JSON object")
+    return bundle
+
+
+def verify_receipt(
+    receipt: Any,
+    trusted_vkeys: list[str] | None,
+    *,
+    proof: dict[str, Any] | None = None,
+    policy: AttestationPolicy | None = None,
+) -> list[Check]:
+    """The receipt's form and signature; with ``proof`` (a later ``tamga-proof/1`` of the
+    work's entry) also that proof, and that its entry is what the receipt promised."""
+    form = _check_receipt_fields(receipt)
+    if not form.ok:
+        return [form]
+    checks = [form, _check_receipt_signature(receipt, trusted_vkeys)]
+    validity = _check_receipt_key_validity(receipt)
+    if validity is not None:
+        checks.append(validity)
+    if proof is None:
+        return checks
+    checks += verify_proof_bundle(proof, trusted_vkeys, policy=policy)
+    checks += _check_receipt_kept(receipt, proof, policy)
+    return checks
 
 
 # --------------------------------------------------------------------------- evidence bundles
@@ -766,7 +1363,9 @@ def _check_entry(item: Any, cp: Checkpoint) -> Check:
     )
 
 
-def _check_ledger(manifest: dict[str, Any], keys: list[VerifierKey]) -> list[Check]:
+def _check_ledger(
+    manifest: dict[str, Any], keys: list[VerifierKey], policy: AttestationPolicy | None = None
+) -> list[Check]:
     ledger = manifest.get("ledger")
     if not isinstance(ledger, dict) or not ledger:
         return [Check("ledger", False, "the manifest has no ledger section")]
@@ -777,6 +1376,12 @@ def _check_ledger(manifest: dict[str, Any], keys: list[VerifierKey]) -> list[Che
     if cp is None or not isinstance(entries, list) or not entries:
         return checks + [Check("ledger entries", False, "no entries to check")]
     checks += [_check_entry(item, cp) for item in entries]
+    validity = _note_key_validity(
+        ledger["checkpoint"], keys, manifest.get("public_keys"), _ledger_entries(manifest)
+    )
+    if validity is not None:
+        checks.append(validity)
+    checks += _bundle_attestation_checks(ledger["checkpoint"], ledger, policy)
     if latest is not None:
         try:
             proof = _b64_list(ledger.get("consistency_proof"))
@@ -870,6 +1475,38 @@ def image_hashes_digest(hashes: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def video_fingerprint_digest(frames: Sequence[Sequence[Any]], sound_digest: str | None) -> str:
+    """SHA-256 of the canonical JSON of a video's frame hashes ([second, window, PDQ hex])
+    and its soundtrack's fingerprint digest, as in the ledger entry."""
+    body = {"frames": [list(f) for f in frames], "sound": sound_digest}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _recompute_video(video: dict[str, Any], registered: dict[str, str]) -> list[Check]:
+    checks = []
+    for side in (video["query"], video["work"]):
+        if side.get("registration_number"):
+            digest = video_fingerprint_digest(side["frames"], side.get("sound_digest"))
+            checks.append(_side_digest_check(side, digest, registered))
+    by_time: list[dict[float, list[int]]] = []
+    for side in (video["query"], video["work"]):
+        rows: dict[float, list[int]] = {}
+        for t, _code, value in side["frames"]:
+            rows.setdefault(round(float(t), 3), []).append(int(value, 16))
+        by_time.append(rows)
+    wrong = 0
+    for qt, wt, bits in video["pairs"]:
+        best = min(_popcount(a ^ b) for a in by_time[0][round(float(qt), 3)]
+                   for b in by_time[1][round(float(wt), 3)])
+        wrong += best != bits
+    pairs = len(video["pairs"])
+    detail = f"{pairs} aligned frame pair(s), PDQ distances recomputed"
+    checks.append(Check("video frame distances", wrong == 0 and pairs > 0,
+                        detail if not wrong else f"{detail}: {wrong} not as stated"))
+    return checks
+
+
 def image_distances(a: dict[str, str], b: dict[str, str]) -> dict[str, int]:
     """Hamming distances of the pHash, dHash and wHash (hex strings) of two windows."""
     return {k: _popcount(int(a[k], 16) ^ int(b[k], 16)) for k in ("phash", "dhash", "whash")}
@@ -894,7 +1531,20 @@ def _side_digest_check(side: dict[str, Any], digest: str, registered: dict[str, 
     return Check(what, True, f"equals the ledger's fingerprint digest {digest[:16]}…")
 
 
+def _withheld(section: dict[str, Any]) -> list[Check]:
+    """A private registration's fingerprint is left out of a bundle for whoever may not
+    see it; the comparison then stands on the registry's signature alone."""
+    names = [s.get("registration_number") for s in (section["query"], section["work"])
+             if s.get("withheld")]
+    if not names:
+        return []
+    return [Check("similarity", True, f"not recomputable here: the fingerprint of {names[0]} "
+                  "(a private registration) is withheld; the stated score is signed")]
+
+
 def _recompute_audio(audio: dict[str, Any], registered: dict[str, str]) -> list[Check]:
+    if _withheld(audio):
+        return _withheld(audio)
     q, w = audio["query"], audio["work"]
     checks = []
     for side in (q, w):
@@ -916,6 +1566,8 @@ def _recompute_audio(audio: dict[str, Any], registered: dict[str, str]) -> list[
 
 
 def _recompute_image(image: dict[str, Any], registered: dict[str, str]) -> list[Check]:
+    if _withheld(image):
+        return _withheld(image)
     checks = []
     for side in (image["query"], image["work"]):
         if side.get("registration_number"):
@@ -952,16 +1604,57 @@ def recompute_checks(manifest: dict[str, Any], members: dict[str, bytes]) -> lis
             checks += _recompute_audio(prints["audio"], registered)
         if prints.get("image"):
             checks += _recompute_image(prints["image"], registered)
+        if prints.get("video"):
+            checks += _recompute_video(prints["video"], registered)
         for side in prints.get("works", []):
-            digest = (
-                audio_fingerprint_digest(side["items"], side["duration_s"])
-                if "items" in side
-                else image_hashes_digest(side["hashes"])
-            )
+            if "frames" in side:
+                digest = video_fingerprint_digest(side["frames"], side.get("sound_digest"))
+            elif "items" in side:
+                digest = audio_fingerprint_digest(side["items"], side["duration_s"])
+            else:
+                digest = image_hashes_digest(side["hashes"])
             checks.append(_side_digest_check(side, digest, registered))
     except (AttributeError, KeyError, TypeError, ValueError, StopIteration) as exc:
         return [Check("recompute", False, f"{FINGERPRINTS_NAME} cannot be used: {exc!r}")]
     return checks or [Check("recompute", False, "no comparison or fingerprint to recompute")]
+
+
+ACCOUNT_SCHEME = "tamga-account/1"
+ACCOUNT_PREFIX = "hmac-sha256:"
+
+
+def account_commitment(account_id: int, secret: str, context: str) -> str:
+    """Copy of ``registry.core.ledger.commitment.commit``: HMAC-SHA256 keyed by the
+    account's secret over "tamga-account/1" LF account id LF context."""
+    message = f"{ACCOUNT_SCHEME}\n{int(account_id)}\n{context}".encode()
+    return ACCOUNT_PREFIX + hmac.new(bytes.fromhex(secret), message, hashlib.sha256).hexdigest()
+
+
+def entry_context(entry: dict[str, Any]) -> str:
+    """What an entry's account commitments are bound to: its work or its dispute."""
+    return str(entry.get("registration_number") or entry.get("dispute") or "")
+
+
+def check_account(entries: Iterable[dict[str, Any]], account: str) -> list[Check]:
+    """Open the account commitments of ``entries`` with ``account`` ("ID:SECRET"):
+    one passing check per entry that commits to that account, a failure if none does."""
+    try:
+        raw_id, secret = account.split(":", 1)
+        account_id = int(raw_id)
+        bytes.fromhex(secret)
+    except ValueError:
+        return [Check("account", False, "give --account as ACCOUNT_ID:SECRET (hex)")]
+    checks = []
+    for entry in entries:
+        context = entry_context(entry)
+        mine = account_commitment(account_id, secret, context)
+        for field, value in sorted(entry.items()):
+            if field.endswith("_commitment") and hmac.compare_digest(str(value), mine):
+                checks.append(Check(f"account {account_id}", True,
+                                    f"is the {field.removesuffix('_commitment')} of "
+                                    f"{entry.get('kind')} {context}"))
+    return checks or [Check(f"account {account_id}", False,
+                            "no ledger entry in the bundle commits to this account")]
 
 
 def verify_evidence_bundle(
@@ -970,6 +1663,8 @@ def verify_evidence_bundle(
     *,
     file_sha256: str | None = None,
     recompute: bool = False,
+    policy: AttestationPolicy | None = None,
+    account: str | None = None,
 ) -> list[Check]:
     """Every check on a ``tamga-evidence/1`` ZIP: the archive, the manifest signature,
     each file's hash and size, the ledger entries' inclusion proofs, the checkpoints'
@@ -985,12 +1680,14 @@ def verify_evidence_bundle(
     keys, trusted = _select_keys(trusted_vkeys, _manifest_keys(manifest))
     checks = [archive, _check_manifest_signature(members, keys, trusted)]
     checks += _check_files(manifest, members)
-    checks += _check_ledger(manifest, keys)
+    checks += _check_ledger(manifest, keys, policy)
     checks += _check_pdfs(members, keys)
     if file_sha256 is not None:
         checks.append(_check_named_file(manifest, file_sha256))
     if recompute:
         checks += recompute_checks(manifest, members)
+    if account:
+        checks += check_account(_ledger_entries(manifest), account)
     return checks
 
 
@@ -1002,10 +1699,146 @@ VERIFIERS: dict[str, Verifier] = {
 }
 
 
+# --------------------------------------------------------------------------- tiled mirrors
+#
+# A C2SP tlog-tiles log (the registry's /ledger, or a mirror's copy of it, served over
+# HTTP or sitting in a folder) as the source of proofs: inclusion and consistency
+# proofs are computed here from the tiles and then checked like any other proof, so
+# a mirror that serves a wrong hash cannot make a proof pass.
+
+TILE_WIDTH = 256
+
+
+def _tile_index_path(index: int) -> str:
+    parts = []
+    while True:
+        parts.append(f"{index % 1000:03d}")
+        index //= 1000
+        if index == 0:
+            break
+    parts.reverse()
+    return "/".join([f"x{p}" for p in parts[:-1]] + [parts[-1]])
+
+
+class TiledLog:
+    """Reads ``checkpoint`` and ``tile/...`` below a URL prefix or from a folder."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source.rstrip("/")
+        self._tiles: dict[tuple[int, int, int], bytes] = {}
+        self.size = 0
+
+    def read(self, path: str) -> bytes:
+        if self.source.startswith(("http://", "https://")):
+            import urllib.request
+
+            with urllib.request.urlopen(f"{self.source}/{path}", timeout=30) as reply:  # noqa: S310
+                return reply.read()
+        with open(os.path.join(self.source, *path.split("/")), "rb") as fh:
+            return fh.read()
+
+    def checkpoint(self) -> str:
+        return self.read("checkpoint").decode("utf-8")
+
+    def tile(self, level: int, index: int) -> bytes:
+        count = self.size >> (8 * level)
+        width = min(TILE_WIDTH, count - index * TILE_WIDTH)
+        if width <= 0:
+            raise ProofError(f"tile {level}/{index} lies beyond the tree of size {self.size}")
+        key = (level, index, width)
+        if key not in self._tiles:
+            suffix = "" if width == TILE_WIDTH else f".p/{width}"
+            data = self.read(f"tile/{level}/{_tile_index_path(index)}{suffix}")
+            if len(data) != HASH_SIZE * width:
+                raise ProofError(f"tile {level}/{index} has {len(data)} bytes, not {width} hashes")
+            self._tiles[key] = data
+        return self._tiles[key]
+
+    def subtree(self, height: int, index: int) -> bytes:
+        """The hash of the perfect subtree of ``2**height`` leaves number ``index``."""
+        if height % 8 == 0:
+            level = height // 8
+            at = index % TILE_WIDTH
+            return self.tile(level, index // TILE_WIDTH)[HASH_SIZE * at : HASH_SIZE * (at + 1)]
+        left = self.subtree(height - 1, 2 * index)
+        return node_hash(left, self.subtree(height - 1, 2 * index + 1))
+
+    def mth(self, start: int, end: int) -> bytes:
+        """MTH(D[start:end]) for a range that starts on a boundary of its own largest split."""
+        n = end - start
+        if n & (n - 1) == 0 and start % n == 0:
+            return self.subtree(n.bit_length() - 1, start // n)
+        k = 1 << ((n - 1).bit_length() - 1)
+        return node_hash(self.mth(start, start + k), self.mth(start + k, end))
+
+    def inclusion_proof(self, index: int, size: int, offset: int = 0) -> list[bytes]:
+        """RFC 9162 PATH(index, D[offset:offset+size])."""
+        if size <= 1:
+            return []
+        k = 1 << ((size - 1).bit_length() - 1)
+        if index < k:
+            return self.inclusion_proof(index, k, offset) + [self.mth(offset + k, offset + size)]
+        return self.inclusion_proof(index - k, size - k, offset + k) + [
+            self.mth(offset, offset + k)]
+
+    def consistency_proof(self, old: int, size: int, offset: int = 0,
+                          whole: bool = True) -> list[bytes]:
+        """RFC 9162 SUBPROOF(old, D[offset:offset+size], whole)."""
+        if old == size:
+            return [] if whole else [self.mth(offset, offset + size)]
+        k = 1 << ((size - 1).bit_length() - 1)
+        if old <= k:
+            return self.consistency_proof(old, k, offset, whole) + [
+                self.mth(offset + k, offset + size)]
+        return self.consistency_proof(old - k, size - k, offset + k, False) + [
+            self.mth(offset, offset + k)]
+
+
+def mirror_checks(
+    source: str, note: str, entries: Sequence[tuple[int, bytes]], keys: list[VerifierKey]
+) -> list[Check]:
+    """Check that a mirror's signed tree extends the document's checkpoint and holds its
+    entries, with proofs computed from the mirror's tiles."""
+    log = TiledLog(source)
+    try:
+        mirrored = log.checkpoint()
+        _, signers = verify_note(mirrored, keys)
+        top = parse_checkpoint(note_body(mirrored))
+        cp = parse_checkpoint(note_body(note))
+    except (OSError, ValueError) as exc:
+        return [Check("mirror checkpoint", False, f"{source}: {exc}")]
+    if top.origin != cp.origin:
+        detail = f"{source} mirrors {top.origin}, not {cp.origin}"
+        return [Check("mirror checkpoint", False, detail)]
+    checks = [Check("mirror checkpoint", True,
+                    f"{source}: tree size {top.size}, signed by {', '.join(signers)}")]
+    log.size = top.size
+    try:
+        proof = log.consistency_proof(cp.size, top.size) if cp.size < top.size else []
+        verify_consistency(cp.size, top.size, proof, cp.root_hash, top.root_hash)
+        checks.append(Check("mirror consistency", True,
+                            f"the tree of size {cp.size} is a prefix of the mirror's {top.size}"))
+        for index, entry in entries:
+            path = log.inclusion_proof(index, top.size)
+            verify_inclusion(leaf_hash(entry), index, top.size, path, top.root_hash)
+            checks.append(Check("mirror inclusion", True,
+                                f"entry {index} is in the mirror's tree of size {top.size}"))
+    except (OSError, ValueError) as exc:  # ProofError is a ValueError
+        checks.append(Check("mirror proofs", False, f"{source}: {exc}"))
+    return checks
+
+
 # --------------------------------------------------------------------------- command line
 
 
-def _read_keys(values: Sequence[str]) -> list[str]:
+def _read_text(path: str) -> str:
+    with open(path, encoding="ascii") as fh:
+        return fh.read()
+
+
+def _read_keys(
+    values: Sequence[str], parse: Callable[[str], VerifierKey] = parse_verifier_key
+) -> list[str]:
     """Each --key is a verifier key, or a file holding verifier keys one per line."""
     keys: list[str] = []
     for value in values:
@@ -1015,7 +1848,7 @@ def _read_keys(values: Sequence[str]) -> list[str]:
         else:
             keys.append(value.strip())
     for key in keys:
-        parse_verifier_key(key)
+        parse(key)
     return keys
 
 
@@ -1025,6 +1858,27 @@ def _sha256_file(path: str) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _mirror_document_checks(
+    source: str, data: bytes, ext: str, trusted: list[str] | None
+) -> list[Check]:
+    """The document's checkpoint, entries and keys, checked against a tiled mirror."""
+    try:
+        if ext == ".zip":
+            manifest = _load_manifest(_read_zip(data))
+            ledger = manifest["ledger"]
+            note, embedded = ledger["checkpoint"], _manifest_keys(manifest)
+            entries = [(int(e["leaf_index"]), base64.b64decode(e["entry"]))
+                       for e in ledger["entries"]]
+        else:
+            bundle = json.loads(data) if ext == ".json" else extract_proof(data)
+            b = _decode_bundle(bundle)
+            note, embedded, entries = b.checkpoint, b.embedded_keys, [(b.leaf_index, b.entry)]
+    except (KeyError, TypeError, ValueError) as exc:
+        return [Check("mirror", False, f"the document's proof cannot be read: {exc}")]
+    keys, _ = _select_keys(trusted, embedded)
+    return mirror_checks(source, note, entries, keys)
 
 
 def _print_checks(checks: Sequence[Check], out: Any) -> None:
@@ -1040,7 +1894,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Verify a Tamga certificate offline. Exit 0 only if every check holds.",
     )
     parser.add_argument(
-        "document", help="certificate PDF, tamga-proof.json or evidence bundle (.zip)"
+        "document",
+        help="certificate PDF, tamga-proof.json, receipt (.json) or evidence bundle (.zip)",
     )
     parser.add_argument("--file", help="the original file, to compare with the registered hash")
     parser.add_argument(
@@ -1053,9 +1908,43 @@ def _parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="treat warnings (e.g. no --key given) as failures"
     )
     parser.add_argument(
+        "--witness-key",
+        action="append",
+        default=[],
+        help="a witness's cosignature verifier key (name+id+key) or a file of them; repeatable",
+    )
+    parser.add_argument(
+        "--min-witnesses", type=int, default=0, help="valid cosignatures required (default 0)"
+    )
+    parser.add_argument(
+        "--tsa-cert",
+        action="append",
+        default=[],
+        help="PEM file of a time-stamping authority's CA certificate; repeatable",
+    )
+    parser.add_argument(
+        "--min-timestamps", type=int, default=0, help="valid RFC 3161 time-stamps required"
+    )
+    parser.add_argument(
+        "--mirror",
+        help="a tiled copy of the log (URL prefix or folder, as `flask ledger mirror` makes): "
+        "check the document's entries and checkpoint against it",
+    )
+    parser.add_argument(
+        "--proof",
+        help="receipts (RECEIPT.json): a later tamga-proof.json or certificate PDF of the "
+        "work (a file, or online: https://HOST/w/NUMBER/proof.json), to check that the "
+        "registry kept the receipt's promise",
+    )
+    parser.add_argument(
         "--recompute",
         action="store_true",
         help="evidence bundles (.zip): recompute the similarity from fingerprints.json",
+    )
+    parser.add_argument(
+        "--account",
+        help="evidence bundles (.zip): ACCOUNT_ID:SECRET from your account page, to show "
+        "which ledger entries commit to your account",
     )
     return parser
 
@@ -1070,14 +1959,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     verifier = VERIFIERS.get(ext, verify_certificate)
     try:
         keys = _read_keys(args.key) or None
+        policy = AttestationPolicy(
+            witness_keys=tuple(_read_keys(args.witness_key, parse_witness_key)),
+            tsa_roots=tuple(_read_text(path) for path in args.tsa_cert),
+            min_witnesses=args.min_witnesses,
+            min_timestamps=args.min_timestamps,
+        )
+        _load_pem_certificates(policy.tsa_roots)
         with open(args.document, "rb") as fh:
             data = fh.read()
         file_sha = _sha256_file(args.file) if args.file else None
-    except (OSError, NoteError) as exc:
+        proof = _load_proof(args.proof) if args.proof else None
+    except (OSError, NoteError, ValueError) as exc:
         print(f"\u2718 cannot start: {exc}", file=out)
         return 2
-    extra = {"recompute": args.recompute} if verifier is verify_evidence_bundle else {}
-    checks = verifier(data, keys, file_sha256=file_sha, **extra)
+    extra: dict[str, Any] = ({"recompute": args.recompute, "account": args.account}
+                             if verifier is verify_evidence_bundle else {})
+    if verifier is verify_bundle_json:
+        extra["proof"] = proof
+    checks = verifier(data, keys, file_sha256=file_sha, policy=policy, **extra)
+    if args.mirror:
+        checks += _mirror_document_checks(args.mirror, data, ext, keys)
     _print_checks(checks, out)
     ok = all(c.ok and not (args.strict and c.warning) for c in checks)
     print("RESULT: all checks passed" if ok else "RESULT: verification FAILED", file=out)

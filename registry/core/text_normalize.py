@@ -2,10 +2,13 @@
 
 Kazakh is written in Cyrillic and, increasingly, in the Latin alphabet (the
 2021 alphabet: ä ğ q ñ ö ū ü h ı i ş ç y, and the older 2017 apostrophe and
-2018 acute-accent forms); Russian names are romanised in several ways. Every
-form is folded to one lossy ASCII *skeleton* on both sides (the indexed text
-and the query), so "Қазақ әні", "Qazaq äni", "Qazaq a'ni" and "KAZAK ANI" all
-become ``kazak ani``.
+2018 acute-accent forms); Uzbek officially in Latin (oʻ gʻ sh ch x q) and still
+often in Cyrillic (ў ғ қ ҳ); Kyrgyz in Cyrillic (ң ө ү) with several Latin
+transliterations (ñ/ng, ö/o, ü/u); Russian names are romanised in several ways.
+Every form is folded to one lossy ASCII *skeleton* on both sides (the indexed
+text and the query), so "Қазақ әні", "Qazaq äni", "Qazaq a'ni" and "KAZAK ANI"
+all become ``kazak ani``, "Ўзбекистон" and "Oʻzbekiston" ``ozbekiston``, "Жаңы
+жыл" and "Jangy jyl" ``jani jil``.
 
 The folding is deliberately coarse (q and k, y and i, the front and back
 vowels fall together): it finds more than an exact spelling would, and the
@@ -26,7 +29,8 @@ _CYRILLIC = {
     "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sh", "ъ": "", "ы": "i", "ь": "", "э": "e",
     "ю": "iu", "я": "ia",
     # Letters of the neighbouring Cyrillic alphabets (Kyrgyz, Tajik, Uzbek).
-    "ҳ": "h", "ҷ": "j", "ӣ": "i", "ӯ": "u", "ў": "u", "ҙ": "z", "ҫ": "s", "є": "e",
+    # Uzbek ў is written oʻ in the Latin alphabet, so it folds to o (the apostrophe goes).
+    "ҳ": "h", "ҷ": "j", "ӣ": "i", "ӯ": "u", "ў": "o", "ҙ": "z", "ҫ": "s", "є": "e",
     "ї": "i",
 }
 # Latin letters that the accent stripping below would fold wrongly.
@@ -38,8 +42,10 @@ _APOSTROPHES = "'’ʼʻ`´‘"
 # 2017 alphabet: s' = ш, c' = ч, y' = ү; any other letter's apostrophe only marks it.
 _APOSTROPHE_FORMS = re.compile(rf"([a-z])[{_APOSTROPHES}]")
 _APOSTROPHE_MAP = {"s": "sh", "c": "ch", "y": "u"}
-# Romanisations that mean one skeleton letter (kh = х = h, zh = ж = j, ...).
-_DIGRAPHS = (("kh", "h"), ("zh", "j"), ("q", "k"), ("y", "i"), ("w", "u"), ("x", "ks"))
+# Romanisations that mean one skeleton letter (kh = х = h, zh = ж = j, ...): Uzbek Latin
+# writes х as x (xalq = халқ), Kyrgyz transliteration writes ң as ng (jangy = жаңы).
+_DIGRAPHS = (("kh", "h"), ("zh", "j"), ("ng", "n"), ("q", "k"), ("y", "i"), ("w", "u"),
+             ("x", "h"))
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _TRANSLATE = str.maketrans({**_CYRILLIC, **_LATIN})
 

@@ -4,10 +4,16 @@ Importing this package registers every table on the shared metadata, including
 the core's index and ledger tables, so Alembic sees the whole schema.
 """
 
+import registry.core.ledger.attestations  # noqa: F401  (checkpoint attestation tables)
 import registry.core.ledger.store  # noqa: F401  (ledger tables)
 import registry.core.matching.audio_index  # noqa: F401  (audio index tables)
+import registry.core.matching.feature_index  # noqa: F401  (local-feature index tables)
 import registry.core.matching.image_index  # noqa: F401  (image index tables)
-from registry.models.dispute import (  # disputes (issue 8)
+import registry.core.matching.peak_index  # noqa: F401  (audio peak-quad index tables)
+import registry.core.matching.video_index  # noqa: F401  (video index tables)
+from registry.models.coauthor import CoAuthorInvitation, InvitationStatus
+from registry.models.collection import Collection, CollectionItem, CollectionKind
+from registry.models.dispute import (
     Dispute,
     DisputeEvent,
     DisputeEvidence,
@@ -15,10 +21,13 @@ from registry.models.dispute import (  # disputes (issue 8)
     DisputeStatus,
     Outcome,
 )
-from registry.models.job import Job, JobStatus
-from registry.models.notification import Notification  # notifications (issue 8)
+from registry.models.job import Job, JobStatus, PeriodicTask
+from registry.models.notification import Notification
+from registry.models.provenance import TrainingReservation, WorkProvenance
+from registry.models.receipt import Receipt
+from registry.models.state_filing import StateFiling
 from registry.models.token import ApiToken
-from registry.models.user import Role, User, UserSession
+from registry.models.user import AuditEvent, Role, User, UserSession
 from registry.models.work import (
     AIUse,
     RegistrationCounter,
@@ -34,11 +43,14 @@ from registry.models.work import (
 )
 
 __all__ = [
-    "AIUse", "ApiToken", "Job", "JobStatus", "RegistrationCounter", "Role", "Transfer", "User",
+    "AIUse", "ApiToken", "Job", "JobStatus", "PeriodicTask", "RegistrationCounter", "Role",
+    "Transfer", "User",
     "UserSession", "Visibility", "Work", "WorkAuthor", "WorkFile", "WorkMatch", "WorkStatus",
     "WorkType", "WorkVersion", "migration_include_object",
     "Dispute", "DisputeEvent", "DisputeEvidence", "DisputeKind", "DisputeStatus", "Outcome",
-    "Notification",
+    "Notification", "StateFiling", "CoAuthorInvitation", "InvitationStatus", "Collection",
+    "CollectionItem", "CollectionKind", "AuditEvent", "TrainingReservation", "WorkProvenance",
+    "Receipt",
 ]
 
 # Tables the migrations create by hand (full-text search shadow tables and the

@@ -24,6 +24,9 @@ class DisputeKind(enum.StrEnum):
     COPIES_REGISTRATION = "copies_registration"  # a registration here copies my work
     EXTERNAL_COPY = "external_copy"  # a file out there copies my registered work
     REGISTRATION_CONFLICT = "registration_conflict"  # a conflict found at registration
+    # A named co-author contests their role or share, or someone says they were left
+    # out of the authors; the respondent is the work's owner.
+    AUTHORSHIP = "authorship"
 
 
 class DisputeStatus(enum.StrEnum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, Boolean, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.extensions import db
@@ -22,6 +22,9 @@ class Notification(db.Model):
     link: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Held back for the recipient's daily digest e-mail.
+    mail_pending: Mapped[bool] = mapped_column(Boolean, default=False,
+                                               server_default=false(), index=True)
 
     @property
     def is_read(self) -> bool:

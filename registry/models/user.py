@@ -6,7 +6,7 @@ import enum
 import hashlib
 from datetime import UTC, datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.extensions import db
@@ -21,6 +21,13 @@ class Role(enum.StrEnum):
     CREATOR = "creator"
     MODERATOR = "moderator"
     ADMIN = "admin"
+
+
+class MatchEmails(enum.StrEnum):
+    """How an owner hears about later registrations matching their works."""
+
+    IMMEDIATE = "immediate"  # one e-mail per match, at once
+    DAILY = "daily"  # one digest e-mail a day
 
 
 class User(db.Model):
@@ -44,13 +51,32 @@ class User(db.Model):
     )
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The default for new works: reserve AI training.
+    ai_training_opt_out_default: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The account's own secret behind its commitments in public ledger entries
+    # (registry.core.ledger.commitment); shown to the account holder only.
+    ledger_secret: Mapped[str | None] = mapped_column(String(64))
+    # Two-factor sign-in (RFC 6238 TOTP); recovery codes are kept as SHA-256 digests.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    totp_last_step: Mapped[int | None] = mapped_column()
+    recovery_codes: Mapped[list[str] | None] = mapped_column(JSON)
+    match_emails: Mapped[MatchEmails] = mapped_column(
+        Enum(MatchEmails, native_enum=False, length=16,
+             values_callable=lambda e: [m.value for m in e]),
+        default=MatchEmails.IMMEDIATE, server_default=MatchEmails.IMMEDIATE.value)
+    #: Opt-in public page of this creator's public works at /creators/<id>.
+    public_profile: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: When the account was deleted: its personal data is removed, the row stays so that
+    #: the works and ledger entries it registered keep their (anonymous) registrant.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     sessions: Mapped[list[UserSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
 
     # The login session this request runs in; set by the user loader, never stored.
-    active_session = None
+    active_session = None  # type: UserSession | None
 
     # Flask-Login protocol -------------------------------------------------
     @property
@@ -104,7 +130,7 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship(back_populates="sessions")
 
     # The clear token exists only in memory right after login and in the cookie.
-    token = None
+    token = None  # type: str | None
 
     @staticmethod
     def hash_token(token: str) -> str:
@@ -113,3 +139,20 @@ class UserSession(db.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class AuditEvent(db.Model):
+    """A moderator's or administrator's action: who, what, when (admins can read them)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[str | None] = mapped_column(Text)
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+
+    actor: Mapped[User | None] = relationship()

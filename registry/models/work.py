@@ -116,7 +116,7 @@ class Work(db.Model):
     allow_thumbnail: Mapped[bool] = mapped_column(Boolean, default=True)
     publish_original: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    media_kind: Mapped[str] = mapped_column(String(8))  # "audio" or "image"
+    media_kind: Mapped[str] = mapped_column(String(8))  # a registry.kinds name
     media_format: Mapped[str | None] = mapped_column(String(16))
     duration_s: Mapped[float | None] = mapped_column(Float)
     width: Mapped[int | None] = mapped_column(Integer)
@@ -124,6 +124,8 @@ class Work(db.Model):
     fingerprint_digest: Mapped[str | None] = mapped_column(String(64))
     iscc: Mapped[str | None] = mapped_column(String(80), index=True)
     thumbnail_key: Mapped[str | None] = mapped_column(String(200))
+    #: Key frames of a video: [{"t": seconds, "key": storage key of a JPEG}, ...]
+    key_frames: Mapped[list | None] = mapped_column(JSON)
     ledger_index: Mapped[int | None] = mapped_column(Integer)
 
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -243,7 +245,10 @@ class Transfer(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), index=True)
     from_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    to_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # The offer goes to an address (the owner cannot probe which addresses have
+    # accounts); the account is filled in once a confirmed one holds the address.
+    to_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    to_email: Mapped[str | None] = mapped_column(String(254), index=True)
     status: Mapped[TransferStatus] = mapped_column(_enum(TransferStatus),
                                                    default=TransferStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -251,4 +256,4 @@ class Transfer(db.Model):
 
     work: Mapped[Work] = relationship()
     from_user: Mapped[User] = relationship(foreign_keys=[from_user_id])
-    to_user: Mapped[User] = relationship(foreign_keys=[to_user_id])
+    to_user: Mapped[User | None] = relationship(foreign_keys=[to_user_id])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -11,13 +12,15 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from registry.core.errors import Conflict, PermissionDenied, ValidationFailed
 from registry.core.iin import parse_iin
 from registry.extensions import db
-from registry.models.user import Role, User, UserSession
+from registry.models.user import MatchEmails, Role, User, UserSession
+from registry.services import audit
+from registry.services.mail import Delivery, MailSender
 
 # Pinned so that a Werkzeug upgrade never silently changes how new hashes are made.
 PASSWORD_METHOD = "scrypt:32768:8:1"
@@ -63,12 +66,38 @@ def check_password_policy(password: str, *, email: str = "", name: str = "") -> 
         )
 
 
+def revoke_api_tokens(user: User) -> int:
+    """A new password ends every API token too: a leaked token dies with the old password."""
+    from registry.services import tokens
+
+    return tokens.revoke_all(user)
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def check_email(email: str) -> None:
+    """The same rule as the sign-up and login forms (WTForms' ``Email``): an address
+    ``flask users create`` accepts can log in."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        raise ValidationFailed(_l("This is not a valid e-mail address."),
+                               field="email") from None
+
+
 def hash_password(password: str) -> str:
     return generate_password_hash(password, method=PASSWORD_METHOD)
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash of nothing anyone knows, checked when an address has no account: a login
+    for an unknown address costs the same scrypt as one for a real account."""
+    return hash_password(secrets.token_urlsafe(32))
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -80,9 +109,10 @@ def register_account(
     role: Role = Role.CREATOR,
 ) -> User:
     email = normalise_email(email)
+    check_email(email)
+    check_password_policy(password, email=email, name=display_name)
     if find_user_by_email(email) is not None:
         raise Conflict(_l("An account with this e-mail already exists."), field="email")
-    check_password_policy(password, email=email, name=display_name)
     user = User(
         email=email,
         password_hash=hash_password(password),
@@ -93,6 +123,28 @@ def register_account(
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def sign_up(
+    email: str, password: str, display_name: str, *, locale: str | None, mailer: MailSender,
+    confirm_link: Callable[[User], str], login_link: str, reset_link: str,
+) -> Delivery:
+    """The web sign-up: the same answer, the same work and one e-mail whether or not the
+    address already has an account. A new account gets its
+    confirmation link; the owner of an existing confirmed one is told that someone tried
+    (with the login and reset links); an unconfirmed one gets a fresh confirmation link."""
+    from registry.services import emails
+
+    check_email(normalise_email(email))
+    check_password_policy(password, email=normalise_email(email), name=display_name)
+    existing = find_user_by_email(email)
+    if existing is None:
+        user = register_account(email, password, display_name, locale=locale)
+        return emails.send_confirmation(mailer, user, confirm_link(user))
+    hash_password(password)  # the scrypt a new account costs, so timing says nothing
+    if not existing.is_confirmed:
+        return emails.send_confirmation(mailer, existing, confirm_link(existing))
+    return emails.send_signup_attempt(mailer, existing, login_link, reset_link)
 
 
 # Signed links -----------------------------------------------------------------
@@ -129,17 +181,20 @@ def make_reset_token(user: User, secret_key: str) -> str:
     )
 
 
-def reset_password(token: str, new_password: str, secret_key: str, max_age: int) -> User:
+def reset_password(token: str, new_password: str, secret_key: str, max_age: int, *,
+                   where: audit.Where | None = None) -> User:
     data = _load_token(token, secret_key, RESET_SALT, max_age)
     user = db.session.get(User, data.get("uid"))
     if user is None or user.password_hash[-16:] != data.get("ph"):
         raise TokenInvalid(_l("This reset link has already been used or is not valid."))
     check_password_policy(new_password, email=user.email, name=user.display_name)
     user.password_hash = hash_password(new_password)
+    revoke_api_tokens(user)
     # Reset proves control of the mailbox; anything else logged in may be an intruder.
     end_sessions(user)
     if user.email_confirmed_at is None:
         user.email_confirmed_at = datetime.now(UTC)
+    audit.record("password_reset", actor=user, where=where)
     db.session.flush()
     return user
 
@@ -158,9 +213,17 @@ def _load_token(token: str, secret_key: str, salt: str, max_age: int) -> dict:
 
 # Login sessions -----------------------------------------------------------------
 
-def authenticate(email: str, password: str) -> User:
+def authenticate(email: str, password: str, *, where: audit.Where | None = None) -> User:
+    """The account behind a right e-mail and password. A wrong pair is recorded in the
+    audit trail (the caller commits it) and costs the same time whether or not the
+    address has an account."""
     user = find_user_by_email(email)
-    if user is None or not check_password_hash(user.password_hash, password):
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        audit.record("login_failed", actor=None, target=normalise_email(email), where=where)
+        raise AuthenticationFailed(_l("Wrong e-mail or password."))
+    if not check_password_hash(user.password_hash, password):
+        audit.record("login_failed", actor=user, where=where)
         raise AuthenticationFailed(_l("Wrong e-mail or password."))
     if not user.is_confirmed:
         raise PermissionDenied(
@@ -170,6 +233,7 @@ def authenticate(email: str, password: str) -> User:
 
 
 def start_session(user: User, *, user_agent: str | None, ip_address: str | None) -> UserSession:
+    """A new login session (after the password, and the second step when it is on)."""
     token = secrets.token_urlsafe(32)
     session = UserSession(
         user=user,
@@ -179,6 +243,7 @@ def start_session(user: User, *, user_agent: str | None, ip_address: str | None)
     )
     session.token = token
     db.session.add(session)
+    audit.record("login", actor=user, where=audit.Where(ip_address))
     db.session.flush()
     user.active_session = session
     return session
@@ -212,19 +277,35 @@ def end_sessions(user: User, *, keep: UserSession | None = None) -> int:
     if keep is not None:
         stmt = stmt.where(UserSession.id != keep.id)
     result = db.session.execute(stmt.execution_options(synchronize_session="fetch"))
-    return result.rowcount or 0
+    return getattr(result, "rowcount", 0) or 0  # a CursorResult for DML
 
 
-def change_password(
-    user: User, current: str, new: str, *, end_other_sessions: bool
-) -> int:
+def change_password(user: User, current: str, new: str, *,
+                    where: audit.Where | None = None) -> int:
+    """A new password always ends every other login session of the account (and its API
+    tokens): whoever knew the old one is out. Returns how many sessions ended."""
     if not check_password_hash(user.password_hash, current):
         raise AuthenticationFailed(_l("The current password is wrong."), field="current")
     check_password_policy(new, email=user.email, name=user.display_name)
     user.password_hash = hash_password(new)
-    ended = end_sessions(user, keep=user.active_session) if end_other_sessions else 0
+    revoke_api_tokens(user)
+    ended = end_sessions(user, keep=user.active_session)
+    audit.record("password_changed", actor=user, where=where,
+                 details=f"{ended} other sessions ended")
     db.session.flush()
     return ended
+
+
+def change_role(user: User, role: Role, *, actor: User | None = None) -> None:
+    """Make an account a creator, moderator or administrator (recorded). A new moderator
+    or administrator must set up two-factor sign-in before anything else works."""
+    if user.role == role:
+        return
+    before = user.role
+    user.role = role
+    audit.record("role_changed", actor=actor, target=user.email,
+                 details=f"{before.value} -> {role.value}")
+    db.session.flush()
 
 
 # Profile -------------------------------------------------------------------------
@@ -240,6 +321,9 @@ class ProfileData:
     iin: str | None
     locale: str | None
     timezone: str | None
+    ai_training_opt_out_default: bool = True  # reserve AI training for new works
+    match_emails: str = MatchEmails.IMMEDIATE.value
+    public_profile: bool = False  # the opt-in page /creators/<id>
 
 
 PROFILE_FIELDS = tuple(ProfileData.__dataclass_fields__)
@@ -248,6 +332,8 @@ PROFILE_FIELDS = tuple(ProfileData.__dataclass_fields__)
 def update_profile(user: User, data: ProfileData) -> User:
     if data.country and data.country not in COUNTRIES:
         raise ValidationFailed(_l("Unknown country."), field="country")
+    if data.match_emails not in {m.value for m in MatchEmails}:
+        raise ValidationFailed(_l("Unknown e-mail setting."), field="match_emails")
     if data.timezone and data.timezone not in available_timezones():
         raise ValidationFailed(_l("Unknown time zone."), field="timezone")
     iin = (data.iin or "").strip() or None
@@ -255,9 +341,15 @@ def update_profile(user: User, data: ProfileData) -> User:
         parse_iin(iin)
     for field in PROFILE_FIELDS:
         value = getattr(data, field)
+        if isinstance(value, bool):
+            setattr(user, field, value)
+            continue
         setattr(user, field, value.strip() if isinstance(value, str) and value.strip() else None)
     user.display_name = data.display_name.strip()
+    user.match_emails = MatchEmails(data.match_emails)
     user.iin = iin
+    if iin and not user.country:
+        user.country = "KZ"  # an IIN is issued by Kazakhstan
     db.session.flush()
     return user
 
@@ -267,5 +359,3 @@ def set_locale(user: User, locale: str) -> None:
     db.session.flush()
 
 
-def count_users() -> int:
-    return db.session.scalar(select(func.count(User.id))) or 0

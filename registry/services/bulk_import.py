@@ -1,16 +1,17 @@
 """Registering every file of a folder for one owner (``flask works import``).
 
 Each file goes through the same service as a web upload
-(:func:`registry.services.works.register_work`) and its registration job runs at
-once (:func:`registry.services.jobs.run_job`), one commit per file, so one bad
-file never loses the others. Metadata comes from an optional CSV::
+(:func:`registry.services.works.register_work`) in a transaction of its own, which
+the caller (the command) provides and commits, so one bad file never loses the
+others; then the registration jobs run through the job runner (``run_jobs``).
+Metadata comes from an optional CSV::
 
     filename,title,work_type,created_on,authors,ai_use,description,visibility
     dombra.mp3,Dombra at dawn,sound_recording,2025,Aigerim S:performer:100,none,,public
 
 ``authors`` is ``Name:role:share`` separated by ``;``. Without a row the title is
 made from the file name and the kind of work is guessed from the content
-(audio → sound recording, image → photograph).
+(each media kind's default: audio → sound recording, image → photograph).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,13 +28,14 @@ from pathlib import Path
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from registry import kinds
 from registry.core.errors import Conflict, TamgaError, ValidationFailed
 from registry.extensions import db
 from registry.models.job import Job, JobStatus
 from registry.models.user import User
 from registry.models.work import Work, WorkStatus, WorkType
-from registry.services import jobs
 from registry.services.metadata_input import metadata_from_fields, parse_enum
+from registry.services.rows import must_get
 from registry.services.settings import RegistrySettings
 from registry.services.work_metadata import DEFAULT_ROLES, AuthorInput, parse_share
 from registry.services.works import Upload, register_work
@@ -109,21 +110,30 @@ def list_files(folder: Path, exclude: Iterable[Path] = ()) -> list[Path]:
                   if p.is_file() and not p.name.startswith(".") and p.resolve() not in skip)
 
 
+Transaction = Callable[[], AbstractContextManager[object]]
+RunJobs = Callable[[list[int], int, Callable[[int], "FileOutcome"]], Iterable["FileOutcome"]]
+
+
 def import_folder(
     owner: User,
     folder: Path,
     *,
     settings: RegistrySettings,
+    transaction: Transaction,
+    run_jobs: RunJobs,
     metadata: Mapping[str, Mapping[str, str]] | None = None,
     exclude: Iterable[Path] = (),
     on_file: Callable[[FileOutcome], None] | None = None,
-    parallel: ParallelJobs | None = None,
+    workers: int = 1,
 ) -> ImportSummary:
-    """Register every file in ``folder`` for ``owner``; commits after each file.
+    """Register every file in ``folder`` for ``owner``, then run their jobs.
 
-    Files are taken in name order, so their registration numbers follow it. With
-    ``parallel``, registration jobs run in worker threads while the next files are
-    received; otherwise each job runs before the next file is read.
+    Files are taken in name order, so their registration numbers follow it. Each
+    file is registered inside ``transaction()`` (the caller commits it, or rolls it
+    back on an error). ``run_jobs(ids, threads, outcome)`` runs jobs and yields
+    ``outcome(job_id)`` for each, in order; the first job runs alone, since it may do
+    one-time setup (publishing the ledger's keys on an empty ledger) that concurrent
+    first jobs would race on.
     """
     started = time.perf_counter()
     metadata = metadata or {}
@@ -135,26 +145,20 @@ def import_folder(
         if on_file is not None:
             on_file(outcome)
 
-    with _JobPool(parallel) as pool:
-        for path in files:
-            intake = receive_file(owner, path, metadata.get(path.name, {}), settings=settings)
-            if isinstance(intake, FileOutcome):
-                done(intake)
-            else:
-                pool.submit(intake, done)
-            pool.collect(done)
-        pool.collect(done, wait=True)
+    queued: dict[int, _Queued] = {}
+    for path in files:
+        intake = receive_file(owner, path, metadata.get(path.name, {}), settings=settings,
+                              transaction=transaction)
+        if isinstance(intake, FileOutcome):
+            done(intake)
+        else:
+            queued[intake.job_id] = intake
+    ids = list(queued)
+    for batch, threads in ((ids[:1], 1), (ids[1:], workers)):
+        for outcome in run_jobs(batch, threads, lambda job_id: job_outcome(queued[job_id])):
+            done(outcome)
     summary.seconds = time.perf_counter() - started
     return summary
-
-
-@dataclass(frozen=True)
-class ParallelJobs:
-    """Run registration jobs in ``workers`` threads, each inside ``context()`` (the
-    Flask app context, which gives each thread its own database session)."""
-
-    workers: int
-    context: Callable[[], AbstractContextManager[object]]
 
 
 @dataclass(frozen=True)
@@ -164,91 +168,32 @@ class _Queued:
     registration_number: str
 
 
-class _JobPool:
-    """Jobs run inline without ``parallel``; with it, in a thread pool.
-
-    Even then the first job runs alone: it may do one-time setup (publishing the
-    ledger's keys on an empty ledger) that concurrent first jobs would race on.
-    """
-
-    def __init__(self, parallel: ParallelJobs | None) -> None:
-        self.parallel = parallel
-        self.pool = ThreadPoolExecutor(parallel.workers) if parallel else None
-        self.pending: list[Future[FileOutcome]] = []
-        self.first_done = False
-
-    def __enter__(self) -> _JobPool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
-
-    def submit(self, queued: _Queued, done: Callable[[FileOutcome], None]) -> None:
-        if self.pool is None or not self.first_done:
-            outcome = run_queued(queued)
-            self.first_done = outcome.status in (REGISTERED, CONFLICT)
-            done(outcome)
-        else:
-            self.pending.append(self.pool.submit(self._in_context, queued))
-
-    def _in_context(self, queued: _Queued) -> FileOutcome:
-        assert self.parallel is not None
-        with self.parallel.context():
-            try:
-                return run_queued(queued)
-            finally:
-                db.session.remove()
-
-    def collect(self, done: Callable[[FileOutcome], None], *, wait: bool = False) -> None:
-        """Report finished jobs (all of them with ``wait``), in submission order."""
-        while self.pending and (wait or self.pending[0].done()):
-            done(self.pending.pop(0).result())
-
-
-def import_file(owner: User, path: Path, row: Mapping[str, str], *,
-                settings: RegistrySettings) -> FileOutcome:
-    """Register one file and run its job; never raises for a bad file."""
-    intake = receive_file(owner, path, row, settings=settings)
-    return intake if isinstance(intake, FileOutcome) else run_queued(intake)
-
-
 def receive_file(owner: User, path: Path, row: Mapping[str, str], *,
-                 settings: RegistrySettings) -> _Queued | FileOutcome:
-    """Register one file (committed) and return its queued job, or why it was not."""
+                 settings: RegistrySettings, transaction: Transaction) -> _Queued | FileOutcome:
+    """Register one file in its own transaction and return its queued job, or why not."""
     try:
-        work = _register(owner, path, row, settings)
-        job_id = db.session.scalar(select(Job.id).where(Job.work_id == work.id))
-        queued = _Queued(job_id, path.name, work.registration_number)
-        db.session.commit()
+        with transaction():
+            work = _register(owner, path, row, settings)
+            job_id = db.session.scalars(select(Job.id).where(Job.work_id == work.id)).one()
+            queued = _Queued(job_id, path.name, work.registration_number)
     except Conflict as exc:  # this owner already registered these bytes
-        db.session.rollback()
-        return FileOutcome(path.name, SKIPPED, exc.details.get("registration_number"),
-                           str(exc.message))
+        number = exc.details.get("registration_number")
+        return FileOutcome(path.name, SKIPPED, str(number) if number else None, str(exc.message))
     except TamgaError as exc:
-        db.session.rollback()
         return FileOutcome(path.name, REJECTED, reason=str(exc.message))
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the import
-        db.session.rollback()
         log.exception("bulk import of %s failed", path)
         return FileOutcome(path.name, FAILED, reason=f"internal error ({type(exc).__name__})")
     return queued
 
 
-def run_queued(queued: _Queued) -> FileOutcome:
-    """Run a registered file's job and say how it ended."""
+def job_outcome(queued: _Queued) -> FileOutcome:
+    """How a registered file's job ended."""
     filename, number = queued.filename, queued.registration_number
-    try:
-        jobs.run_job(queued.job_id)
-    except Exception as exc:  # noqa: BLE001 - the job stays queued for a worker to retry
-        db.session.rollback()
-        log.exception("registration job %s failed to run", queued.job_id)
-        return FileOutcome(filename, FAILED, number, f"internal error ({type(exc).__name__})")
-    db.session.expire_all()
-    job = db.session.get(Job, queued.job_id)
+    job = must_get(Job, queued.job_id)
     if job.status != JobStatus.DONE:
         return FileOutcome(filename, FAILED, number, job.error or job.error_code)
-    work = db.session.get(Work, job.work_id)
+    work = must_get(Work, job.work_id)
     if work.status != WorkStatus.CONFLICT:
         return FileOutcome(filename, REGISTERED, number)
     earlier = ", ".join(f"{m.other_work.registration_number} ({m.kind}, score {m.score:.2f})"
@@ -258,20 +203,23 @@ def run_queued(queued: _Queued) -> FileOutcome:
 
 def _register(owner: User, path: Path, row: Mapping[str, str],
               settings: RegistrySettings) -> Work:
-    """``register_work`` with the CSV's kind of work, or else as a sound recording and,
-    when the intake finds an image instead of audio, as a photograph.
+    """``register_work`` with the CSV's kind of work, or else with each media kind's
+    default kind of work in turn (audio: a sound recording, image: a photograph...)
+    until the intake accepts the file.
 
     Guessing this way costs an image one more (cheap) sniff, while sniffing first
     would cost every audio file one more ``ffprobe``.
     """
     if row.get("work_type"):
         return _register_as(owner, path, row, row["work_type"], settings)
-    try:
-        return _register_as(owner, path, row, WorkType.SOUND_RECORDING.value, settings)
-    except ValidationFailed as exc:
-        if exc.details.get("field") != "file":
-            raise
-    return _register_as(owner, path, row, WorkType.PHOTOGRAPH.value, settings)
+    guesses = [kind.default_work_type for kind in kinds.all_kinds() if kind.default_work_type]
+    for work_type in guesses[:-1]:
+        try:
+            return _register_as(owner, path, row, work_type, settings)
+        except ValidationFailed as exc:
+            if exc.details.get("field") != "file":
+                raise
+    return _register_as(owner, path, row, guesses[-1], settings)
 
 
 def _register_as(owner: User, path: Path, row: Mapping[str, str], work_type: str,

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
+from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
@@ -30,10 +31,11 @@ from registry.models.dispute import (
 )
 from registry.models.user import User
 from registry.models.work import Work, WorkStatus
-from registry.services import ledger, notifications
+from registry.services import audit, ledger, notifications
 from registry.services.evidence import compare_registrations, compare_upload
-from registry.services.mail import Mailer
+from registry.services.mail import MailSender
 from registry.services.settings import RegistrySettings
+from registry.services.upload import Upload
 
 DEFAULT_RESPONSE_DAYS = 14
 REMINDER_DAYS = 3
@@ -43,7 +45,7 @@ OUTCOME_LABELS = {
     "upheld": _l("Claim upheld"), "rejected": _l("Claim rejected"),
     "settled": _l("Settled by agreement"), "referred_to_court": _l("Referred to court"),
 }
-STATUS_LABELS = {
+DISPUTE_STATUS_LABELS = {
     "awaiting_response": _l("Awaiting the respondent's answer"),
     "under_review": _l("With a moderator for decision"), "decided": _l("Decided"),
 }
@@ -51,6 +53,7 @@ KIND_LABELS = {
     "copies_registration": _l("This registration copies the claimant's work"),
     "external_copy": _l("A file outside Tamga copies a registered work"),
     "registration_conflict": _l("Conflict found at registration"),
+    "authorship": _l("The authors listed in this registration are disputed"),
 }
 PARTY_LABELS = {
     "claimant": _l("Claimant"), "respondent": _l("Respondent"), "moderator": _l("Moderator"),
@@ -61,12 +64,6 @@ EVENT_LABELS = {
     "evidence_added": _l("Evidence added"), "reminder": _l("Reminder sent"),
     "deadline_passed": _l("Deadline passed without an answer"), "decided": _l("Decided"),
 }
-
-
-@dataclass
-class Upload:
-    stream: BinaryIO
-    filename: str
 
 
 @dataclass
@@ -98,7 +95,7 @@ class Context:
     """What every step needs besides its data."""
 
     settings: RegistrySettings
-    mailer: Mailer | None
+    mailer: MailSender | None
     now: datetime
     response_days: int = DEFAULT_RESPONSE_DAYS
 
@@ -138,6 +135,8 @@ def _event(dispute: Dispute, kind: str, party: Party, actor: User | None, ctx: C
 def open_dispute(actor: User, work: Work, opening: Opening, ctx: Context) -> Dispute:
     """Open a dispute about ``work`` (a registration here) and notify the respondent."""
     _check_opening(actor, work, opening)
+    if opening.kind == DisputeKind.AUTHORSHIP:  # about who made it, not about a copy
+        opening.claimant_work, opening.disputed_file = None, None
     dispute = Dispute(kind=opening.kind, claimant_id=actor.id, opened_by_id=actor.id, work=work,
                       claimant_work=opening.claimant_work, opened_at=ctx.now,
                       found_url=opening.found_url, found_platform=opening.found_platform,
@@ -160,8 +159,13 @@ def open_dispute(actor: User, work: Work, opening: Opening, ctx: Context) -> Dis
 
 
 def _check_opening(actor: User, work: Work, opening: Opening) -> None:
+    check_links(opening.submission.links)
+    if opening.found_url:
+        check_links([opening.found_url], "found_url")
     if work.status not in (WorkStatus.REGISTERED, WorkStatus.CONFLICT):
         raise Conflict(_l("Only registered works can be disputed."))
+    if opening.kind == DisputeKind.AUTHORSHIP:
+        return _check_authorship(actor, work, opening)
     if opening.kind == DisputeKind.EXTERNAL_COPY:
         if work.owner_id != actor.id:
             raise PermissionDenied(_l("Only the owner of a registered work can claim that a "
@@ -176,11 +180,52 @@ def _check_opening(actor: User, work: Work, opening: Opening) -> None:
     if mine is not None and mine.owner_id != actor.id:
         raise PermissionDenied(_l("You can only point to your own registration."),
                                field="claimant_work")
+    if mine is not None and not is_earlier(mine, work):
+        raise ValidationFailed(_l(
+            "Your registration %(mine)s is later than %(work)s, so it cannot show that you "
+            "had the work first. Choose an earlier registration, or give other evidence.",
+            mine=mine.registration_number, work=work.registration_number),
+            field="claimant_work")
     if mine is None and opening.disputed_file is None and opening.submission.is_empty():
         raise ValidationFailed(_l("Point to your earlier registration, or give your evidence."),
                                field="statement")
     if _open_between(work, actor):
         raise Conflict(_l("You already have an open dispute about this registration."))
+
+
+def _check_authorship(actor: User, work: Work, opening: Opening) -> None:
+    """A named co-author contesting their role or share, or someone left out of the
+    authors: the owner answers, a moderator decides. A statement is required."""
+    if work.owner_id == actor.id:
+        raise ValidationFailed(_l("You own this registration: change its authors by "
+                                  "amending it."))
+    if not opening.submission.statement.strip():
+        raise ValidationFailed(_l("Say what your part in the work was and what is wrong in "
+                                  "the listed authors."), field="statement")
+    if _open_between(work, actor):
+        raise Conflict(_l("You already have an open dispute about this registration."))
+
+
+def is_earlier(mine: Work, other: Work) -> bool:
+    """Whether ``mine`` was registered before ``other`` (the number breaks a tie)."""
+    return (mine.registered_at, mine.id) < (other.registered_at, other.id)
+
+
+def _own_same_media(actor: User, work: Work) -> list[Work]:
+    return list(db.session.scalars(select(Work).where(
+        Work.owner_id == actor.id, Work.id != work.id, Work.media_kind == work.media_kind,
+        Work.status.in_((WorkStatus.REGISTERED, WorkStatus.CONFLICT)),
+    ).order_by(Work.registered_at.desc(), Work.id.desc())))
+
+
+def earlier_registrations(actor: User, work: Work) -> list[Work]:
+    """The claimant's own registrations that can show they had the work first."""
+    return [w for w in _own_same_media(actor, work) if is_earlier(w, work)]
+
+
+def later_registrations_count(actor: User, work: Work) -> int:
+    """How many of the claimant's registrations are later (left out of the list)."""
+    return sum(1 for w in _own_same_media(actor, work) if not is_earlier(w, work))
 
 
 def _open_between(work: Work, claimant: User) -> Dispute | None:
@@ -202,7 +247,7 @@ def _comparison(dispute: Dispute, opening: Opening, actor: User, ctx: Context) -
                 is_disputed_file=True, created_at=ctx.now))
         return kept.comparison
     if opening.claimant_work is not None:
-        return compare_registrations(opening.claimant_work, dispute.work)
+        return compare_registrations(opening.claimant_work, dispute.work, ctx.settings)
     return {}
 
 
@@ -217,19 +262,49 @@ def _opened_entry(dispute: Dispute, items: list[DisputeEvidence]) -> dict[str, A
         entry["disputed_file_sha256"] = cmp["query"]["sha256"]
     if dispute.response_due_at is not None:
         entry["response_due"] = ledger.rfc3339(dispute.response_due_at)
+    if dispute.kind == DisputeKind.AUTHORSHIP:
+        entry["authorship_claim"] = _authorship_claim(dispute)
     return entry
 
 
+def _authorship_claim(dispute: Dispute) -> str:
+    """"named" when the claimant was invited as a co-author of the work, else "left_out"."""
+    from registry.models.coauthor import CoAuthorInvitation
+
+    invited = db.session.scalar(select(CoAuthorInvitation.id).where(
+        CoAuthorInvitation.work_id == dispute.work_id,
+        CoAuthorInvitation.email == dispute.claimant.email.strip().lower()).limit(1))
+    return "named" if invited is not None else "left_out"
+
+
 def _due_text(dispute: Dispute) -> str:
+    """The deadline as RFC 3339; the reader's page or e-mail formats it in their zone."""
     due = dispute.response_due_at
-    return due.strftime("%Y-%m-%d %H:%M UTC") if due else ""
+    return ledger.rfc3339(due) if due else ""
 
 
 # --------------------------------------------------------------------------- evidence
 
 
+def is_web_link(url: str | None) -> bool:
+    """An absolute http(s) address with a host, and nothing a browser would run
+    (``javascript:``, ``data:``, ``vbscript:``...) or mangle (spaces, control characters)."""
+    if not url or any(ord(c) < 33 or c == "\x7f" for c in url):
+        return False
+    parts = urlsplit(url)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def check_links(links: Sequence[str], field_name: str = "links") -> None:
+    for url in links:
+        if url and url.strip() and not is_web_link(url.strip()):
+            raise ValidationFailed(_l("Only web addresses starting with http:// or https:// "
+                                      "are accepted as links."), field=field_name)
+
+
 def _store_submission(dispute: Dispute, party: Party, actor: User, sub: Submission,
                       ctx: Context) -> list[DisputeEvidence]:
+    check_links(sub.links)
     items: list[DisputeEvidence] = []
     if sub.statement.strip():
         text = sub.statement.strip()
@@ -331,13 +406,52 @@ def decide(actor: User, dispute: Dispute, outcome: Outcome, reason: str, ctx: Co
     dispute.status, dispute.outcome = DisputeStatus.DECIDED, outcome
     dispute.decision_reason, dispute.decided_at = reason.strip(), ctx.now
     dispute.decided_by_id = actor.id
+    changes = _settle_registrations(dispute, outcome, ctx)
     _event(dispute, "decided", Party.MODERATOR, actor, ctx,
            {"outcome": outcome.value, "reason": dispute.decision_reason,
-            "moderator_account": actor.id})
-    if dispute.kind == DisputeKind.REGISTRATION_CONFLICT and outcome == Outcome.REJECTED:
-        dispute.work.status = WorkStatus.REGISTERED  # the conflict was not a copy
+            "moderator_commitment": ledger.account_commitment(actor, dispute.number or ""),
+            "registrations": changes})
     for user in (dispute.claimant, dispute.respondent):
         _notify(ctx, user, "dispute_decided", dispute, outcome=outcome.value)
+    audit.record("dispute_decided", actor=actor, target=dispute.number,
+                 details=outcome.value)
+
+
+def _settle_registrations(dispute: Dispute, outcome: Outcome,
+                          ctx: Context) -> list[dict[str, str]]:
+    """The decision settles the questioned registration's status.
+
+    Upheld: it copies the claimant's work, so the registry withdraws it (it stays in
+    the register and the ledger, marked withdrawn by this decision). Rejected or
+    settled: it is not a copy (or the parties agreed), so a conflict becomes
+    registered. Referred to court: it stays a conflict, no longer under review here.
+    A claim about a file outside Tamga changes no registration, nor does a dispute about
+    authorship: the registration stays, the decision is public on its page, and the
+    owner amends the authors accordingly.
+    """
+    work = dispute.work
+    if dispute.kind in (DisputeKind.EXTERNAL_COPY, DisputeKind.AUTHORSHIP):
+        return []
+    before = work.status
+    if outcome == Outcome.UPHELD and before in (WorkStatus.REGISTERED, WorkStatus.CONFLICT):
+        work.status, work.withdrawn_at = WorkStatus.WITHDRAWN, ctx.now
+        work.withdrawal_reason = f"{dispute.number}: {outcome.value}"
+    elif outcome in (Outcome.REJECTED, Outcome.SETTLED) and before == WorkStatus.CONFLICT:
+        work.status = WorkStatus.REGISTERED
+    if work.status == before:
+        return []
+    return [{"registration_number": work.registration_number, "from": before.value,
+             "to": work.status.value}]
+
+
+def withdrawn_by(work: Work) -> Dispute | None:
+    """The upheld dispute that withdrew ``work``, if that is how it was withdrawn."""
+    if work.status != WorkStatus.WITHDRAWN:
+        return None
+    return db.session.scalar(select(Dispute).where(
+        Dispute.work_id == work.id, Dispute.outcome == Outcome.UPHELD,
+        Dispute.kind.not_in((DisputeKind.EXTERNAL_COPY, DisputeKind.AUTHORSHIP)),
+    ).order_by(Dispute.decided_at.desc()))
 
 
 def open_conflict_case(actor: User, work: Work, ctx: Context) -> Dispute:
@@ -359,10 +473,12 @@ def open_conflict_case(actor: User, work: Work, ctx: Context) -> Dispute:
     db.session.add(dispute)
     db.session.flush()
     dispute.number = f"D-{ctx.now.year}-{dispute.id:06d}"
-    dispute.comparison = compare_registrations(earlier, work)
+    dispute.comparison = compare_registrations(earlier, work, ctx.settings)
     _event(dispute, "opened", Party.MODERATOR, actor, ctx, _opened_entry(dispute, []))
     _notify(ctx, dispute.respondent, "dispute_opened", dispute, due=_due_text(dispute))
     _notify(ctx, dispute.claimant, "dispute_opened_claimant", dispute)
+    audit.record("conflict_case_opened", actor=actor, target=dispute.number,
+                 details=work.registration_number)
     return dispute
 
 
@@ -407,7 +523,11 @@ def disputes_of_user(user: User) -> list[Dispute]:
 
 def queue() -> tuple[list[Work], list[Dispute]]:
     """Conflicts from registration without a case yet, and open disputes: oldest first."""
-    cased = select(Dispute.work_id).where(Dispute.kind == DisputeKind.REGISTRATION_CONFLICT)
+    # A conflict leaves the queue once any dispute about it exists: open ones are
+    # listed below, decided ones have settled it.
+    cased = select(Dispute.work_id).where(Dispute.kind.not_in((DisputeKind.EXTERNAL_COPY,
+                                                               DisputeKind.AUTHORSHIP)),
+                                          Dispute.number.is_not(None))
     conflicts = db.session.scalars(select(Work).where(
         Work.status == WorkStatus.CONFLICT, Work.id.not_in(cased)).order_by(Work.registered_at))
     open_ = db.session.scalars(select(Dispute).where(

@@ -6,16 +6,16 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from registry.models.user import User
-from registry.services.mail import Delivery, Mailer
+from registry.services.mail import Delivery, MailSender
 
 
-def _send(mailer: Mailer, user: User, subject_and_body) -> Delivery:
+def _send(mailer: MailSender, user: User, subject_and_body) -> Delivery:
     with force_locale(user.locale or "kk"):
         subject, body = subject_and_body()
     return mailer.send(user.email, subject, body)
 
 
-def send_confirmation(mailer: Mailer, user: User, link: str) -> Delivery:
+def send_confirmation(mailer: MailSender, user: User, link: str) -> Delivery:
     return _send(mailer, user, lambda: (
         _("Confirm your Tamga account"),
         _(
@@ -27,7 +27,7 @@ def send_confirmation(mailer: Mailer, user: User, link: str) -> Delivery:
     ))
 
 
-def send_password_reset(mailer: Mailer, user: User, link: str) -> Delivery:
+def send_password_reset(mailer: MailSender, user: User, link: str) -> Delivery:
     return _send(mailer, user, lambda: (
         _("Reset your Tamga password"),
         _(
@@ -36,5 +36,36 @@ def send_password_reset(mailer: Mailer, user: User, link: str) -> Delivery:
             "The link is valid for 2 hours and works once. If you did not ask for it, "
             "ignore this message; your password stays as it is.\n\nTamga",
             name=user.display_name, link=link,
+        ),
+    ))
+
+
+def send_signup_attempt(mailer: MailSender, user: User, login_link: str,
+                        reset_link: str) -> Delivery:
+    """Someone signed up with an address that already has an account: the page says the
+    same as for a new address, and this message tells the real owner."""
+    return _send(mailer, user, lambda: (
+        _("Someone tried to sign up with your e-mail address"),
+        _(
+            "Hello %(name)s,\n\nsomeone (perhaps you) tried to create a Tamga account with "
+            "this e-mail address, which already has one. No new account was made.\n\n"
+            "To log in: %(login)s\nForgot your password? %(reset)s\n\n"
+            "If it was not you, you need not do anything.\n\nTamga",
+            name=user.display_name, login=login_link, reset=reset_link,
+        ),
+    ))
+
+
+def send_transfer_offer(mailer: MailSender, user: User, work_title: str, number: str,
+                        link: str) -> Delivery:
+    """A work is offered to this account (the offering owner is told nothing about
+    whether the address has one)."""
+    return _send(mailer, user, lambda: (
+        _("A work is offered to you on Tamga"),
+        _(
+            "Hello %(name)s,\n\nthe owner of the registration %(number)s (“%(title)s”) "
+            "offers to transfer it to your account. It becomes yours only if you accept:\n"
+            "%(link)s\n\nTamga",
+            name=user.display_name, number=number, title=work_title, link=link,
         ),
     ))

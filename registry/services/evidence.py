@@ -18,23 +18,21 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from PIL import Image
 
+from registry import kinds
 from registry.core import evidence as core
 from registry.core import tamga_verify
-from registry.core.audio import AudioFingerprint, fingerprint_query
 from registry.core.certificates import report as rep
 from registry.core.certificates.facts import Author
 from registry.core.errors import ValidationFailed
-from registry.core.image import ImageHashes, QueryHashes, load_image, query_variants, thumbnail
 from registry.core.ledger import store
-from registry.core.matching import audio_index, image_index
 from registry.core.media import receive_upload, sniff
 from registry.extensions import db
 from registry.models.dispute import Dispute, DisputeKind
 from registry.models.user import User
 from registry.models.work import Work
-from registry.services import certificates
+from registry.services import attestations, certificates, privacy
 from registry.services.ledger import rfc3339
-from registry.services.lookup import query_limits
+from registry.services.privacy import Viewer
 from registry.services.settings import RegistrySettings
 
 
@@ -61,54 +59,30 @@ def _side(work: Work) -> dict[str, Any]:
             "work_id": work.id}
 
 
-def compare_registrations(earlier: Work, questioned: Work) -> dict[str, Any]:
+def compare_registrations(earlier: Work, questioned: Work,
+                          settings: RegistrySettings | None = None) -> dict[str, Any]:
     """The questioned registration (query) against the claimant's registration."""
     conn = db.session.connection()
     out: dict[str, Any] = {"media": questioned.media_kind, "query": _side(questioned),
                            "work": _side(earlier), "similarity": 0.0}
     out["earlier"] = ("work" if (earlier.registered_at, earlier.ledger_index or 0)
                       <= (questioned.registered_at, questioned.ledger_index or 0) else "query")
-    if questioned.media_kind != earlier.media_kind:
+    kind = kinds.get(questioned.media_kind)
+    if questioned.media_kind != earlier.media_kind or kind is None:
         return out
-    if questioned.media_kind == "audio":
-        q = audio_index.load_fingerprint(conn, questioned.id)
-        w = audio_index.load_fingerprint(conn, earlier.id)
-        if q is not None and w is not None:
-            _add_audio(out, [q], w, questioned.registration_number, earlier)
-        return out
-    qh = image_index.registered_hashes(conn, questioned.id)
-    wh = image_index.registered_hashes(conn, earlier.id)
-    if qh is not None and wh is not None:
-        _add_image(out, qh, core.image_side(qh, questioned.registration_number, "query"), wh,
-                   earlier)
+    out |= kind.compare(conn, questioned.id, earlier.id,
+                        (questioned.registration_number, earlier.registration_number))
+    if settings is not None:
+        store = settings.store
+        kind.illustrate(out, store.path(questioned.main_file.storage_key),
+                        store.path(earlier.main_file.storage_key), _putter(store))
     return out
 
 
-def _add_audio(out: dict[str, Any], queries: list[AudioFingerprint],
-               work_fp: AudioFingerprint, query_number: str | None, work: Work) -> None:
-    pairing = core.align_audio(queries, work_fp)
-    if pairing is None:
-        return
-    q = queries[pairing.variant]
-    out["similarity"] = pairing.similarity
-    out["audio"] = {
-        "query_duration": round(float(q.duration_s), 2),
-        "work_duration": round(float(work_fp.duration_s), 2), "speed": float(q.speed),
-        "segments": [list(core.segment_seconds(s, q, work_fp)) for s in pairing.segments],
-    }
-    out["fingerprints"] = {"audio": core.audio_fingerprints(
-        core.audio_side(q, query_number, "query"),
-        core.audio_side(work_fp, work.registration_number, "work"), pairing)}
-
-
-def _add_image(out: dict[str, Any], query: ImageHashes | QueryHashes,
-               query_side: dict[str, Any], work_hashes: ImageHashes, work: Work) -> None:
-    work_side = core.image_side(work_hashes, work.registration_number, "work")
-    result, section = core.compare_images(query, work_hashes, query_side, work_side)
-    out["similarity"] = result.score
-    out["image"] = {"distances": section["pair"]["distances"],
-                    "transformation": result.transformation}
-    out["fingerprints"] = {"image": section}
+def _putter(store):
+    def put(jpeg: bytes) -> str:
+        return store.put_bytes(jpeg, hashlib.sha256(jpeg).hexdigest(), "jpg")
+    return put
 
 
 def compare_upload(stream: BinaryIO, work: Work, settings: RegistrySettings, *,
@@ -119,73 +93,43 @@ def compare_upload(stream: BinaryIO, work: Work, settings: RegistrySettings, *,
     """
     received = receive_upload(stream, settings.upload_dir, settings.limits)
     try:
-        kind = sniff(received.path)
-        if kind.kind != work.media_kind:
+        detected = sniff(received.path)
+        kind = kinds.for_detected(detected)
+        if kind is None or kind.name != work.media_kind:
             raise ValidationFailed(_l("The disputed file is not the same kind of media as the "
                                       "registered work."), field="disputed_file")
-        out: dict[str, Any] = {"media": kind.kind, "work": _side(work), "similarity": 0.0,
+        out: dict[str, Any] = {"media": kind.name, "work": _side(work), "similarity": 0.0,
                                "query": {"registration_number": None, "sha256": received.sha256}}
-        _compare_file(out, received.path, kind.kind, work, settings)
+        query = kind.query(received.path, settings.limits, want_thumbnail=True)
+        if query.thumbnail:
+            out["query"]["thumbnail_key"] = settings.store.put_bytes(
+                query.thumbnail, hashlib.sha256(query.thumbnail).hexdigest(), "jpg")
+        out |= kind.compare(db.session.connection(), query, work.id,
+                            (None, work.registration_number))
+        kind.illustrate(out, received.path, settings.store.path(work.main_file.storage_key),
+                        _putter(settings.store))
         stored = None
         if keep:
-            key = settings.store.put(received.path, received.sha256, kind.format)
-            stored = StoredFile(received.sha256, received.size, kind.mime, key)
+            key = settings.store.put(received.path, received.sha256, detected.format)
+            stored = StoredFile(received.sha256, received.size, detected.mime, key)
     finally:
         received.path.unlink(missing_ok=True)
     return UploadComparison(out, stored)
 
 
-def _compare_file(out: dict[str, Any], path: Path, kind: str, work: Work,
-                  settings: RegistrySettings) -> None:
-    conn = db.session.connection()
-    if kind == "audio":
-        fps = fingerprint_query(path, query_limits(settings.limits))
-        wfp = audio_index.load_fingerprint(conn, work.id)
-        if wfp is not None:
-            _add_audio(out, fps, wfp, None, work)
-        return
-    loaded = load_image(path, max_pixels=settings.limits.max_pixels)
-    query = query_variants(loaded)
-    jpeg = thumbnail(loaded, 320)
-    key = settings.store.put_bytes(jpeg, hashlib.sha256(jpeg).hexdigest(), "jpg")
-    out["query"]["thumbnail_key"] = key
-    wh = image_index.registered_hashes(conn, work.id)
-    if wh is not None:
-        _add_image(out, query, core.image_side(query, None, "query"), wh, work)
-
-
 # --------------------------------------------------------------------------- bundles
 
 
-@dataclass(frozen=True)
-class Reader:
-    """Who exports a bundle: what they own decides which originals and evidence go in."""
-
-    user_id: int | None = None
-    moderator: bool = False
-
-    @classmethod
-    def of(cls, user: User | Reader | None) -> Reader:
-        if isinstance(user, Reader):
-            return user
-        return cls(user.id, user.is_moderator) if user is not None else cls()
-
-    def owns(self, work: Work) -> bool:
-        return self.user_id is not None and self.user_id == work.owner_id
-
-    def sees_all(self, work: Work) -> bool:
-        return self.moderator or self.owns(work)
-
-
-#: The registry's operator (``flask evidence export``): a moderator's view.
-OPERATOR = Reader(None, moderator=True)
+#: Who exports a bundle decides what goes in; the rule lives in :mod:`privacy`.
+Reader = Viewer
+OPERATOR = privacy.OPERATOR
 
 
 def _certificates(works: list[Work], reader: Reader, lang: str,
                   settings: RegistrySettings) -> dict[str, bytes]:
     out = {}
     for work in works:
-        if work.ledger_index is not None and (work.is_public or reader.sees_all(work)):
+        if work.ledger_index is not None and reader.sees_record(work):
             verify_url = f"{settings.base_url}/verify?number={work.registration_number}"
             out[f"certificates/{work.registration_number}.pdf"] = certificates.render(
                 work, lang, verify_url, settings)
@@ -196,7 +140,7 @@ def _originals(works: list[Work], reader: Reader, settings: RegistrySettings
                ) -> dict[str, bytes]:
     out = {}
     for work in works:
-        if (work.publish_original and work.is_public) or reader.owns(work):
+        if reader.bundles_original(work):
             main = work.main_file
             name = f"originals/{work.registration_number}-{Path(main.original_name).name}"
             out[name] = settings.store.path(main.storage_key).read_bytes()
@@ -208,8 +152,14 @@ def _bundle(members: dict[str, bytes], subject: dict[str, Any], leaves: list[int
     conn = db.session.connection()
     latest = store.latest_checkpoint(conn)
     members["tamga_verify.py"] = Path(tamga_verify.__file__).read_bytes()
+    ledger = core.ledger_section(conn, leaves, witnesses=attestations.witness_list(settings),
+                                 tsa_roots=attestations.tsa_roots(settings))
+    if "README.txt" in members:
+        members["README.txt"] += core.attestation_readme(ledger)
+    n, m = core.attestation_counts(ledger)
+    summary = summary | {"attestations": {"timestamps": n, "cosignatures": m}}
     return core.build_bundle(
-        members, subject=subject, ledger=core.ledger_section(conn, leaves),
+        members, subject=subject, ledger=ledger,
         public_keys=store.published_keys(conn), keyring=settings.keyring,
         generated_at=rfc3339(latest.created_at) if latest else "", summary=summary)
 
@@ -222,17 +172,13 @@ def work_bundle(work: Work, user: User | Reader | None, lang: str,
     members |= _certificates([work], reader, lang, settings)
     members |= _originals([work], reader, settings)
     side: dict[str, Any] = {"registration_number": work.registration_number}
-    if work.media_kind == "audio":
-        fp = audio_index.load_fingerprint(conn, work.id)
-        if fp is not None:
-            side |= {"duration_s": float(fp.duration_s), "items": [int(v) for v in fp.items]}
-    else:
-        hashes = image_index.registered_hashes(conn, work.id)
-        if hashes is not None:
-            side["hashes"] = hashes.to_dict()
+    kind = kinds.get(work.media_kind)
+    if kind is not None and reader.sees_record(work):  # a private work's: owner, moderators
+        side |= kind.bundle_side(conn, work.id)
     if len(side) > 1:
         members[tamga_verify.FINGERPRINTS_NAME] = core.fingerprints_json({"works": [side]})
-    return _bundle(members, {"work": work.registration_number}, [work.ledger_index], settings,
+    leaves = [work.ledger_index] if work.ledger_index is not None else []
+    return _bundle(members, {"work": work.registration_number}, leaves, settings,
                    {"status": work.status.value})
 
 
@@ -246,14 +192,32 @@ def dispute_bundle(dispute: Dispute, user: User | Reader | None, lang: str,
     members |= _originals(works, reader, settings)
     members |= _evidence_files(dispute, reader, settings)
     cmp = dispute.comparison or {}
-    if cmp.get("fingerprints"):
-        members[tamga_verify.FINGERPRINTS_NAME] = core.fingerprints_json(cmp["fingerprints"])
-    members["report.pdf"] = render_report(dispute, lang, settings)
+    prints = _visible_fingerprints(dispute, reader)
+    if prints:
+        members[tamga_verify.FINGERPRINTS_NAME] = core.fingerprints_json(prints)
+    members["report.pdf"] = render_report(dispute, lang, settings, reader)
     leaves = [w.ledger_index for w in works if w.ledger_index is not None]
     leaves += [e.ledger_index for e in dispute.events if e.ledger_index is not None]
     summary = {"status": dispute.status.value, "similarity": cmp.get("similarity"),
                "outcome": dispute.outcome.value if dispute.outcome else None}
     return _bundle(members, {"dispute": dispute.number}, leaves, settings, summary)
+
+
+def _visible_fingerprints(dispute: Dispute, reader: Viewer) -> dict[str, Any]:
+    """The comparison's fingerprints, without the side of a work the reader may not see:
+    a claimant against a private work keeps their own side and the scores."""
+    prints = dict((dispute.comparison or {}).get("fingerprints") or {})
+    hidden = {w.registration_number for w in (dispute.claimant_work, dispute.work)
+              if w is not None and not reader.sees_record(w)}
+    for media, section in list(prints.items()):
+        section = dict(section)
+        for name in ("query", "work"):
+            side = section.get(name) or {}
+            if side.get("registration_number") in hidden:
+                section[name] = {"registration_number": side["registration_number"],
+                                 "label": side.get("label", name), "withheld": "private"}
+        prints[media] = section
+    return prints
 
 
 def _evidence_files(dispute: Dispute, reader: Reader, settings: RegistrySettings
@@ -271,10 +235,15 @@ def _evidence_files(dispute: Dispute, reader: Reader, settings: RegistrySettings
 # --------------------------------------------------------------------------- report
 
 
-def _report_work(work: Work | None, side: dict[str, Any], label: str) -> rep.ReportWork:
+def _report_work(work: Work | None, side: dict[str, Any], label: str,
+                 reader: Viewer) -> rep.ReportWork:
     if work is None:
         return rep.ReportWork(title=label, registrant="—", work_type="other",
                               sha256=side.get("sha256"))
+    if not reader.sees_record(work):  # a private work: number, time and hashes only
+        return rep.ReportWork(title=work.registration_number, registrant="—",
+                              work_type="other", registration_number=work.registration_number,
+                              registered_at=work.registered_at, sha256=work.main_file.sha256)
     return rep.ReportWork(
         title=work.title if work.is_public else work.registration_number,
         registrant=work.registrant.legal_name_cyrillic or work.registrant.display_name,
@@ -288,6 +257,23 @@ def _report_work(work: Work | None, side: dict[str, Any], label: str) -> rep.Rep
 def _placeholder_jpeg() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (320, 240), (225, 225, 225)).save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def _boxed(jpeg: bytes, box: dict[str, float] | None) -> bytes:
+    """The JPEG with ``box`` (fractions of its size) drawn as a red frame."""
+    if not box or (box.get("w", 1) >= 0.98 and box.get("h", 1) >= 0.98):
+        return jpeg
+    from PIL import Image, ImageDraw
+
+    picture = Image.open(io.BytesIO(jpeg)).convert("RGB")
+    w, h = picture.size
+    x0, y0 = box["x"] * w, box["y"] * h
+    x1, y1 = x0 + box["w"] * w, y0 + box["h"] * h
+    line = max(2, round(min(w, h) / 100))
+    ImageDraw.Draw(picture).rectangle([x0, y0, x1 - 1, y1 - 1], outline=(224, 24, 45), width=line)
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=90)
     return out.getvalue()
 
 
@@ -308,8 +294,12 @@ def _reference_work(dispute: Dispute) -> Work:
     return dispute.claimant_work
 
 
-def render_report(dispute: Dispute, lang: str, settings: RegistrySettings) -> bytes:
-    """``report.pdf``: parties, works, similarity, alignment or pictures, timeline, decision."""
+def render_report(dispute: Dispute, lang: str, settings: RegistrySettings,
+                  reader: Viewer = OPERATOR) -> bytes:
+    """``report.pdf``: parties, works, similarity, alignment or pictures, timeline, decision.
+
+    What ``reader`` may not see of a private work (its title, owner, picture) stays out.
+    """
     from registry.services.disputes import EVENT_LABELS, OUTCOME_LABELS
 
     cmp = dispute.comparison or {}
@@ -322,19 +312,22 @@ def render_report(dispute: Dispute, lang: str, settings: RegistrySettings) -> by
         if dispute.outcome is not None and rep.is_known("outcome", dispute.outcome.value):
             decision = rep.Decision(dispute.outcome.value, dispute.decision_reason or "",
                                     dispute.decided_at)
-        elif dispute.outcome is not None:
+        elif dispute.outcome is not None and dispute.decided_at is not None:
             outcome = OUTCOME_LABELS[dispute.outcome.value]
             timeline.append(rep.TimelineEvent(dispute.decided_at,
                                               f"{outcome}: {dispute.decision_reason}"))
     parties = [rep.Party(dispute.claimant.display_name, "claimant")]
     if dispute.respondent is not None:
-        parties.append(rep.Party(dispute.respondent.display_name, "respondent"))
+        shown = reader.sees_record(dispute.work) or reader.user_id == dispute.respondent_id
+        parties.append(rep.Party(dispute.respondent.display_name if shown else "—",
+                                 "respondent"))
     report = rep.ComparisonReport(
         case_number=dispute.number or "", generated_at=_report_time(dispute), parties=parties,
-        query=_report_work(qwork, cmp.get("query", {}), label),
-        work=_report_work(wwork, cmp.get("work", {}), label),
+        query=_report_work(qwork, cmp.get("query", {}), label, reader),
+        work=_report_work(wwork, cmp.get("work", {}), label, reader),
         similarity=min(1.0, max(0.0, float(cmp.get("similarity") or 0.0))),
-        audio=_report_audio(cmp), image=_report_image(cmp, qwork, wwork, settings),
+        audio=_report_audio(cmp), image=_report_image(cmp, qwork, wwork, settings, reader),
+        video=_report_video(cmp, settings),
         timeline=timeline, decision=decision)
     return rep.render_comparison_report(report, lang=lang, sign=settings.keyring.sign_pdf)
 
@@ -348,17 +341,36 @@ def _report_audio(cmp: dict[str, Any]) -> rep.AudioAlignment | None:
     audio = cmp.get("audio")
     if not audio:
         return None
+    transform = audio.get("transform")
     return rep.AudioAlignment(audio["query_duration"], audio["work_duration"],
-                              [tuple(s) for s in audio["segments"]])
+                              [tuple(s) for s in audio["segments"]],
+                              (float(transform["speed"]), float(transform["pitch_semitones"]))
+                              if transform else None)
 
 
 def _report_image(cmp: dict[str, Any], qwork: Work | None, wwork: Work,
-                  settings: RegistrySettings) -> rep.ImageComparison | None:
+                  settings: RegistrySettings, reader: Viewer) -> rep.ImageComparison | None:
     image = cmp.get("image")
     if not image:
         return None
     qkey = qwork.thumbnail_key if qwork else cmp.get("query", {}).get("thumbnail_key")
+    if qwork is not None and not reader.sees_record(qwork):
+        qkey = None
+    wkey = wwork.thumbnail_key if reader.sees_record(wwork) else None
     transformation = core.REPORT_TRANSFORMATIONS.get(image.get("transformation") or "")
+    query_jpeg, work_jpeg = _jpeg(qkey, settings), _jpeg(wkey, settings)
+    if image.get("region"):  # drawn where local features placed the registered picture
+        query_jpeg = _boxed(query_jpeg, image["region"])
+        work_jpeg = _boxed(work_jpeg, (image.get("transform") or {}).get("crop"))
     return rep.ImageComparison(
-        _jpeg(qkey, settings), _jpeg(wwork.thumbnail_key, settings),
+        query_jpeg, work_jpeg,
         [(k, float(v)) for k, v in sorted(image["distances"].items())], transformation)
+
+
+def _report_video(cmp: dict[str, Any], settings: RegistrySettings) -> rep.VideoFrames | None:
+    video = cmp.get("video")
+    if not video or not video.get("stills"):
+        return None
+    pairs = [(_jpeg(q, settings), float(f[0]), _jpeg(w, settings), float(f[1]), int(f[2]))
+             for (q, w), f in zip(video["stills"], video["frames"], strict=False)]
+    return rep.VideoFrames(pairs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from registry.core.ledger import store
+from registry.core.ledger import commitment, store
 from registry.extensions import db
 from registry.services.settings import RegistrySettings
 
@@ -20,4 +20,18 @@ def record(kind: str, at: datetime, payload: dict[str, Any],
     entry = {"kind": kind, "at": rfc3339(at), **payload}
     conn = db.session.connection()
     store.publish_keys(conn, settings.keyring)
-    return store.append(conn, entry, settings.keyring, settings.ledger_origin)
+    return store.append(conn, entry, settings.keyring, settings.ledger_origin,
+                        checkpoint_interval=settings.checkpoint_interval)
+
+
+def account_commitment(user: Any, context: str) -> str:
+    """A public ledger entry's stand-in for ``user``'s account id (never the id itself):
+    a salted commitment the account holder can open with their ledger secret."""
+    return commitment.commit(user.id, ledger_secret(user), context)
+
+
+def ledger_secret(user: Any) -> str:
+    """The account's ledger secret, created on first use (flushed with the caller's work)."""
+    if not user.ledger_secret:
+        user.ledger_secret = commitment.new_secret()
+    return str(user.ledger_secret)

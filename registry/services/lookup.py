@@ -1,60 +1,47 @@
 """“Is this registered?”: find registered works by a file, a clip or a SHA-256.
 
 The uploaded file is received into a temporary file, fingerprinted and deleted
-before the answer is built, whatever happens: nothing of it is stored. What is
-compared is the fingerprint (audio: every speed/tempo variant of the clip;
-images: every query variant), against the same indexes registration uses.
+before the answer is built, whatever happens: nothing of it is stored. The
+file's media kind (``registry.kinds``) fingerprints it (audio: every
+speed/tempo variant of the clip; images: every query variant), and every
+registered kind searches its own indexes with the tracks it understands — the
+same indexes registration uses.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
-from registry.core.audio import AudioFingerprint, fingerprint_query
-from registry.core.errors import ValidationFailed
-from registry.core.image import QueryHashes, load_image, query_variants, thumbnail
-from registry.core.matching import audio_index, image_index
+from registry import kinds
+from registry.core.errors import Busy, ValidationFailed
 from registry.core.media import HEAD_BYTES, MediaLimits, _classify_magic, receive_upload, sniff
 from registry.core.sql import use_sqlite_pragmas
 from registry.extensions import db
+from registry.kinds import IDENTICAL_FILE, WEAK_SIMILARITY, Hit, Query, Segment, count_rows
+from registry.kinds.audio import MIN_QUERY_SECONDS, SAME_RECORDING, query_limits
+from registry.kinds.image import LIKELY_SAME_IMAGE
 from registry.models.work import WorkFile
 from registry.services.search import SEARCHABLE_STATUSES, SHA256_RE, SearchHit, load_hits
 
 log = logging.getLogger(__name__)
 
-MIN_QUERY_SECONDS = 5.0
-#: Above this many rows PostgreSQL's planner estimate stands in for count(*).
-EXACT_COUNT_LIMIT = 200_000
-SAME_RECORDING_SCORE = 0.5
-SAME_IMAGE_SCORE = 0.75
+__all__ = ["IDENTICAL_FILE", "LIKELY_SAME_IMAGE", "MIN_QUERY_SECONDS", "SAME_RECORDING",
+           "WEAK_SIMILARITY", "Checked", "LookupMatch", "LookupResult", "Segment",
+           "lookup_sha256", "lookup_upload", "query_limits", "reading"]
+
 MAX_MATCHES = 10
-
-IDENTICAL_FILE = "identical_file"
-SAME_RECORDING = "same_recording"
-LIKELY_SAME_IMAGE = "likely_same_image"
-WEAK_SIMILARITY = "weak_similarity"
-
-
-@dataclass(frozen=True)
-class Segment:
-    """Seconds: where the match sits in the query and in the registered recording."""
-
-    query_start: float
-    query_end: float
-    work_start: float
-    work_end: float
 
 
 @dataclass
@@ -64,20 +51,22 @@ class LookupMatch:
     meaning: str
     segment: Segment | None = None
     work_duration_s: float | None = None
-    distance: int | None = None
-    transformation: str | None = None
+    kind: str = ""  # the kind whose index found it ("" for an identical file only)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def transformation(self) -> str | None:
+        return self.details.get("transformation")
 
 
 @dataclass
 class Checked:
     """What was compared, for the “no match” answer as much as for the API."""
 
-    media: str  # "audio", "image" or "sha256"
+    media: str  # a kind's name, or "sha256"
     works_compared: int
     sha256: str
-    duration_s: float | None = None
-    width: int | None = None
-    height: int | None = None
+    measured: dict[str, Any] = field(default_factory=dict)  # duration_s, width, height...
 
 
 @dataclass
@@ -86,35 +75,108 @@ class LookupResult:
     checked: Checked
     query_thumbnail: bytes | None = None  # the query picture, for showing inline only
     timings: dict[str, float] = field(default_factory=dict)
+    #: What the query file declares (a ``ProvenanceReport``), when the caller asked.
+    file_provenance: Any = None
 
 
-def query_limits(limits: MediaLimits) -> MediaLimits:
-    """A query clip must be at least 5 s long, whatever registration accepts."""
-    return replace(limits, min_audio_seconds=max(MIN_QUERY_SECONDS, limits.min_audio_seconds))
+@dataclass(frozen=True)
+class QueryBounds:
+    """What one lookup may cost: seconds of audio decoded, and heavy lookups at once."""
+
+    max_seconds: float = 120.0
+    concurrency: int = 2
+    wait_s: float = 10.0
+
+
+_slots: dict[int, threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
+
+
+@contextmanager
+def heavy_slot(bounds: QueryBounds) -> Iterator[None]:
+    """One of ``bounds.concurrency`` places for decoding in this process; waits up to
+    ``bounds.wait_s`` for one, then answers "busy" (503) instead of queueing forever."""
+    with _slots_lock:
+        slot = _slots.setdefault(bounds.concurrency, threading.BoundedSemaphore(
+            max(1, bounds.concurrency)))
+    if not slot.acquire(timeout=bounds.wait_s):
+        raise Busy(_l("The registry is busy comparing other files. Please try again in a "
+                      "few seconds."))
+    try:
+        yield
+    finally:
+        slot.release()
+
+
+def query_bounds(settings: Any) -> QueryBounds:
+    """The bounds configured for this registry (``TAMGA_LOOKUP_MAX_SECONDS``, …)."""
+    return QueryBounds(settings.lookup_max_seconds, settings.lookup_concurrency)
 
 
 def lookup_upload(connect: Callable[[], AbstractContextManager[Connection]], stream: BinaryIO,
                   *, upload_dir: Path, limits: MediaLimits,
-                  want_thumbnail: bool = False) -> LookupResult:
+                  want_thumbnail: bool = False,
+                  bounds: QueryBounds | None = None,
+                  read_provenance: Callable[[Path], Any] | None = None) -> LookupResult:
     """Receive, fingerprint, delete the file, then search.
 
+    ``read_provenance`` (e.g. :func:`registry.services.provenance.reader`) reads what
+    the file declares about its origin before it is deleted.
+
     ``connect`` (e.g. :func:`reading`) is entered only once the fingerprint
-    exists, so no database transaction is held while the file is decoded.
+    exists, so no database transaction is held while the file is decoded. An audio
+    file is judged on its declared duration before decoding, and only its first
+    ``bounds.max_seconds`` are decoded; at most ``bounds.concurrency`` lookups decode
+    at once.
     """
+    bounds = bounds or QueryBounds()
     started = time.perf_counter()
     received = receive_upload(stream, upload_dir, limits)
     timings = {"upload": time.perf_counter() - started}
+    declared = None
     try:
-        query = _fingerprint(received.path, received.sha256, limits, timings, want_thumbnail)
+        t = time.perf_counter()
+        with heavy_slot(bounds):
+            query = _kind_of(received.path).query(received.path, limits,
+                                                  want_thumbnail=want_thumbnail,
+                                                  max_seconds=bounds.max_seconds)
+        decoded = sum(query.timings.values())
+        timings |= query.timings
+        _timed(timings, "fingerprint", t + decoded)
+        if read_provenance is not None:
+            t = time.perf_counter()
+            declared = read_provenance(received.path)
+            _timed(timings, "provenance", t)
     finally:
         received.path.unlink(missing_ok=True)
     t = time.perf_counter()
     with connect() as conn:
-        result = _search_audio(conn, query) if query.audio else _search_picture(conn, query)
+        result = _search(conn, query, received.sha256)
         _add_exact(conn, result, received.sha256)
     _timed(timings, "index", t)
     result.timings = timings
+    result.file_provenance = declared
     return result
+
+
+def _kind_of(path: Path) -> kinds.MediaKind:
+    """The kind that fingerprints a query file.
+
+    The cheap magic-byte half of :func:`sniff` decides when a kind claims the
+    magic (that kind then runs its own checks, e.g. ffprobe beside the
+    fingerprinting); anything else is sniffed in full first.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    magic = _classify_magic(head)[0] if head else ""
+    kind = next((k for k in kinds.all_kinds() if magic in k.magic), None)
+    if kind is not None:
+        return kind
+    detected = sniff(path)
+    kind = kinds.for_detected(detected)
+    if kind is None:  # a detected type no kind takes (none today)
+        raise ValidationFailed(_l("This kind of file cannot be looked up."), field="file")
+    return kind
 
 
 @contextmanager
@@ -149,51 +211,12 @@ def _reader(url: sa.URL) -> sa.Engine:
     return _readers[key]
 
 
-@dataclass
-class _Query:
-    """A fingerprinted upload: audio variants or image variants, and what was measured."""
-
-    checked: Checked
-    audio: list[AudioFingerprint] | None = None
-    image: QueryHashes | None = None
-    thumbnail: bytes | None = None
-
-
-def _fingerprint(path: Path, sha256: str, limits: MediaLimits, timings: dict[str, float],
-                 want_thumbnail: bool) -> _Query:
-    t = time.perf_counter()
-    if not _looks_like_image(path):
-        fps = _fingerprint_audio(path, limits)
-        _timed(timings, "fingerprint", t)
-        return _Query(Checked("audio", 0, sha256, duration_s=round(fps[0].duration_s, 2)),
-                      audio=fps)
-    sniff(path)  # no subprocess for pictures
-    loaded = load_image(path, max_pixels=limits.max_pixels)
-    t = _timed(timings, "decode", t)
-    variants = query_variants(loaded)
-    _timed(timings, "fingerprint", t)
-    return _Query(Checked("image", 0, sha256, width=loaded.width, height=loaded.height),
-                  image=variants, thumbnail=thumbnail(loaded, 320) if want_thumbnail else None)
-
-
-def _fingerprint_audio(path: Path, limits: MediaLimits) -> list[AudioFingerprint]:
-    """Every speed/tempo variant; decoding is part of it (one ffmpeg run inside)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # The intake check (ffprobe: audio, not video, a supported codec) runs beside the
-        # fingerprinting instead of before it; its verdict still decides.
-        checked = pool.submit(sniff, path)
-        try:
-            return fingerprint_query(path, query_limits(limits))
-        finally:
-            checked.result()
-
-
 def lookup_sha256(conn: Connection, sha256: str) -> LookupResult:
     """Works whose registered file has exactly this SHA-256."""
     value = (sha256 or "").strip().lower()
     if not SHA256_RE.match(value):
         raise ValidationFailed(_l("A SHA-256 is 64 hexadecimal characters."), field="sha256")
-    compared = _count(conn, WorkFile.__table__)
+    compared = count_rows(conn, WorkFile.__table__)
     result = LookupResult([], Checked("sha256", compared, value))
     _add_exact(conn, result, value)
     return result
@@ -205,62 +228,22 @@ def _timed(timings: dict[str, float], name: str, started: float) -> float:
     return now
 
 
-def _search_audio(conn: Connection, query: _Query) -> LookupResult:
-    recordings = audio_index.audio_recordings
-    found = audio_index.search(conn, query.audio or [])
-    query.checked.works_compared = _count(conn, recordings)
-    hits = _hits(conn, [m.work_id for m in found])
-    durations = dict(conn.execute(
-        sa.select(recordings.c.work_id, recordings.c.duration_s)
-        .where(recordings.c.work_id.in_(list(hits)))).all()) if hits else {}
+def _search(conn: Connection, query: Query, sha256: str) -> LookupResult:
+    """Every kind searches its indexes; the work's own kind combines its hits into one."""
+    found: dict[int, list[Hit]] = {}
+    for kind in kinds.all_kinds():
+        for hit in kind.search(conn, query, limit=MAX_MATCHES):
+            found.setdefault(hit.work_id, []).append(hit)
+    own = kinds.get(query.media)
+    checked = Checked(query.media, own.count(conn) if own else 0, sha256, dict(query.measured))
+    hits = _hits(conn, list(found))
+    best = {w: (kinds.get(hits[w].media_kind) or kinds.MediaKind()).combine(found[w])
+            for w in found if w in hits}
     matches = [
-        LookupMatch(hits[m.work_id], m.score, _audio_meaning(m.score),
-                    Segment(m.query_start, m.query_end, m.work_start, m.work_end),
-                    work_duration_s=durations.get(m.work_id))
-        for m in found if m.work_id in hits
+        LookupMatch(hits[w], h.score, h.meaning, h.segment, h.work_duration_s, h.kind, h.details)
+        for w, h in best.items() if w in hits
     ]
-    return LookupResult(matches, query.checked)
-
-
-def _search_picture(conn: Connection, query: _Query) -> LookupResult:
-    found = _search_image(conn, query.image or QueryHashes())
-    query.checked.works_compared = _count(conn, image_index.image_works)
-    hits = _hits(conn, [m.work_id for m in found])
-    matches = [
-        LookupMatch(hits[m.work_id], m.score, _image_meaning(m.score),
-                    distance=int(m.distances.get("phash", 0)), transformation=m.transformation)
-        for m in found if m.work_id in hits
-    ]
-    return LookupResult(matches, query.checked, query_thumbnail=query.thumbnail)
-
-
-def _search_image(conn: Connection, query: QueryHashes) -> list[image_index.ImageMatch]:
-    """Plain, mirrored and trimmed forms first; the eight counter-rotations only if needed.
-
-    A copy, re-encoding, crop, border or mirror is found by the first pass at a
-    quarter of the index probes; a rotated copy (or no match) takes both.
-    """
-    upright = QueryHashes([v for v in query.variants if v.transformation != "rotated"])
-    found = image_index.search(conn, upright, limit=MAX_MATCHES)
-    if any(m.score >= SAME_IMAGE_SCORE for m in found) or len(upright.variants) == len(
-            query.variants):
-        return found
-    return image_index.search(conn, query, limit=MAX_MATCHES)
-
-
-def _looks_like_image(path: Path) -> bool:
-    """The cheap magic-byte half of :func:`sniff`; audio goes on to ffprobe."""
-    with path.open("rb") as fh:
-        head = fh.read(HEAD_BYTES)
-    return bool(head) and _classify_magic(head)[0] == "image"
-
-
-def _audio_meaning(score: float) -> str:
-    return SAME_RECORDING if score >= SAME_RECORDING_SCORE else WEAK_SIMILARITY
-
-
-def _image_meaning(score: float) -> str:
-    return LIKELY_SAME_IMAGE if score >= SAME_IMAGE_SCORE else WEAK_SIMILARITY
+    return LookupResult(matches, checked, query_thumbnail=query.thumbnail)
 
 
 def _hits(conn: Connection, work_ids: list[int]) -> dict[int, SearchHit]:
@@ -278,37 +261,13 @@ def _add_exact(conn: Connection, result: LookupResult, sha256: str) -> None:
     by_work = {m.work.work_id: m for m in result.matches}
     for wid, hit in _hits(conn, list(ids)).items():
         match = by_work.get(wid)
+        kind = kinds.get(hit.media_kind)
+        details, whole = kind.identical(result.checked.measured) if kind else ({}, None)
         if match is None:
-            match = LookupMatch(hit, 1.0, IDENTICAL_FILE, distance=0 if hit.media_kind == "image"
-                                else None)
+            match = LookupMatch(hit, 1.0, IDENTICAL_FILE, details=details)
             result.matches.append(match)
-        if match.segment is None and hit.media_kind == "audio" and result.checked.duration_s:
-            whole = result.checked.duration_s
-            match.segment, match.work_duration_s = Segment(0.0, whole, 0.0, whole), whole
+        if match.segment is None and whole is not None:
+            match.segment, match.work_duration_s = whole, whole.work_end
         match.score, match.meaning = 1.0, IDENTICAL_FILE
     result.matches.sort(key=lambda m: (-m.score, m.work.registered_at))
     del result.matches[MAX_MATCHES:]
-
-
-_large_counts: dict[tuple[str, str], tuple[float, int]] = {}
-LARGE_COUNT_TTL_S = 60.0
-
-
-def _count(conn: Connection, table: sa.Table) -> int:
-    """Rows in ``table``: exact while small; for a large table PostgreSQL's planner
-    estimate, or on SQLite an exact count remembered for a minute (counting a
-    million rows would cost more than the lookup itself)."""
-    if conn.dialect.name == "postgresql":
-        estimate = conn.execute(sa.text("SELECT reltuples::bigint FROM pg_class "
-                                        "WHERE oid = to_regclass(:name)"),
-                                {"name": table.name}).scalar()
-        if estimate is not None and estimate > EXACT_COUNT_LIMIT:
-            return int(estimate)
-    key = (conn.engine.url.render_as_string(hide_password=True), table.name)
-    cached = _large_counts.get(key)
-    if cached is not None and time.monotonic() - cached[0] < LARGE_COUNT_TTL_S:
-        return cached[1]
-    n = int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
-    if n > EXACT_COUNT_LIMIT:
-        _large_counts[key] = (time.monotonic(), n)
-    return n

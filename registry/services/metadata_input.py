@@ -1,4 +1,5 @@
-"""Turning text fields (an API request's form, a bulk-import CSV row) into ``WorkMetadata``.
+"""Turning text fields (the website's form, an API request, a bulk-import CSV row) into
+``WorkMetadata``: one set of field names and one parsing path for every channel.
 
 Only the shape of the request is checked here (400 when it cannot be read, 422
 when a value is not one of the allowed ones); the rules themselves live in
@@ -18,7 +19,7 @@ from flask_babel import gettext as _
 
 from registry.core.errors import TamgaError, ValidationFailed
 from registry.models.user import User
-from registry.models.work import AIUse, Visibility, WorkType
+from registry.models.work import AIUse, RegistrantCapacity, Visibility, WorkType
 from registry.services.work_metadata import (
     DEFAULT_ROLES,
     AuthorInput,
@@ -29,11 +30,12 @@ from registry.services.work_metadata import (
 E = TypeVar("E", bound=Enum)
 
 TEXT_FIELDS = ("original_title", "description", "language", "country", "human_contribution",
-               "ai_tools", "publication_url")
+               "ai_tools", "ai_parts", "publication_url", "publication_place", "rights_basis")
 _YEAR = re.compile(r"^\d{4}$")
 #: Column widths of the works table, so that an over-long value is a 422, not a 500.
 MAX_LENGTHS = {"title": 300, "original_title": 300, "language": 16, "country": 8,
-               "ai_tools": 500, "publication_url": 1000}
+               "ai_tools": 500, "ai_parts": 500, "publication_url": 1000,
+               "publication_place": 300}
 
 
 class MalformedRequest(TamgaError):
@@ -104,7 +106,27 @@ def _author(item: Mapping[str, Any], default_role: str, count: int) -> AuthorInp
         if count != 1:
             raise ValidationFailed(_("Give every author's share in percent."), field="authors")
         share = 100
-    return AuthorInput(name, str(item.get("role") or default_role), parse_share(share))
+    email = item.get("email")
+    if email is not None and not isinstance(email, str):
+        raise ValidationFailed(_("An author's “email” must be text."), field="authors")
+    return AuthorInput(name, str(item.get("role") or default_role), parse_share(share),
+                       email=(email or "").strip() or None)
+
+
+TRUE_WORDS = ("true", "1", "yes", "on", "y")
+FALSE_WORDS = ("false", "0", "no", "off", "n")
+
+
+def parse_bool(raw: str | None, field: str, default: bool) -> bool:
+    """``true``/``false`` (and 1/0, yes/no); absent or empty means ``default``."""
+    text = (raw or "").strip().lower()
+    if not text:
+        return default
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise ValidationFailed(_("“%(field)s” must be true or false.", field=field), field=field)
 
 
 def check_lengths(form: Mapping[str, str | None]) -> None:
@@ -135,11 +157,21 @@ def metadata_from_fields(fields: Mapping[str, str | None], owner: User,
         authors=authors if authors is not None else parse_authors(None, work_type, owner),
         creation_date=creation_date,
         creation_year=creation_year,
-        published=published_on is not None,
+        published=parse_bool(fields.get("published"), "published", published_on is not None),
         published_on=published_on,
+        registrant_capacity=parse_enum(RegistrantCapacity, fields.get("registrant_capacity"),
+                                       "registrant_capacity", RegistrantCapacity.AUTHOR),
         ai_use=parse_enum(AIUse, fields.get("ai_use"), "ai_use", AIUse.NONE),
         visibility=parse_enum(Visibility, fields.get("visibility"), "visibility",
                               Visibility.PUBLIC),
         licence=(fields.get("licence") or "").strip() or "all-rights-reserved",
-        **texts,
+        ai_training_opt_out=parse_bool(fields.get("ai_training_opt_out"), "ai_training_opt_out",
+                                       owner.ai_training_opt_out_default),
+        allow_thumbnail=parse_bool(fields.get("allow_thumbnail"), "allow_thumbnail", True),
+        publish_original=parse_bool(fields.get("publish_original"), "publish_original", False),
+        original_title=texts["original_title"], description=texts["description"],
+        language=texts["language"], country=texts["country"],
+        human_contribution=texts["human_contribution"], ai_tools=texts["ai_tools"],
+        ai_parts=texts["ai_parts"], publication_url=texts["publication_url"],
+        publication_place=texts["publication_place"], rights_basis=texts["rights_basis"],
     )

@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from flask_babel import force_locale
+from flask import current_app, has_request_context
+from flask_babel import force_locale, get_locale, get_timezone
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
+from registry.core.dates import format_moment
 from registry.extensions import db
 from registry.models.notification import Notification
 from registry.models.user import User
-from registry.services.mail import Mailer
+from registry.services.mail import MailSender
 
 
 def _texts() -> dict[str, Callable[[dict], str]]:
@@ -39,7 +41,22 @@ def _texts() -> dict[str, Callable[[dict], str]]:
             "will decide on the evidence at hand.", **p),
         "dispute_decided": lambda p: _(
             "Dispute %(number)s was decided: %(outcome)s.", **p),
+        "later_match": lambda p: _(
+            "A later registration, %(later)s, matches your work %(work)s (%(score)s%% "
+            "similar). Compare the two and, if it copies your work, open a dispute.", **p),
+        "coauthor_invited": lambda p: _(
+            "%(inviter)s named you as an author of “%(title)s” (%(work)s), with a share of "
+            "%(share)s%%. Please confirm or decline.", **p),
+        "coauthor_confirmed": lambda p: _(
+            "%(name)s confirmed being an author of %(work)s.", **p),
+        "coauthor_declined": lambda p: _(
+            "%(name)s declined being an author of %(work)s as listed.", **p),
     }
+
+
+def link_labels() -> dict[str, str]:
+    """The names of the extra links a notification may carry (``params["links"]``)."""
+    return {"compare": _("Compare the two works"), "dispute": _("Open a dispute")}
 
 
 def _outcome_label(code: str) -> str:
@@ -48,16 +65,33 @@ def _outcome_label(code: str) -> str:
     return str(OUTCOME_LABELS.get(code, code))
 
 
-def message(note: Notification) -> str:
-    """The notification's sentence in the current locale."""
+#: Parameters that hold a moment (RFC 3339); they are written for the reader.
+DATE_PARAMS = ("due",)
+
+
+def reader_zone(user: User | None = None) -> str:
+    """The zone a person reads times in: theirs, else the registry's default."""
+    if user is not None and user.timezone:
+        return user.timezone
+    if has_request_context():
+        return str(get_timezone())
+    return current_app.config.get("TAMGA_DEFAULT_TIMEZONE", "Asia/Almaty")
+
+
+def message(note: Notification, zone: str | None = None) -> str:
+    """The notification's sentence in the current locale (dates in ``zone``)."""
     params = dict(note.params)
     if "outcome" in params:
         params["outcome"] = _outcome_label(params["outcome"])
+    for key in DATE_PARAMS:
+        if params.get(key):
+            params[key] = format_moment(params[key], str(get_locale()), zone or reader_zone(),
+                                        "long")
     text = _texts().get(note.kind)
     return text(params) if text else note.kind
 
 
-def notify(user: User, kind: str, params: dict, link: str | None, *, mailer: Mailer | None,
+def notify(user: User, kind: str, params: dict, link: str | None, *, mailer: MailSender | None,
            base_url: str = "", now: datetime | None = None) -> Notification:
     """Add the in-app notification and send the e-mail (outbox when no SMTP)."""
     note = Notification(user_id=user.id, kind=kind, params=params, link=link)
@@ -66,12 +100,23 @@ def notify(user: User, kind: str, params: dict, link: str | None, *, mailer: Mai
     db.session.add(note)
     if mailer is not None:
         with force_locale(user.locale or "kk"):
-            body = message(note)
+            zone = reader_zone(user)
+            body = message(note, zone)
             subject = _("Tamga: %(text)s", text=body if len(body) < 70 else body[:67] + "…")
             text = _("Hello %(name)s,\n\n%(body)s\n\n%(link)s\n\nTamga",
-                     name=user.display_name, body=body, link=f"{base_url}{link or ''}")
+                     name=user.display_name, body=mail_lines(note, base_url, zone),
+                     link="" if note.params.get("links") else f"{base_url}{link or ''}")
         mailer.send(user.email, subject, text)
     return note
+
+
+def mail_lines(note: Notification, base_url: str, zone: str) -> str:
+    """The sentence and, one per line, the named links (comparison, open a dispute)."""
+    lines = [message(note, zone)]
+    labels = link_labels()
+    for key, path in (note.params.get("links") or {}).items():
+        lines.append(f"{labels.get(key, key)}: {base_url}{path}")
+    return "\n".join(lines)
 
 
 def for_user(user: User, limit: int = 100) -> list[Notification]:
@@ -88,4 +133,4 @@ def unread_count(user: User) -> int:
 def mark_all_read(user: User, now: datetime) -> int:
     result = db.session.execute(update(Notification).where(
         Notification.user_id == user.id, Notification.read_at.is_(None)).values(read_at=now))
-    return result.rowcount or 0
+    return getattr(result, "rowcount", 0) or 0  # a CursorResult for DML

@@ -8,105 +8,99 @@ leaves the job failed with a reason, ready to retry.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 
+from registry import kinds
 from registry.core import iscc
-from registry.core.audio import AudioFingerprint, fingerprint_file
-from registry.core.image import (
-    ImageHashes,
-    LoadedImage,
-    hash_image,
-    load_image,
-    query_variants,
-    thumbnail,
-)
-from registry.core.matching import audio_index, image_index
 from registry.extensions import db
+from registry.kinds import Fingerprinted, Hit, MediaKind
 from registry.models.job import Job
+from registry.models.user import utcnow
 from registry.models.work import Work, WorkFile, WorkMatch, WorkStatus
-from registry.services import jobs, ledger
+from registry.services import jobs, ledger, match_alerts, provenance
+from registry.services.mail import MailSender
+from registry.services.rows import must_get
 from registry.services.settings import RegistrySettings
-from registry.services.works import PROCESS_REGISTRATION
 
 #: Statuses of earlier works that can be in conflict with a new registration.
 LIVE_STATUSES = (WorkStatus.REGISTERED, WorkStatus.CONFLICT)
 
 
-@dataclass
-class Computed:
-    """What the expensive part of the job computes, with no database transaction open."""
-
-    media: str
-    digest: str
-    content_code: str
-    iscc: str
-    audio: AudioFingerprint | None = None
-    loaded: LoadedImage | None = None
-    hashes: ImageHashes | None = None
-    thumbnail: bytes | None = None
-
-
-def process_registration(job: Job, settings: RegistrySettings) -> None:
-    work = db.session.get(Work, job.work_id)
+def process_registration(job: Job, settings: RegistrySettings, *,
+                         end_transaction: Callable[[], None],
+                         mailer: MailSender | None = None) -> None:
+    """``end_transaction`` is the job's commit (the runner's): no transaction (and no
+    SQLite write lock) stays open while fingerprinting. ``mailer`` (the outbox) sends
+    the later-match e-mails once the job's transaction commits."""
+    work = must_get(Work, job.work_id)
     work_id, media, path = work.id, work.media_kind, settings.store.path(work.main_file.storage_key)
     jobs.set_progress(job, 10, "fingerprint")
-    db.session.commit()  # no transaction (and no SQLite write lock) while fingerprinting
-    computed = _compute(media, path, settings)
-    work = db.session.get(Work, work_id)
+    end_transaction()
+    shown = [10]
+
+    def fingerprinting(fraction: float) -> None:
+        """A long video moves the bar from 10 % to 75 % while it is decoded."""
+        percent = 10 + int(fraction * 65)
+        if percent >= shown[0] + 5:
+            shown[0] = percent
+            jobs.set_progress(job, percent, "fingerprint")
+            end_transaction()
+
+    computed = _kind(media).fingerprint(path, settings.limits, progress=fingerprinting)
+    iscc_code = iscc.iscc_code(computed.content_code, path)
+    work = must_get(Work, work_id)
     jobs.set_progress(job, 80, "matching")
     found = _search_and_index(work, computed, settings)
-    work.fingerprint_digest, work.iscc = computed.digest, computed.iscc
+    work.fingerprint_digest = computed.digest
+    work.iscc = iscc_code
     _record_matches(work, found + _exact_matches(work))
     work.status = (WorkStatus.CONFLICT if any(m.is_conflict for m in work.matches)
                    else WorkStatus.REGISTERED)
     appended = ledger.record("work.registered", work.registered_at,
                              registration_entry(work), settings)
     work.ledger_index = appended.leaf_index
+    provenance.record_registration_reservation(work, appended.leaf_index)
     db.session.flush()
+    # Hear about every copy: kind-neutral, reads only the recorded matches.
+    match_alerts.alert_owners(work, mailer=mailer, base_url=settings.base_url, now=utcnow())
 
 
-def _compute(media: str, path: Path, settings: RegistrySettings) -> Computed:
-    if media == "audio":
-        fp = fingerprint_file(path, settings.limits)
-        code = iscc.audio_content_code(fp.items)
-        return Computed(media, fp.digest(), code, iscc.iscc_code(code, path), audio=fp)
-    loaded = load_image(path, max_pixels=settings.limits.max_pixels)
-    hashes = hash_image(loaded)
-    code = iscc.image_content_code(loaded.image)
-    return Computed(media, hashes.digest(), code, iscc.iscc_code(code, path), loaded=loaded,
-                    hashes=hashes, thumbnail=thumbnail(loaded))
+def _kind(name: str) -> MediaKind:
+    kind = kinds.get(name)
+    if kind is None:
+        raise RuntimeError(f"no media kind {name!r} is registered")
+    return kind
 
 
-def _search_and_index(work: Work, c: Computed, settings: RegistrySettings) -> list[dict]:
+def _search_and_index(work: Work, c: Fingerprinted, settings: RegistrySettings) -> list[dict]:
     """Look for earlier works, then add this one to the index (so it never finds itself)."""
     conn = db.session.connection()
-    if c.audio is not None:
-        work.duration_s = c.audio.duration_s
-        found = audio_index.search(conn, [c.audio])
-        audio_index.add_recording(conn, work.id, c.audio)
-        return [
-            {"other_work_id": m.work_id, "kind": "audio", "score": m.score, "details": {
-                "query_start": m.query_start, "query_end": m.query_end,
-                "work_start": m.work_start, "work_end": m.work_end,
-                "aligned_items": m.aligned_items, "bit_error_rate": m.bit_error_rate,
-                "speed": m.speed}}
-            for m in found if m.work_id != work.id
-        ]
-    work.width, work.height = c.loaded.width, c.loaded.height
-    found = image_index.search(conn, query_variants(c.loaded))
-    image_index.add_image(conn, work.id, c.hashes)
+    for name, value in c.attributes.items():
+        setattr(work, name, value)
+    found = [hit for kind in kinds.all_kinds() for hit in kind.search(conn, c.query)]
+    _kind(work.media_kind).add(conn, work.id, c)
     if work.allow_thumbnail and c.thumbnail:
         work.thumbnail_key = settings.store.put_bytes(
             c.thumbnail, hashlib.sha256(c.thumbnail).hexdigest(), "jpg")
-    return [
-        {"other_work_id": m.work_id, "kind": "image", "score": m.score, "details": {
-            "distances": m.distances, "transformation": m.transformation}}
-        for m in found if m.work_id != work.id
-    ]
+    if c.key_frames:  # the owner always sees them; the public only if thumbnails are allowed
+        work.key_frames = [
+            {"t": t, "key": settings.store.put_bytes(jpeg, hashlib.sha256(jpeg).hexdigest(),
+                                                     "jpg")}
+            for t, jpeg in c.key_frames]
+    by_work: dict[int, list[Hit]] = {}
+    for hit in found:
+        if hit.work_id != work.id:
+            by_work.setdefault(hit.work_id, []).append(hit)
+    combined = []
+    for other_id, hits in by_work.items():
+        other = db.session.get(Work, other_id)
+        kind = kinds.get(other.media_kind) if other is not None else None
+        combined.append(kind.combine(hits) if kind else max(hits, key=lambda h: h.score))
+    return [{"other_work_id": h.work_id, "kind": h.kind, "score": h.score, "details": h.details}
+            for h in combined]
 
 
 def _exact_matches(work: Work) -> list[dict[str, Any]]:
@@ -141,11 +135,12 @@ def registration_entry(work: Work) -> dict[str, Any]:
     """The ledger's record of a registration; a private work's title stays out of it."""
     entry: dict[str, Any] = {
         "registration_number": work.registration_number,
-        "registrant_account": work.registrant_id,
+        "registrant_commitment": ledger.account_commitment(work.registrant,
+                                                           work.registration_number),
         "work_type": work.work_type.value,
         "visibility": work.visibility.value,
         "files": [{"role": f.role, "sha256": f.sha256, "size": f.size} for f in work.files],
-        "fingerprint": {"kind": "chromaprint" if work.media_kind == "audio" else "imagehash",
+        "fingerprint": {"kind": _kind(work.media_kind).fingerprint_name,
                         "digest": work.fingerprint_digest},
         "iscc": work.iscc,
         "ai_declaration": {
@@ -153,18 +148,9 @@ def registration_entry(work: Work) -> dict[str, Any]:
             "iptc_digital_source_type": work.ai_use.iptc_source_type,
         },
         "metadata_digest": work.versions[0].digest,
+        "file_provenance": provenance.ledger_facts(work),
+        "ai_training_reserved": work.ai_training_opt_out,
     }
     if work.is_public:
         entry["title"] = work.title
     return entry
-
-
-def mark_failed(job: Job) -> None:
-    work = db.session.get(Work, job.work_id)
-    if work is not None and work.status == WorkStatus.PROCESSING:
-        work.status = WorkStatus.FAILED
-
-
-def register_handlers(settings: RegistrySettings) -> None:
-    jobs.HANDLERS[PROCESS_REGISTRATION] = lambda job: process_registration(job, settings)
-    jobs.HANDLERS[f"{PROCESS_REGISTRATION}:failed"] = mark_failed

@@ -21,11 +21,13 @@ service has to remember to call anything. :func:`rebuild_index` rebuilds all.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -276,6 +278,9 @@ class SearchHit:
     sha256: str | None
     matched_by: str  # "text", "number", "iscc", "sha256" or "file"
     has_thumbnail: bool = False  # the owner lets the public see a thumbnail
+    provenance: dict | None = None  # what the file declared (public works only)
+    ai_use: str | None = None  # the creator's AI declaration (public works only)
+    ai_label: str | None = None  # the visible AI label, declared or detected (public works)
 
 
 @dataclass
@@ -366,7 +371,7 @@ def _match_query(conn: Connection, words: list[str]) -> tuple[sa.ColumnElement, 
         return (docs_t.c.work_id, sa.func.ts_rank(docs_t.c.tsv, tsq),
                 docs_t.c.tsv.op("@@")(tsq), docs_t)
     text = " ".join([*(f'"{w}"' for w in words[:-1]), f'"{words[-1]}"*'])
-    fts = sa.literal_column(FTS_TABLE)
+    fts: sa.ColumnClause[Any] = sa.literal_column(FTS_TABLE)
     return (fts_t.c.rowid, -sa.func.bm25(fts, TITLE_WEIGHT, PEOPLE_WEIGHT),
             fts.op("MATCH")(text), fts_t)
 
@@ -383,8 +388,7 @@ def text_matches(conn: Connection, words: list[str], filters: SearchFilters) -> 
     stmt = sa.select(work_id, score).select_from(table).where(condition)
     for name, value in _filter_values(filters).items():
         stmt = stmt.where(table.c[name] == value)
-    rows = conn.execute(stmt.limit(RANK_WINDOW)).all()
-    rows.sort(key=lambda r: (-r[1], -r[0]))
+    rows = sorted(conn.execute(stmt.limit(RANK_WINDOW)).all(), key=lambda r: (-r[1], -r[0]))
     return [r[0] for r in rows]
 
 
@@ -428,7 +432,7 @@ def search_works(conn: Connection, query: str, filters: SearchFilters | None = N
     elif not query.strip() and not filters.is_empty():
         stmt = _browse_select(filters)
         result.total, result.total_capped = _count(conn, stmt)
-        ids = conn.execute(stmt.limit(per_page).offset(offset)).scalars().all()
+        ids = list(conn.execute(stmt.limit(per_page).offset(offset)).scalars().all())
         found = [(wid, "text") for wid in ids]
     result.hits = load_hits(conn, found)
     return result
@@ -448,10 +452,31 @@ def load_hits(conn: Connection, found: Sequence[tuple[int, str]]) -> list[Search
         .where(authors_t.c.work_id.in_(ids)).order_by(authors_t.c.position)
     ):
         names.setdefault(wid, []).append(name)
-    sha = dict(conn.execute(sa.select(files_t.c.work_id, files_t.c.sha256)
+    sha: dict[int, str] = dict(conn.execute(sa.select(files_t.c.work_id, files_t.c.sha256)
                             .where(files_t.c.work_id.in_(ids), files_t.c.role == "main")).all())
-    return [_hit(rows[wid], names.get(wid, []), sha.get(wid), how)
+    hits = [_hit(rows[wid], names.get(wid, []), sha.get(wid), how)
             for wid, how in found if wid in rows]
+    return _with_provenance(conn, hits)
+
+
+def _with_provenance(conn: Connection, hits: list[SearchHit]) -> list[SearchHit]:
+    """The ``provenance`` object of each public hit; a private work's stays hidden."""
+    from registry.models.provenance import WorkProvenance
+    from registry.services.provenance import label_kind, provenance_record
+
+    public = [h.work_id for h in hits if h.is_public]
+    rows: dict[int, Any] = {}
+    if public:
+        table = WorkProvenance.__table__
+        rows = {r.work_id: r for r in conn.execute(
+            sa.select(table).where(table.c.work_id.in_(public)))}
+    def labelled(hit: SearchHit) -> SearchHit:
+        row = rows.get(hit.work_id)
+        return dataclasses.replace(
+            hit, provenance=provenance_record(row),
+            ai_label=label_kind(hit.ai_use, row.file_ai_claim if row is not None else None))
+
+    return [labelled(hit) if hit.is_public else hit for hit in hits]
 
 
 def _hit(row: sa.Row, authors: list[str], sha256: str | None, how: str) -> SearchHit:
@@ -466,4 +491,5 @@ def _hit(row: sa.Row, authors: list[str], sha256: str | None, how: str) -> Searc
         authors=authors if public else [], registrant=row.display_name if public else None,
         iscc=row.iscc, sha256=sha256, matched_by=how,
         has_thumbnail=public and bool(row.allow_thumbnail and row.thumbnail_key),
+        ai_use=str(row.ai_use) if public else None,
     )

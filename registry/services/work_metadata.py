@@ -30,8 +30,18 @@ DEFAULT_ROLES: dict[WorkType, str] = {
     WorkType.PHOTOGRAPH: "photographer", WorkType.ARTWORK: "artist",
     WorkType.AUDIOVISUAL: "director", WorkType.OTHER: "author",
 }
-AUDIO_ONLY = {WorkType.SOUND_RECORDING}
-IMAGE_ONLY = {WorkType.PHOTOGRAPH, WorkType.ARTWORK}
+#: The author roles that fit each kind of work (the form offers only these; every
+#: channel refuses another). The default role comes first.
+ROLES_BY_TYPE: dict[WorkType, tuple[str, ...]] = {
+    WorkType.MUSICAL_WORK: ("composer", "lyricist", "arranger", "author", "other"),
+    WorkType.SOUND_RECORDING: ("performer", "producer", "composer", "lyricist", "arranger",
+                               "editor", "author", "other"),
+    WorkType.PHOTOGRAPH: ("photographer", "artist", "editor", "author", "other"),
+    WorkType.ARTWORK: ("artist", "illustrator", "author", "other"),
+    WorkType.AUDIOVISUAL: ("director", "screenwriter", "camera", "editor", "producer",
+                           "composer", "performer", "author", "other"),
+    WorkType.OTHER: AUTHOR_ROLES,
+}
 
 
 @dataclass
@@ -39,6 +49,9 @@ class AuthorInput:
     full_name: str
     role: str
     share: Decimal
+    # Co-authors confirm: an author given an e-mail is asked to confirm.
+    # Not part of the metadata record or its digest.
+    email: str | None = None
 
 
 @dataclass
@@ -107,6 +120,7 @@ def validate_metadata(meta: WorkMetadata, *, today: date | None = None) -> WorkM
     if not meta.title:
         raise ValidationFailed(_l("A title is required."), field="title")
     _check_authors(meta.authors)
+    _check_roles_fit(meta.work_type, meta.authors)
     _check_dates(meta, today)
     if meta.registrant_capacity == RegistrantCapacity.RIGHTS_HOLDER and not meta.rights_basis:
         raise ValidationFailed(
@@ -123,12 +137,18 @@ def validate_metadata(meta: WorkMetadata, *, today: date | None = None) -> WorkM
     return meta
 
 
+AUTHOR_NAME_MAX = 200
+
+
 def _check_authors(authors: list[AuthorInput]) -> None:
     if not authors:
         raise ValidationFailed(_l("Name at least one author."), field="authors")
     for author in authors:
         if not author.full_name.strip():
             raise ValidationFailed(_l("Every author needs a full name."), field="authors")
+        if len(author.full_name.strip()) > AUTHOR_NAME_MAX:
+            raise ValidationFailed(_l("An author's name may have at most %(max)d characters.",
+                                      max=AUTHOR_NAME_MAX), field="authors")
         if author.role not in AUTHOR_ROLES:
             raise ValidationFailed(_l("Unknown author role."), field="authors")
     total = sum((Decimal(a.share) for a in authors), Decimal(0))
@@ -138,11 +158,22 @@ def _check_authors(authors: list[AuthorInput]) -> None:
             field="authors")
 
 
+def _check_roles_fit(work_type: WorkType, authors: list[AuthorInput]) -> None:
+    fitting = ROLES_BY_TYPE[WorkType(work_type)]
+    for author in authors:
+        if author.role not in fitting:
+            raise ValidationFailed(
+                _l("The role “%(role)s” does not fit this kind of work; choose one of the "
+                   "roles offered for it.", role=author.role), field="authors")
+
+
 def _check_dates(meta: WorkMetadata, today: date) -> None:
+    if meta.creation_date and meta.creation_date.year < 1000:
+        raise ValidationFailed(_l("The creation year is not plausible."), field="creation_date")
     if meta.creation_date and meta.creation_date > today:
         raise ValidationFailed(_l("The creation date cannot be in the future."),
                                field="creation_date")
-    if meta.creation_year and not 1000 <= meta.creation_year <= today.year:
+    if meta.creation_year is not None and not 1000 <= meta.creation_year <= today.year:
         raise ValidationFailed(_l("The creation year is not plausible."), field="creation_date")
     if meta.published:
         if not meta.published_on:
@@ -160,7 +191,9 @@ def _check_dates(meta: WorkMetadata, today: date) -> None:
 
 
 def check_media_fits_type(work_type: WorkType, media_kind: str) -> None:
-    if work_type in AUDIO_ONLY and media_kind != "audio":
-        raise ValidationFailed(_l("A sound recording needs an audio file."), field="file")
-    if work_type in IMAGE_ONLY and media_kind != "image":
-        raise ValidationFailed(_l("A photograph or artwork needs an image file."), field="file")
+    """Some work types need a file of one kind (a sound recording: audio)."""
+    from registry import kinds
+
+    for kind in kinds.all_kinds():
+        if work_type.value in kind.exclusive_work_types and media_kind != kind.name:
+            raise ValidationFailed(kind.wrong_file_message, field="file")

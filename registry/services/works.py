@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
+from registry import kinds
 from registry.core.errors import (
     Conflict,
     NotFound,
     PermissionDenied,
     TamgaError,
+    UnsupportedMediaType,
     ValidationFailed,
 )
-from registry.core.image import load_image
-from registry.core.media import ReceivedFile, probe_audio, receive_upload, sniff
+from registry.core.media import ReceivedFile, receive_upload, sniff
 from registry.extensions import db
 from registry.models.job import Job, JobStatus
 from registry.models.user import User
@@ -32,19 +34,15 @@ from registry.models.work import (
     WorkStatus,
     WorkVersion,
 )
-from registry.services import jobs, ledger
+from registry.services import audit, coauthors, jobs, ledger, provenance, receipts
+from registry.services.mail import MailSender
 from registry.services.numbering import next_registration_number
 from registry.services.settings import RegistrySettings
+from registry.services.upload import Upload
 from registry.services.work_metadata import WorkMetadata, check_media_fits_type, validate_metadata
 
 log = logging.getLogger(__name__)
 PROCESS_REGISTRATION = "process_registration"
-
-
-@dataclass
-class Upload:
-    stream: BinaryIO
-    filename: str
 
 
 @dataclass
@@ -53,6 +51,7 @@ class _Received:
     file: ReceivedFile
     media_type: str
     ext: str
+    kind: str = ""
 
 
 def register_work(
@@ -62,11 +61,18 @@ def register_work(
     *,
     settings: RegistrySettings,
     supporting: list[Upload] | None = None,
+    confirm_ai_declaration: bool = True,
 ) -> Work:
-    """Store the files, give the work its number and time, and queue fingerprinting.
+    """Store the files, give the work its number and time, sign its receipt (the promise
+    to be in the ledger within ``settings.max_merge_seconds``) and queue fingerprinting.
 
     Nothing is left behind on error: the temporary files are removed and the
-    caller's transaction rolls back, giving the registration number back.
+    caller's transaction rolls back, giving the registration number back. A file
+    already moved into the (shared, content-addressed) store is left to the hourly
+    storage sweep, which deletes it if no row refers to it by then.
+    A file whose provenance contradicts the AI declaration is refused until the
+    creator confirms (``confirm_ai_declaration``); confirmed, it is flagged for
+    the moderators.
     """
     if not actor.is_confirmed:
         raise PermissionDenied(_l("Confirm your e-mail address before registering works."))
@@ -76,9 +82,12 @@ def register_work(
         main = _receive_main(upload, metadata, settings)
         received.append(main)
         _refuse_own_duplicate(actor, main.file.sha256)
+        report = provenance.inspect(main.file.path, main.media_type, settings)
+        provenance.check_declaration(report, metadata.ai_use, confirmed=confirm_ai_declaration)
         for extra in supporting or []:
             received.append(_receive_supporting(extra, settings))
         work = _create_work(actor, metadata, main, settings)
+        provenance.attach(work, report)
         for item, role in zip(received, ["main"] + ["supporting"] * len(received), strict=False):
             work.files.append(_store(item, role, settings))
         db.session.flush()
@@ -86,6 +95,7 @@ def register_work(
         for item in received:
             item.file.path.unlink(missing_ok=True)
         raise
+    receipts.issue(work, actor, settings)  # the signed promise to merge by a deadline
     jobs.create_job(PROCESS_REGISTRATION, work_id=work.id)
     return work
 
@@ -94,15 +104,16 @@ def _receive_main(upload: Upload, metadata: WorkMetadata, settings: RegistrySett
     received = receive_upload(upload.stream, settings.upload_dir, settings.limits)
     try:
         detected = sniff(received.path)
-        check_media_fits_type(metadata.work_type, detected.kind)
-        if detected.kind == "audio":
-            probe_audio(received.path, settings.limits)
-        else:
-            load_image(received.path, max_pixels=settings.limits.max_pixels)
+        kind = kinds.for_detected(detected)
+        if kind is None:
+            raise UnsupportedMediaType.because("unsupported_type", {"kind": detected.format},
+                                               detected=detected.format)
+        check_media_fits_type(metadata.work_type, kind.name)
+        kind.check_upload(received.path, settings.limits)
     except BaseException:
         received.path.unlink(missing_ok=True)
         raise
-    return _Received(upload, received, detected.mime, detected.format)
+    return _Received(upload, received, detected.mime, detected.format, kind.name)
 
 
 def _receive_supporting(upload: Upload, settings: RegistrySettings) -> _Received:
@@ -134,19 +145,15 @@ def _create_work(actor: User, meta: WorkMetadata, main: _Received,
                  settings: RegistrySettings) -> Work:
     now = datetime.now(UTC)
     work = Work(
-        registration_number=next_registration_number(db.session, settings.number_prefix, now),
+        registration_number=next_registration_number(db.session(), settings.number_prefix, now),
         registrant=actor, owner=actor, registered_at=now, updated_at=now,
-        status=WorkStatus.PROCESSING, media_kind=_kind(main), media_format=main.ext, version=1,
+        status=WorkStatus.PROCESSING, media_kind=main.kind, media_format=main.ext, version=1,
     )
     apply_metadata(work, meta)
     db.session.add(work)
     work.versions.append(WorkVersion(version=1, metadata_json=meta.as_record(),
                                      digest=meta.digest(), actor_id=actor.id, created_at=now))
     return work
-
-
-def _kind(main: _Received) -> str:
-    return "audio" if main.media_type.startswith("audio/") else "image"
 
 
 def _store(item: _Received, role: str, settings: RegistrySettings) -> WorkFile:
@@ -201,6 +208,16 @@ def owned_works_query(owner: User, *, q: str = "", status: str = ""):
     return stmt.order_by(Work.registered_at.desc(), Work.id.desc())
 
 
+def statuses_of(results: Iterable[Any]) -> dict[str, WorkStatus]:
+    """The current status of each numbered result of a batch (read afresh: the jobs
+    may have run since, in their own sessions)."""
+    numbers = [r.registration_number for r in results if r.registration_number]
+    db.session.expire_all()
+    rows = db.session.execute(select(Work.registration_number, Work.status)
+                              .where(Work.registration_number.in_(numbers)))
+    return {number: status for number, status in rows}
+
+
 def latest_job(work: Work) -> Job | None:
     return db.session.scalar(
         select(Job).where(Job.work_id == work.id).order_by(Job.id.desc()).limit(1))
@@ -209,9 +226,26 @@ def latest_job(work: Work) -> Job | None:
 def retry_processing(actor: User, work: Work) -> Job:
     _require_owner(actor, work)
     job = latest_job(work)
-    if work.status != WorkStatus.FAILED or job is None or job.status != JobStatus.FAILED:
+    if (work.status != WorkStatus.FAILED or job is None
+            or job.status not in (JobStatus.FAILED, JobStatus.DEAD)):
         raise Conflict(_l("Only a registration whose processing failed can be retried."))
     work.status = WorkStatus.PROCESSING
+    return jobs.retry_job(job)
+
+
+def requeue_job(job_id: int, actor: User | None = None,
+                where: audit.Where | None = None) -> Job:
+    """A moderator queues a dead-letter (or failed) job again; its work waits again."""
+    job = db.session.get(Job, job_id)
+    if job is None:
+        raise NotFound(_l("No such job."))
+    if job.status not in (JobStatus.FAILED, JobStatus.DEAD):
+        raise Conflict(_l("Only a failed job can be queued again."))
+    work = db.session.get(Work, job.work_id) if job.work_id else None
+    if work is not None and work.status == WorkStatus.FAILED:
+        work.status = WorkStatus.PROCESSING
+    audit.record("job_requeued", actor=actor, where=where,
+                 target=work.registration_number if work is not None else f"job {job_id}")
     return jobs.retry_job(job)
 
 
@@ -235,6 +269,9 @@ def amend_work(actor: User, work: Work, metadata: WorkMetadata, *, note: str | N
     validate_metadata(metadata)
     now = datetime.now(UTC)
     apply_metadata(work, metadata)
+    db.session.flush()
+    coauthors.reconcile(work)  # a confirmation holds only for the role and share confirmed
+    provenance.refresh_mismatch(work)
     work.version += 1
     work.updated_at = now
     version = WorkVersion(version=work.version, metadata_json=metadata.as_record(),
@@ -244,7 +281,10 @@ def amend_work(actor: User, work: Work, metadata: WorkMetadata, *, note: str | N
     db.session.flush()
     ledger.record("work.amended", now, {
         "registration_number": work.registration_number, "version": work.version,
-        "metadata_digest": version.digest, "account": actor.id}, settings)
+        "metadata_digest": version.digest,
+        "account_commitment": ledger.account_commitment(actor, work.registration_number)},
+        settings)
+    provenance.change_reservation(actor, work, work.ai_training_opt_out, settings=settings)
     return version
 
 
@@ -258,25 +298,37 @@ def withdraw_work(actor: User, work: Work, reason: str, *, settings: RegistrySet
     work.withdrawal_reason = reason.strip()
     db.session.flush()
     ledger.record("work.withdrawn", now, {
-        "registration_number": work.registration_number, "account": actor.id}, settings)
+        "registration_number": work.registration_number,
+        "account_commitment": ledger.account_commitment(actor, work.registration_number)},
+        settings)
 
 
-def offer_transfer(actor: User, work: Work, recipient_email: str) -> Transfer:
-    from registry.services.accounts import find_user_by_email
+def offer_transfer(actor: User, work: Work, recipient_email: str, *,
+                   mailer: MailSender | None = None, link: str | None = None) -> Transfer:
+    """Offer the work to an address. The owner gets the same answer whether or not the
+    address has an account; a confirmed account holding it is e-mailed
+    (``mailer``, ``link`` to its works page) and sees the offer among its works."""
+    from registry.services import emails
+    from registry.services.accounts import check_email, find_user_by_email, normalise_email
 
     _require_owner(actor, work)
     _require_active(work)
-    recipient = find_user_by_email(recipient_email)
-    if recipient is None or not recipient.is_confirmed:
-        raise ValidationFailed(_l("There is no confirmed account with this e-mail."),
-                               field="email")
-    if recipient.id == actor.id:
+    email = normalise_email(recipient_email)
+    check_email(email)
+    if email == actor.email:
         raise ValidationFailed(_l("You already own this work."), field="email")
+    recipient = find_user_by_email(email)
+    if recipient is not None and not recipient.is_confirmed:
+        recipient = None  # the offer waits for the address to be confirmed
     for pending in pending_transfers(work):
         pending.status = TransferStatus.CANCELLED
-    transfer = Transfer(work=work, from_user_id=actor.id, to_user_id=recipient.id)
+    transfer = Transfer(work=work, from_user_id=actor.id, to_email=email,
+                        to_user_id=recipient.id if recipient is not None else None)
     db.session.add(transfer)
     db.session.flush()
+    if recipient is not None and mailer is not None and link is not None:
+        emails.send_transfer_offer(mailer, recipient, work.title, work.registration_number,
+                                   link)
     return transfer
 
 
@@ -285,17 +337,27 @@ def pending_transfers(work: Work) -> list[Transfer]:
         Transfer.work_id == work.id, Transfer.status == TransferStatus.PENDING)))
 
 
+def _offered_to(user: User):
+    """Offers to this account, or to its address once the address is confirmed."""
+    mine = Transfer.to_user_id == user.id
+    if not user.is_confirmed:
+        return mine
+    return or_(mine, (Transfer.to_user_id.is_(None)) & (Transfer.to_email == user.email))
+
+
 def incoming_transfers(user: User) -> list[Transfer]:
     return list(db.session.scalars(select(Transfer).where(
-        Transfer.to_user_id == user.id, Transfer.status == TransferStatus.PENDING
+        _offered_to(user), Transfer.status == TransferStatus.PENDING
     ).order_by(Transfer.created_at)))
 
 
 def answer_transfer(actor: User, transfer_id: int, accept: bool, *,
                     settings: RegistrySettings) -> Transfer:
-    transfer = db.session.get(Transfer, transfer_id)
-    if transfer is None or transfer.to_user_id != actor.id:
+    transfer = db.session.scalar(select(Transfer).where(
+        Transfer.id == transfer_id, _offered_to(actor)))
+    if transfer is None:
         raise NotFound(_l("There is no such transfer offer for you."))
+    transfer.to_user_id = actor.id
     if transfer.status != TransferStatus.PENDING:
         raise Conflict(_l("This transfer offer is no longer open."))
     now = datetime.now(UTC)
@@ -308,6 +370,9 @@ def answer_transfer(actor: User, transfer_id: int, accept: bool, *,
         db.session.flush()
         ledger.record("work.transferred", now, {
             "registration_number": work.registration_number,
-            "from_account": transfer.from_user_id, "to_account": actor.id}, settings)
+            "from_account_commitment": ledger.account_commitment(
+                transfer.from_user, work.registration_number),
+            "to_account_commitment": ledger.account_commitment(actor, work.registration_number)},
+            settings)
     db.session.flush()
     return transfer

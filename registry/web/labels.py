@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from babel.numbers import format_decimal
+from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
+from registry.core import c2pa_signing
+from registry.kinds import all_kinds
 from registry.models.work import AIUse, RegistrantCapacity, Visibility, WorkStatus, WorkType
+from registry.services.provenance import ai_label_kind
 
 WORK_TYPE_LABELS = {
     WorkType.MUSICAL_WORK: _l("Musical work (composition, lyrics)"),
@@ -49,7 +54,7 @@ VISIBILITY_LABELS = {
     Visibility.PUBLIC: _l("Public record: details and fingerprints can be searched"),
     Visibility.PRIVATE: _l("Private: only the number, date and hashes are public"),
 }
-STATUS_LABELS = {
+WORK_STATUS_LABELS = {
     WorkStatus.PROCESSING: _l("processing"),
     WorkStatus.REGISTERED: _l("registered"),
     WorkStatus.CONFLICT: _l("conflict"),
@@ -58,9 +63,9 @@ STATUS_LABELS = {
 }
 MATCH_KIND_LABELS = {
     "exact": _l("identical file"),
-    "audio": _l("same recording"),
-    "image": _l("same image"),
+    **{kind.name: kind.match_label for kind in all_kinds()},
 }
+TRACK_LABELS = {"picture": _l("Picture"), "sound": _l("Sound")}
 TRANSFORMATION_LABELS = {
     "identical": _l("identical"),
     "mirrored": _l("mirrored"),
@@ -69,13 +74,83 @@ TRANSFORMATION_LABELS = {
     "rotated": _l("rotated"),
 }
 
+C2PA_STATE_LABELS = {
+    "trusted": _l("valid, signer trusted"),
+    "valid_untrusted": _l("valid, signer unknown"),
+    "invalid": _l("invalid or tampered"),
+    "none": _l("none"),
+}
+AI_BADGES = {
+    "ai_generated": _l("AI-generated"),
+    "ai_assisted": _l("Made with AI assistance"),
+}
+
+
+def provenance_summary(found: dict) -> str:
+    """One line like the lookup hits': "Content Credentials: created with …, digital source
+    type: …, signed by … (valid, signer unknown)", from ``ProvenanceReport.as_dict()``."""
+    c2pa, iptc = found["c2pa"], found["iptc"]
+    if c2pa["state"] == "none":
+        text = str(C2PA_STATE_LABELS["none"])
+        if iptc.get("digital_source_type"):
+            text += f" · IPTC: {iptc['digital_source_type']}"
+    else:
+        parts = []
+        if c2pa.get("claim_generator"):
+            parts.append(gettext("created with %(tool)s", tool=c2pa["claim_generator"]))
+        if c2pa.get("digital_source_type"):
+            parts.append(gettext("digital source type: %(type)s",
+                                 type=c2pa["digital_source_type"]))
+        if c2pa.get("signer"):
+            parts.append(gettext("signed by %(issuer)s", issuer=c2pa["signer"]))
+        state = f"({C2PA_STATE_LABELS[c2pa['state']]})"
+        text = " ".join([", ".join(parts), state]) if parts else state
+    return f"{gettext('Content Credentials')}: {text}"
+
+
+def _semitones(value: float) -> str:
+    return format_decimal(round(abs(value), 1), format="0.#", locale=str(get_locale()))
+
+
+def audio_change(transform: dict | None) -> str | None:
+    """"this copy is 12% faster and 2 semitones higher" (None for an unchanged copy)."""
+    if not transform:
+        return None
+    speed, pitch = float(transform.get("speed", 1.0)), float(transform.get("pitch_semitones", 0))
+    percent = round(abs(speed - 1.0) * 100)
+    steps = round(abs(pitch), 1)
+    speed_text = pitch_text = None
+    if percent >= 1:
+        speed_text = (gettext("%(percent)s%% faster", percent=percent) if speed > 1
+                      else gettext("%(percent)s%% slower", percent=percent))
+    if steps >= 0.3:
+        n = max(1, round(steps))
+        num = _semitones(pitch)
+        pitch_text = (ngettext("%(steps)s semitone higher", "%(steps)s semitones higher", n,
+                                   steps=num)
+                      if pitch > 0 else
+                      ngettext("%(steps)s semitone lower", "%(steps)s semitones lower", n,
+                                   steps=num))
+    if speed_text and pitch_text:
+        return gettext("This copy is %(speed)s and %(pitch)s.", speed=speed_text,
+                       pitch=pitch_text)
+    if speed_text:
+        return gettext("This copy is %(speed)s at the same pitch.", speed=speed_text)
+    if pitch_text:
+        return gettext("This copy is %(pitch)s at the same speed.", pitch=pitch_text)
+    return None
+
 
 def template_globals() -> dict:
     return {
         "WORK_TYPE_LABELS": WORK_TYPE_LABELS, "ROLE_LABELS": ROLE_LABELS,
         "AI_LABELS": AI_LABELS, "LICENCE_LABELS": LICENCE_LABELS,
         "CAPACITY_LABELS": CAPACITY_LABELS, "VISIBILITY_LABELS": VISIBILITY_LABELS,
-        "STATUS_LABELS": STATUS_LABELS, "MATCH_KIND_LABELS": MATCH_KIND_LABELS,
-        "TRANSFORMATION_LABELS": TRANSFORMATION_LABELS,
+        "STATUS_LABELS": WORK_STATUS_LABELS, "MATCH_KIND_LABELS": MATCH_KIND_LABELS,
+        "TRANSFORMATION_LABELS": TRANSFORMATION_LABELS, "TRACK_LABELS": TRACK_LABELS,
+        "audio_change": audio_change,
         "LANGUAGE_NAMES": dict(LANGUAGE_CHOICES),
+        "C2PA_STATE_LABELS": C2PA_STATE_LABELS, "AI_BADGES": AI_BADGES,
+        "ai_label_kind": ai_label_kind, "provenance_summary": provenance_summary,
+        "can_sign_credentials": c2pa_signing.can_sign,
     }

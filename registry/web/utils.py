@@ -9,8 +9,9 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from registry.core.errors import TamgaError
-from registry.services.mail import Delivery, Mailer
-from registry.services.settings import RegistrySettings
+from registry.http import absolute_url, registry_settings  # noqa: F401 - the views' helpers
+from registry.i18n import error_message
+from registry.services.mail import Delivery, OutboxMailer
 
 
 def safe_next(target: str | None, default_endpoint: str = "main.home") -> str:
@@ -27,22 +28,27 @@ def safe_next(target: str | None, default_endpoint: str = "main.home") -> str:
     return url_for(default_endpoint)
 
 
-def registry_settings() -> RegistrySettings:
-    return current_app.extensions["tamga.settings"]
-
-
-def mailer() -> Mailer:
-    return current_app.extensions["tamga.mailer"]
+def mailer() -> OutboxMailer:
+    """Mail is queued in the request's transaction and sent after it commits."""
+    return current_app.extensions["tamga.outbox"]
 
 
 def show_delivery(delivery: Delivery) -> None:
-    """Tell a local user where an e-mail went when no mail server is configured."""
+    """Tell a local user where an e-mail goes when no mail server is configured."""
     if delivery.outbox_path is not None:
         flash(
-            _("No mail server is configured, so the message was saved as %(path)s.",
-              path=str(delivery.outbox_path)),
+            _("No mail server is configured, so the message is saved in the folder "
+              "%(path)s.", path=str(delivery.outbox_path)),
             "info",
         )
+
+
+def show_mail_notice() -> None:
+    """The notice :func:`show_delivery` gives, whether or not a message was queued: pages
+    that must not tell whether an address has an account (password reset) use this."""
+    outbox = mailer()
+    if outbox.uses_outbox:
+        show_delivery(Delivery("", outbox.delivery.settings.outbox_dir))
 
 
 def apply_error(form: FlaskForm, exc: TamgaError, default_field: str | None = None) -> None:
@@ -52,6 +58,6 @@ def apply_error(form: FlaskForm, exc: TamgaError, default_field: str | None = No
     """
     field = exc.details.get("field") or default_field
     if isinstance(field, str) and field in form:
-        form[field].errors = [*form[field].errors, str(exc.message)]
+        form[field].errors = [*form[field].errors, error_message(exc)]
     else:
-        flash(str(exc.message), "error")
+        flash(error_message(exc), "error")

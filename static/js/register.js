@@ -36,6 +36,31 @@
     });
   }
 
+  // The role list follows the kind of work: only fitting roles, the kind's default first.
+  function setUpRoles(form) {
+    var container = form.querySelector("#authors");
+    var kind = form.querySelector('[name="work_type"]');
+    if (!container || !kind || !container.getAttribute("data-roles")) return;
+    var roles = JSON.parse(container.getAttribute("data-roles"));
+    function update() {
+      var fitting = roles[kind.value] || [];
+      var values = fitting.map(function (r) { return r[0]; });
+      container.querySelectorAll('select[name$="-role"]').forEach(function (select) {
+        var keep = values.indexOf(select.value) !== -1 ? select.value : values[0];
+        select.innerHTML = "";
+        fitting.forEach(function (r) {
+          var option = document.createElement("option");
+          option.value = r[0];
+          option.textContent = r[1];
+          select.appendChild(option);
+        });
+        select.value = keep;
+      });
+    }
+    kind.addEventListener("change", update);
+    update();
+  }
+
   function currentValue(form, name) {
     var inputs = form.querySelectorAll('[name="' + name + '"]');
     for (var i = 0; i < inputs.length; i++) {
@@ -88,6 +113,11 @@
     var doc = new DOMParser().parseFromString(html, "text/html");
     var main = doc.querySelector("main");
     if (main) {
+      // Keep the chosen files: the answer asks to confirm or correct, not to upload again.
+      document.querySelectorAll('#registration-form input[type="file"]').forEach(function (old) {
+        var fresh = main.querySelector('input[type="file"][name="' + old.name + '"]');
+        if (fresh && old.files.length) fresh.replaceWith(old);
+      });
       document.querySelector("main").replaceWith(main);
       document.title = doc.title;
       init();
@@ -133,13 +163,82 @@
     });
   }
 
+  // AI-declaration pre-check: as soon as a file is chosen, the server reads what it says
+  // about AI (Content Credentials, IPTC/XMP, audio tags) without storing it; a declaration
+  // that contradicts it is flagged before submitting. The check at submit still decides.
+  function setUpAiPrecheck(form) {
+    var url = form.getAttribute("data-precheck-url");
+    var input = form.querySelector('input[type="file"][name="file"]');
+    var box = form.querySelector("#ai-mismatch");
+    if (!url || !input || !box || !window.fetch || !window.FormData) return;
+    var max = parseInt(form.getAttribute("data-precheck-max") || "0", 10);
+    var found = form.querySelector("#file-provenance");
+
+    function show() {
+      var answer = input.tamgaPrecheck;  // kept on the input, which survives a page swap
+      if (!answer) return;
+      if (found) { found.textContent = answer.summary; found.hidden = false; }
+      var message = answer.mismatch[currentValue(form, "ai_use")] || null;
+      var own = box.querySelector(".ai-mismatch-precheck");
+      box.querySelectorAll(".ai-mismatch-server").forEach(function (p) { p.hidden = true; });
+      own.textContent = message || "";
+      own.hidden = !message;
+      box.hidden = !message;
+    }
+
+    function check() {
+      input.tamgaPrecheck = null;
+      if (found) found.hidden = true;
+      var file = input.files && input.files[0];
+      if (!file || (max && file.size > max)) return;
+      var data = new FormData();
+      data.append("csrf_token", (form.querySelector('[name="csrf_token"]') || {}).value || "");
+      data.append("file", file);
+      fetch(url, { method: "POST", body: data, credentials: "same-origin",
+                   headers: { "Accept": "application/json" } })
+        .then(function (response) {
+          var json = (response.headers.get("Content-Type") || "").indexOf("json") !== -1;
+          return response.ok && json ? response.json() : null;
+        })
+        .then(function (answer) {
+          if (!answer || input.files[0] !== file) return;  // failed, or another file chosen
+          input.tamgaPrecheck = answer;
+          input.tamgaPrecheckShow();
+        })
+        .catch(function () { /* the check at submit still runs */ });
+    }
+
+    // After a refused submit the page is swapped but this input is kept: it calls the
+    // functions bound to the current page.
+    input.tamgaPrecheckRun = check;
+    input.tamgaPrecheckShow = show;
+    if (!input.tamgaPrecheckBound) {
+      input.addEventListener("change", function () { input.tamgaPrecheckRun(); });
+      input.tamgaPrecheckBound = true;
+    }
+    form.querySelectorAll('[name="ai_use"]').forEach(function (radio) {
+      radio.addEventListener("change", show);
+    });
+    show();
+  }
+
   function init() {
+    // The batch form (works/batch.html) shares the metadata fields; batch.js uploads it.
+    var batch = document.getElementById("batch-form");
+    if (batch) {
+      setUpAuthors(batch);
+      setUpRoles(batch);
+      setUpConditionals(batch);
+    }
     var form = document.getElementById("registration-form");
     if (!form) return;
     setUpAuthors(form);
+    setUpRoles(form);
     setUpConditionals(form);
     setUpUpload(form);
+    setUpAiPrecheck(form);
   }
 
+  window.TamgaRegisterInit = init;  // batch.js calls it after swapping in a refused form
   init();
 })();

@@ -5,31 +5,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
-from pathlib import Path
 
-from sqlalchemy import select
+from tests.registration import post_api, run_jobs
 
 RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 NUMBER = re.compile(r"^KZ-\d{4}-\d{6}$")
-
-
-def post_work(client, account, path: Path, **fields):
-    data = {"title": "Dombra at dawn", "work_type": "photograph", **fields}
-    with open(path, "rb") as fh:
-        data["file"] = (fh, path.name)
-        return client.post("/api/v1/works", data=data, headers=account.headers,
-                           content_type="multipart/form-data")
-
-
-def run_jobs(app) -> None:
-    from registry.extensions import db
-    from registry.models.job import Job
-    from registry.services import jobs
-
-    with app.app_context():
-        for job_id in db.session.scalars(select(Job.id).order_by(Job.id)).all():
-            jobs.run_job(job_id)
-        db.session.remove()
 
 
 def error_of(response) -> dict:
@@ -40,11 +20,12 @@ def error_of(response) -> dict:
 
 
 def test_register_image_then_read_it_registered(client, app, api_account, media):
-    response = post_work(client, api_account, media.image, created_on="2025",
-                         description="Morning light over the steppe.")
+    response = post_api(client, api_account, media.photo(1), created_on="2025",
+                        description="Morning light over the steppe.")
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
-    assert set(body) == {"registration_number", "registered_at", "sha256", "status", "url"}
+    assert set(body) == {"registration_number", "registered_at", "sha256", "status", "url",
+                         "receipt"}
     assert NUMBER.match(body["registration_number"])
     assert RFC3339_Z.match(body["registered_at"])
     assert len(body["sha256"]) == 64 and body["status"] == "processing"
@@ -57,7 +38,8 @@ def test_register_image_then_read_it_registered(client, app, api_account, media)
     assert record["status"] == "registered"
     assert record["iscc"].startswith("ISCC:")
     assert record["sha256"] == body["sha256"]
-    assert record["authors"] == [{"full_name": "Aigerim", "role": "photographer", "share": 100.0}]
+    assert record["authors"] == [{"full_name": "Aigerim", "role": "photographer", "share": 100.0,
+                                  "confirmation": None}]
     assert record["ai_use"] == "none" and record["iptc_digital_source_type"] == "digitalCapture"
     assert record["media"]["kind"] == "image" and record["media"]["width"] == 640
     assert record["matches"] == [] and record["job"]["status"] == "done"
@@ -68,12 +50,12 @@ def test_register_audio_with_authors_json_and_see_match(client, app, make_accoun
     second = make_account("second@example.kz", "Second")
     authors = json.dumps([{"full_name": "Айгерім Сәрсенова", "role": "composer", "share": 60},
                           {"full_name": "Dana Ospan", "role": "lyricist", "share": "40"}])
-    a = post_work(client, first, media.audio, work_type="musical_work", authors=authors,
-                  ai_use="ai_assisted", human_contribution="Melody and lyrics.",
-                  ai_tools="mastering plug-in", created_on="2025-11-03")
+    a = post_api(client, first, media.mono_song(), work_type="musical_work", authors=authors,
+                 ai_use="ai_assisted", human_contribution="Melody and lyrics.",
+                 ai_tools="mastering plug-in", created_on="2025-11-03")
     assert a.status_code == 201, a.get_json()
     run_jobs(app)
-    b = post_work(client, second, media.audio, work_type="sound_recording", title="Copy")
+    b = post_api(client, second, media.mono_song(), work_type="sound_recording", title="Copy")
     assert b.status_code == 201, b.get_json()
     run_jobs(app)
 
@@ -97,7 +79,7 @@ def test_register_audio_with_authors_json_and_see_match(client, app, make_accoun
 
 def test_sync_worker_runs_the_job_inline(client, app, api_account, media):
     app.config["TAMGA_WORKER"] = "sync"
-    response = post_work(client, api_account, media.image)
+    response = post_api(client, api_account, media.photo(1))
     assert response.status_code == 201 and response.get_json()["status"] == "registered"
     number = response.get_json()["registration_number"]
     record = client.get(f"/api/v1/works/{number}", headers=api_account.headers).get_json()
@@ -105,7 +87,7 @@ def test_sync_worker_runs_the_job_inline(client, app, api_account, media):
 
 
 def test_supporting_files_are_hashed_and_listed(client, app, api_account, media):
-    with open(media.image, "rb") as main, open(media.text, "rb") as notes:
+    with open(media.photo(1), "rb") as main, open(media.text(), "rb") as notes:
         response = client.post("/api/v1/works", headers=api_account.headers, data={
             "title": "Sketch", "work_type": "artwork", "file": (main, "sketch.jpg"),
             "supporting": [(notes, "notes.txt")]}, content_type="multipart/form-data")
@@ -127,19 +109,19 @@ def test_no_token_and_bad_tokens_are_401(client, api_account, media):
 
 def test_unconfirmed_account_is_403(client, make_account, media):
     account = make_account("new@example.kz", confirmed=False)
-    response = post_work(client, account, media.image)
+    response = post_api(client, account, media.photo(1))
     assert response.status_code == 403 and error_of(response)["code"] == "forbidden"
 
 
 def test_unsupported_file_is_415(client, api_account, media):
-    response = post_work(client, api_account, media.text)
+    response = post_api(client, api_account, media.text())
     assert response.status_code == 415 and error_of(response)["code"] == "unsupported_type"
 
 
 def test_empty_and_corrupt_files_are_422(client, api_account, media):
-    empty = post_work(client, api_account, media.empty)
+    empty = post_api(client, api_account, media.empty())
     assert empty.status_code == 422 and error_of(empty)["code"] == "empty_file"
-    corrupt = post_work(client, api_account, media.corrupt, work_type="sound_recording")
+    corrupt = post_api(client, api_account, media.corrupt(), work_type="sound_recording")
     assert corrupt.status_code == 422, corrupt.get_json()
     assert error_of(corrupt)["code"] == "corrupt"
 
@@ -148,66 +130,66 @@ def test_too_large_is_413(client, app, api_account, media):
     settings = app.extensions["tamga.settings"]
     app.extensions["tamga.settings"] = replace(
         settings, limits=replace(settings.limits, max_bytes=10_000))
-    response = post_work(client, api_account, media.image)
+    response = post_api(client, api_account, media.photo(1))
     assert response.status_code == 413 and error_of(response)["code"] == "too_large"
 
 
 def test_request_over_the_content_length_limit_is_413(client, app, api_account, media):
     app.config["MAX_CONTENT_LENGTH"] = 20_000
-    response = post_work(client, api_account, media.image)
+    response = post_api(client, api_account, media.photo(1))
     assert response.status_code == 413
     error_of(response)
 
 
 def test_missing_fields_are_422(client, api_account, media):
-    no_title = post_work(client, api_account, media.image, title="  ")
+    no_title = post_api(client, api_account, media.photo(1), title="  ")
     assert no_title.status_code == 422 and error_of(no_title)["code"] == "validation_failed"
-    no_type = post_work(client, api_account, media.image, work_type="")
+    no_type = post_api(client, api_account, media.photo(1), work_type="")
     assert no_type.status_code == 422
-    bad_type = post_work(client, api_account, media.image, work_type="novel")
+    bad_type = post_api(client, api_account, media.photo(1), work_type="novel")
     assert bad_type.status_code == 422 and "novel" not in error_of(bad_type)["message"]
     no_file = client.post("/api/v1/works", headers=api_account.headers,
                           data={"title": "x", "work_type": "photograph"})
     assert no_file.status_code == 422
-    wrong_kind = post_work(client, api_account, media.audio, work_type="photograph")
+    wrong_kind = post_api(client, api_account, media.mono_song(), work_type="photograph")
     assert wrong_kind.status_code == 422
-    bad_date = post_work(client, api_account, media.image, created_on="last spring")
+    bad_date = post_api(client, api_account, media.photo(1), created_on="last spring")
     assert bad_date.status_code == 422
-    ai_without_statement = post_work(client, api_account, media.image, ai_use="ai_generated")
+    ai_without_statement = post_api(client, api_account, media.photo(1), ai_use="ai_generated")
     assert ai_without_statement.status_code == 422
-    long_title = post_work(client, api_account, media.image, title="x" * 301)
+    long_title = post_api(client, api_account, media.photo(1), title="x" * 301)
     assert long_title.status_code == 422
-    no_authors = post_work(client, api_account, media.image, authors="[]")
+    no_authors = post_api(client, api_account, media.photo(1), authors="[]")
     assert no_authors.status_code == 422
-    bad_role = post_work(client, api_account, media.image,
-                         authors='[{"full_name": "A", "role": "wizard", "share": 100}]')
+    bad_role = post_api(client, api_account, media.photo(1),
+                        authors='[{"full_name": "A", "role": "wizard", "share": 100}]')
     assert bad_role.status_code == 422
-    bad_visibility = post_work(client, api_account, media.image, visibility="secret")
+    bad_visibility = post_api(client, api_account, media.photo(1), visibility="secret")
     assert bad_visibility.status_code == 422
     # none of the refused requests used up a registration number
-    accepted = post_work(client, api_account, media.image)
+    accepted = post_api(client, api_account, media.photo(1))
     assert accepted.get_json()["registration_number"].endswith("-000001")
 
 
 def test_shares_not_adding_up_are_422(client, api_account, media):
     authors = json.dumps([{"full_name": "A", "role": "photographer", "share": 50},
                           {"full_name": "B", "role": "photographer", "share": 40}])
-    response = post_work(client, api_account, media.image, authors=authors)
+    response = post_api(client, api_account, media.photo(1), authors=authors)
     assert response.status_code == 422
     assert "100" in error_of(response)["message"]
 
 
 def test_malformed_authors_are_400(client, api_account, media):
     for raw in ("[{'full_name': 'A'}", '{"full_name": "A"}', '["A"]'):
-        response = post_work(client, api_account, media.image, authors=raw)
+        response = post_api(client, api_account, media.photo(1), authors=raw)
         assert response.status_code == 400, raw
         assert error_of(response)["code"] == "malformed_request"
 
 
 def test_same_file_twice_by_the_same_account_is_409(client, api_account, media):
-    first = post_work(client, api_account, media.image)
+    first = post_api(client, api_account, media.photo(1))
     assert first.status_code == 201
-    again = post_work(client, api_account, media.image, title="Again")
+    again = post_api(client, api_account, media.photo(1), title="Again")
     assert again.status_code == 409 and error_of(again)["code"] == "conflict"
     assert first.get_json()["registration_number"] in error_of(again)["message"]
 
@@ -215,7 +197,7 @@ def test_same_file_twice_by_the_same_account_is_409(client, api_account, media):
 def test_private_work_shows_little_to_others(client, app, make_account, media):
     owner = make_account("owner@example.kz", "Owner")
     other = make_account("other@example.kz", "Other")
-    created = post_work(client, owner, media.image2, visibility="private", title="Secret")
+    created = post_api(client, owner, media.photo(2), visibility="private", title="Secret")
     assert created.status_code == 201
     run_jobs(app)
     url = f"/api/v1/works/{created.get_json()['registration_number']}"
@@ -238,7 +220,7 @@ def test_unknown_work_is_404(client, api_account):
 
 def test_public_sees_pending_while_owner_sees_processing(client, make_account, media):
     owner = make_account("owner@example.kz", "Owner")
-    created = post_work(client, owner, media.image)
+    created = post_api(client, owner, media.photo(1))
     url = created.headers["Location"]
     assert client.get(url).get_json()["status"] == "pending"
     assert client.get(url, headers=owner.headers).get_json()["status"] == "processing"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,16 @@ pytestmark = pytest.mark.browser
 
 
 def _confirmation_link(outbox: Path) -> str:
+    """The job runner writes the message after the sign-up commits: wait for it."""
+    deadline = time.monotonic() + 20
+    while not list(outbox.glob("*.eml")) and time.monotonic() < deadline:
+        time.sleep(0.1)
     (message_file,) = outbox.glob("*.eml")
     body = email.message_from_bytes(message_file.read_bytes()).get_payload(decode=True).decode()
     return re.search(r"(https?://\S+/confirm/\S+)", body).group(1)
 
 
-def test_signup_confirm_login_and_switch_to_kazakh(page, live_server, live_app):
+def test_signup_confirm_login_and_switch_to_kazakh(page, live_server, live_app, thread_worker):
     page.goto(f"{live_server}/signup")
     page.get_by_label("E-mail").fill("marat@example.kz")
     page.get_by_label("Display name").fill("Marat Dombra")

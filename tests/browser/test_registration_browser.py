@@ -5,34 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from registry.extensions import db
-from registry.services import accounts
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, add_creator, log_in
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def worker_app(live_app):
-    from registry.tasks import start_thread_worker
-
-    live_app.config["TAMGA_WORKER"] = "thread"
-    with live_app.app_context():
-        user = accounts.register_account("zhanna@example.kz", "a long enough secret", "Zhanna")
-        user.legal_name_cyrillic = "Жанна Әлиева"
-        accounts.confirm_email_now(user)
-        db.session.commit()
-    worker = start_thread_worker(live_app)
-    yield live_app
-    worker.stop()
+def worker_app(thread_worker):
+    add_creator(thread_worker, "zhanna@example.kz", "Zhanna", legal_name="Жанна Әлиева")
+    return thread_worker
 
 
 def _login(page, server):
-    page.goto(f"{server}/login")
-    page.get_by_label("E-mail").fill("zhanna@example.kz")
-    page.get_by_label("Password").fill("a long enough secret")
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{server}/")
+    log_in(page, server, "zhanna@example.kz")
 
 
 def _register(page, server, title, kind, path, shot):
@@ -43,7 +28,7 @@ def _register(page, server, title, kind, path, shot):
     page.locator("#authors-0-role").select_option(
         "photographer" if kind == "photograph" else "performer")
     page.get_by_label("Creation date or year").fill("2025")
-    page.get_by_label("Main file (audio or image)").set_input_files(str(path))
+    page.get_by_label("Main file (audio, image or video)").set_input_files(str(path))
     page.screenshot(path=str(ARTIFACTS / f"{shot}-form.png"), full_page=True)
     page.get_by_role("button", name="Register").click()
     page.wait_for_url("**/works/KZ-*")
@@ -75,7 +60,7 @@ def test_the_form_keeps_entries_when_a_file_is_refused(page, live_server, worker
     bogus.write_text("not really a song " * 50)
     page.goto(f"{live_server}/works/new")
     page.get_by_label("Title", exact=True).fill("Keep me")
-    page.get_by_label("Main file (audio or image)").set_input_files(str(bogus))
+    page.get_by_label("Main file (audio, image or video)").set_input_files(str(bogus))
     page.get_by_role("button", name="Register").click()
     page.locator(".field.has-error").first.wait_for()
     assert page.get_by_label("Title", exact=True).input_value() == "Keep me"

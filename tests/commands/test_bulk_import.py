@@ -19,13 +19,14 @@ ghost.mp3,Not in the folder,,,,,,
 """
 
 
-def make_folder(root: Path, songs: dict[str, Path], painter) -> tuple[Path, Path]:
+def make_folder(root: Path, media) -> tuple[Path, Path]:
     folder = root / "batch"
     folder.mkdir()
-    shutil.copy(songs["song_a"], folder / "song_a.mp3")
-    shutil.copy(songs["song_b"], folder / "02_evening-song.mp3")
-    shutil.copy(songs["song_b"], folder / "bad_shares.mp3")  # CSV gives shares of 90 %
-    painter(folder / "picture.png", 7)
+    shutil.copy(media.mono_song("song_a", "64k"), folder / "song_a.mp3")
+    shutil.copy(media.mono_song("song_b", "64k"), folder / "02_evening-song.mp3")
+    # The CSV gives this one shares of 90 %.
+    shutil.copy(media.mono_song("song_b", "64k"), folder / "bad_shares.mp3")
+    shutil.copy(media.painting(7), folder / "picture.png")
     (folder / "readme.txt").write_text("These are my songs.\n" * 20)
     (folder / "empty.mp3").write_bytes(b"")
     (folder / ".DS_Store").write_bytes(b"\x00\x01")
@@ -49,11 +50,11 @@ def works_of(app, email: str):
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
-def test_import_folder_with_csv_then_rerun_and_other_owner(app, runner, accounts, songs,
-                                                           painter, tmp_path, workers):
+def test_import_folder_with_csv_then_rerun_and_other_owner(app, runner, accounts, media,
+                                                           tmp_path, workers):
     accounts.create("aigerim@example.kz", name="Aigerim")
     accounts.create("copier@example.kz", name="Copier")
-    folder, csv_path = make_folder(tmp_path, songs, painter)
+    folder, csv_path = make_folder(tmp_path, media)
 
     result = runner.invoke(args=["works", "import", str(folder), "--owner",
                                  "aigerim@example.kz", "--metadata", str(csv_path),

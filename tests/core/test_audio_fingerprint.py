@@ -22,9 +22,9 @@ from registry.core.audio import (
 )
 from registry.core.errors import CorruptMedia, MediaTooShort, SilentAudio
 from registry.core.media import AudioInfo, MediaLimits
+from tests.media import render_midi
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 LIMITS = MediaLimits()
 
 
@@ -36,11 +36,7 @@ def ffmpeg(*args: str) -> None:
 def song(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """song_a.mid rendered with fluidsynth (about 45 s)."""
     wav = tmp_path_factory.mktemp("fp") / "song_a.wav"
-    subprocess.run(
-        ["fluidsynth", "-ni", "-q", "-g", "0.6", "-r", "22050", "-F", str(wav), SOUNDFONT,
-         str(FIXTURES / "audio" / "song_a.mid")],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    render_midi(FIXTURES / "audio" / "song_a.mid", wav)
     return wav
 
 

@@ -47,9 +47,9 @@ from registry.core.matching.audio_index import (
 )
 from registry.core.media import MediaLimits
 from registry.core.sql import metadata
+from tests.media import render_midi
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
-SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 LIMITS = MediaLimits()
 SONG_A, SONG_B, SPEECH = 101, 202, 303
 
@@ -68,11 +68,7 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     paths: dict[str, Path] = {}
     for name in ("song_a", "song_b", "song_c"):
         wav = out / f"{name}.wav"
-        subprocess.run(
-            ["fluidsynth", "-ni", "-q", "-g", "0.6", "-r", "22050", "-F", str(wav), SOUNDFONT,
-             str(FIXTURES / f"{name}.mid")],
-            check=True, capture_output=True,
-        )  # fmt: skip
+        render_midi(FIXTURES / f"{name}.mid", wav)
         paths[name] = wav
     paths["speech"] = FIXTURES / "speech.opus"
     paths["dir"] = out

@@ -24,7 +24,7 @@ from pypdf import PdfReader
 
 from registry.core.certificates import (
     PROOF_ATTACHMENT,
-    QR_SIZE,
+    QR_SIZE_COMPACT,
     Author,
     CertificateFacts,
     WorkFile,
@@ -265,7 +265,8 @@ def test_qr_code_links_to_the_verification_page():
     uris = [a.get_object()["/A"]["/URI"] for a in page.get("/Annots", [])]
     assert uris == [facts.verify_url]
     rect = [float(v) for v in page["/Annots"][0].get_object()["/Rect"]]
-    assert rect[2] - rect[0] == pytest.approx(rect[3] - rect[1]) == pytest.approx(QR_SIZE)
+    # kk+ru (the default) takes the compact size
+    assert rect[2] - rect[0] == pytest.approx(rect[3] - rect[1]) == pytest.approx(QR_SIZE_COMPACT)
     assert rect[1] > 600  # beside the title, at the top of the first page
     # The QR modules are drawn as many filled rectangles inside that square.
     content = page.get_contents().get_data().decode("latin-1")
@@ -354,20 +355,67 @@ def test_long_content_wraps_on_at_most_two_pages():
         assert digest in text
 
 
-@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
-def test_typical_single_language_certificate_fits_on_one_page(lang: str):
-    facts, bundle = make_facts()
+@pytest.mark.parametrize("lang", ["kk", "ru", "en", "ky", "uz"])
+@pytest.mark.parametrize("tree", [{}, {"leaf_index": 700, "tree_size": 1000}])
+def test_typical_single_language_certificate_fits_on_one_page(lang: str, tree: dict):
+    """With a ten-hash inclusion proof the roomy layout spilt onto a second page; it
+    is then set compact."""
+    facts, bundle = make_facts(**tree)
     assert len(PdfReader(io.BytesIO(render_certificate(facts, bundle, lang=lang))).pages) == 1
 
 
-def test_bilingual_certificate_keeps_the_facts_on_the_first_page():
+def test_typical_bilingual_certificate_fits_on_one_page():
+    """Issue 20: the kk+ru certificate used to spill its verification notes (four
+    lines) onto a mostly blank second page."""
     facts, bundle = make_facts(leaf_index=700, tree_size=1000)
     pages = PdfReader(io.BytesIO(render_certificate(facts, bundle))).pages
-    assert len(pages) == 2
-    first = _flat(pages[0].extract_text())
-    assert facts.files[-1].sha256 in first and facts.iscc in first
-    second = _flat(pages[1].extract_text())
-    assert "tamga-verify certificate.pdf --file original" in second
+    assert len(pages) == 1
+    text = _flat(pages[0].extract_text())
+    assert facts.files[-1].sha256 in text and facts.iscc in text
+    assert "tamga-verify certificate.pdf --file original" in text
+    assert "Онлайн-проверка" in text and "Онлайн тексеру" in text
+
+
+def _key_frames(count: int = 8, size: tuple[int, int] = (240, 135)) -> tuple:
+    """Real JPEG key frames (the fixture photographs) with their times."""
+    from PIL import Image
+
+    names = ("landscape", "shapes", "texture", "other_landscape", "other_shapes", "gradient")
+    folder = Path(__file__).resolve().parents[1] / "fixtures" / "images"
+    frames = []
+    for i in range(count):
+        out = io.BytesIO()
+        with Image.open(folder / f"{names[i % len(names)]}.jpg") as im:
+            picture = im.convert("RGB").rotate(90 * (i // len(names)))  # twelve different
+            picture.resize(size).save(out, "JPEG", quality=80)
+        frames.append((i * 75.5 + 2.0, out.getvalue()))
+    return tuple(frames)
+
+
+@pytest.mark.parametrize("lang", ["kk+ru", "en", "uz+ru"])
+@pytest.mark.parametrize("size", [(240, 135), (240, 426)])
+def test_video_key_frames_are_printed_and_the_page_stays_one(lang: str, size: tuple):
+    """A video's key frames (landscape or vertical) are on the certificate, six
+    of the twelve evenly spread, each with its time, and the bilingual certificate still
+    fits one page."""
+    facts, bundle = make_facts(leaf_index=700, tree_size=1000, work_type="audiovisual",
+                               fingerprint_kind="video", key_frames=_key_frames(12, size))
+    pdf = render_certificate(facts, bundle, lang=lang)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    text = _flat(reader.pages[0].extract_text())
+    times = [f"{int(t) // 60}:{int(t) % 60:02d}" for t, _ in facts.key_frames]
+    shown = [times[i] for i in (0, 2, 4, 7, 9, 11)]
+    assert all(t in text for t in shown) and times[1] not in text
+    assert len(reader.pages[0].images) == 6
+    assert facts.iscc in text and "tamga-verify certificate.pdf --file original" in text
+
+
+def test_no_key_frames_no_strip():
+    facts, bundle = make_facts()
+    pdf = render_certificate(facts, bundle, lang="en")
+    assert "Key frames" not in _text(pdf)
+    assert len(PdfReader(io.BytesIO(pdf)).pages[0].images) == 0
 
 
 # -- signature and offline verification -----------------------------------------------------
@@ -423,6 +471,7 @@ def test_printed_ledger_facts_must_match_the_bundle():
         ({"authors": (Author("A", "composer", 70), Author("B", "lyricist", 40))}, "100 %"),
         ({"files": [WorkFile("main", "a.wav", "ABC")]}, "SHA-256"),
         ({"verify_url": "javascript:alert(1)"}, "verify_url"),
+        ({"key_frames": ((1.0, b"GIF89a not a jpeg"),)}, "key frame"),
     ],
 )
 def test_invalid_facts_are_refused(change: dict[str, object], message: str):

@@ -208,3 +208,17 @@ def test_render_report_samples_for_review():
             ["pdftoppm", "-png", "-r", "80", str(path), str(path.with_suffix(""))], check=True
         )
         assert path.with_name(path.stem + "-1.png").exists()
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("en", ["Detected change", "speed", "pitch, semitones"]),
+    ("ru", ["Обнаруженное изменение", "скорость", "высота тона, полутонов"]),
+    ("kk", ["Анықталған өзгеріс", "жылдамдық", "дыбыс биіктігі, жартылай тон"]),
+])  # fmt: skip
+def test_report_states_the_detected_speed_and_pitch(lang: str, words: list[str]):
+    audio = AudioAlignment(12.0, 185.5, ((0.0, 12.0, 20.0, 33.4),), transform=(1.12, 2.0))
+    text = _text(render_comparison_report(make_report(audio=audio), lang=lang))
+    for needle in [*words, "×1.12", "+2.0"]:
+        assert needle in text, (lang, needle)
+    plain = _text(render_comparison_report(make_report(), lang=lang))
+    assert words[0] not in plain

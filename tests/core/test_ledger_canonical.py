@@ -47,9 +47,17 @@ def test_values_without_a_canonical_form_are_refused(value: object) -> None:
 
 
 def test_every_kind_the_app_records_is_accepted() -> None:
+    """Every kind passed to ``ledger.record("...")`` in the code is a known, valid kind."""
+    import re
+    from pathlib import Path
+
     for kind in sorted(ENTRY_KINDS):
         validate_entry({"kind": kind, "at": "2026-11-21T10:00:00.123456Z"})
-    assert len(ENTRY_KINDS) == 8
+    source = Path(__file__).resolve().parents[2] / "registry"
+    recorded = {kind for path in source.rglob("*.py")
+                for kind in re.findall(r"\brecord\(\s*\"([a-z_]+\.[a-z_]+)\"", path.read_text())}
+    assert {"work.registered", "work.withdrawn", "state_filing.prepared"} <= recorded
+    assert recorded <= ENTRY_KINDS
 
 
 @pytest.mark.parametrize(

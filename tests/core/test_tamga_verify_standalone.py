@@ -21,7 +21,8 @@ from registry.core.ledger.merkle import MemoryTree
 from registry.core.ledger.store import checkpoint_body
 from registry.core.tamga_verify import PROOF_FORMAT, leaf_hash
 
-ALLOWED_THIRD_PARTY = {"cryptography", "pypdf"}
+# rfc3161_client is imported only when a document carries RFC 3161 time-stamps.
+ALLOWED_THIRD_PARTY = {"cryptography", "pypdf", "rfc3161_client"}
 
 # Runs the copied file as a script with every `registry` import made impossible.
 RUNNER = """

@@ -34,13 +34,10 @@ class Cast:
 
     def register(self, name: str, path: Path, title: str, **fields) -> str:
         """Register ``path`` for ``name`` through the website (processed synchronously)."""
-        from tests.web.test_registration import form_data
+        from tests.registration import register_form
 
         self.login(name)
-        response = self.accounts.client.post("/works/new", data=form_data(
-            path, title=title, **fields), content_type="multipart/form-data")
-        assert response.status_code == 302, response.data[:500]
-        return response.headers["Location"].rsplit("/", 1)[-1]
+        return register_form(self.accounts.client, path, title=title, **fields)
 
     def work(self, number: str) -> Work:
         return db.session.scalar(db.select(Work).filter_by(registration_number=number))

@@ -9,7 +9,7 @@ from PIL import Image
 
 from registry.core.tamga_verify import verify_evidence_bundle
 from tests.browser.conftest import ARTIFACTS
-from tests.web.test_registration import form_data
+from tests.registration import register_form
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long enough secret"
@@ -34,9 +34,7 @@ def two_registrations(live_app, media, tmp_path):
                                ("bolat@example.kz", copy, "Not a copy")):
         client = live_app.test_client()
         client.post("/login", data={"email": email, "password": PASSWORD})
-        response = client.post("/works/new", data=form_data(path, title=title),
-                               content_type="multipart/form-data")
-        numbers.append(response.headers["Location"].rsplit("/", 1)[-1])
+        numbers.append(register_form(client, path, title=title))
     live_app.config.update(WTF_CSRF_ENABLED=True)
     with live_app.app_context():
         vkeys = live_app.extensions["tamga.settings"].keyring.vkeys()

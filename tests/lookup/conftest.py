@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -73,38 +72,3 @@ class Catalogue:
 @pytest.fixture
 def catalogue(app, accounts) -> Catalogue:
     return Catalogue(app, accounts)
-
-
-def register_file(app, path: Path, *, title: str, work_type: str, email: str = "owner@example.kz",
-                  name: str = "Owner", visibility: str = "public", allow_thumbnail: bool = True,
-                  accounts=None) -> str:
-    """A real registration through the service, fingerprinted synchronously."""
-    from registry.models.user import User
-    from registry.models.work import AIUse
-    from registry.services.work_metadata import AuthorInput, WorkMetadata
-    from registry.services.works import Upload, register_work
-    from registry.tasks import dispatch
-
-    app.config["TAMGA_WORKER"] = "sync"
-    with app.app_context():
-        exists = db.session.scalar(db.select(User.id).filter_by(email=email))
-        db.session.rollback()
-    if exists is None:
-        accounts.create(email, name=name)
-    with app.test_request_context():
-        user = db.session.scalar(db.select(User).filter_by(email=email))
-        meta = WorkMetadata(
-            title=title, work_type=WorkType(work_type),
-            authors=[AuthorInput(name, "author", Decimal(100))], ai_use=AIUse.NONE,
-            visibility=Visibility(visibility), allow_thumbnail=allow_thumbnail, country="KZ")
-        with path.open("rb") as fh:
-            work = register_work(user, Upload(fh, path.name), meta,
-                                 settings=app.extensions["tamga.settings"])
-        number = work.registration_number
-        db.session.commit()
-        from registry.models.job import Job
-
-        job_id = db.session.scalar(db.select(Job.id).filter_by(work_id=work.id))
-        dispatch(job_id)
-        db.session.commit()
-    return number

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageOps
 
-from tests.lookup.conftest import register_file
+from tests.registration import register_file
 
 MATCH_KEYS = {"registration_number", "title", "work_type", "media", "score", "registered_at",
-              "status", "url"}
+              "status", "url", "provenance"}
 
 
 def post_file(client, path: Path, url: str = "/api/v1/lookup", **headers):
@@ -39,9 +39,14 @@ def test_clip_matches_with_segment_and_exact_json_shape(app, client, song, media
     assert body["checked"]["media"] == "audio"
     assert body["checked"]["works_compared"] == 1
     assert 11.5 < body["checked"]["duration_s"] < 12.5
-    assert set(body["checked"]) == {"media", "duration_s", "works_compared"}
+    assert set(body["checked"]) == {"media", "duration_s", "analysed_s", "truncated",
+                                    "works_compared", "provenance"}
+    assert body["checked"]["provenance"]["c2pa"]["state"] == "none"  # the clip's own
+    assert body["checked"]["truncated"] is False
     [match] = body["matches"]
-    assert set(match) == MATCH_KEYS | {"segment"}
+    assert set(match) == MATCH_KEYS | {"segment", "transform"}
+    assert abs(match["transform"]["speed"] - 1) < 0.01
+    assert abs(match["transform"]["pitch_semitones"]) < 0.5
     assert match["registration_number"] == song and match["title"] == "Көктем"
     assert match["media"] == "audio" and match["work_type"] == "sound_recording"
     assert match["status"] == "registered" and match["url"].endswith(f"/w/{song}")
@@ -109,9 +114,14 @@ def transformed(media, tmp_path: Path, how: str) -> Path:
 def test_reencoded_and_mirrored_pictures_match(client, picture, media, tmp_path, how):
     body = post_file(client, transformed(media, tmp_path, how)).get_json()
     [match] = body["matches"]
-    assert set(match) == MATCH_KEYS | {"distance"}
+    assert set(match) == MATCH_KEYS | {"distance", "region", "transform", "transformation"}
     assert match["registration_number"] == picture and match["media"] == "image"
+    assert set(match["region"]) == {"x", "y", "w", "h"}
+    assert set(match["transform"]) == {"rotation_degrees", "scale", "mirrored", "crop"}
+    assert match["transform"]["mirrored"] is (how == "mirror")
+    assert match["transformation"] == ("mirrored" if how == "mirror" else "identical")
     assert isinstance(match["distance"], int) and match["distance"] <= 10
+    assert body["checked"].pop("provenance")["file_declares"] is None
     assert body["checked"] == {"media": "image", "width": 480 if how == "reencode" else 640,
                                "height": 360 if how == "reencode" else 480, "works_compared": 1}
 
@@ -126,6 +136,7 @@ def test_mirrored_picture_page_shows_both_images_and_transformation(client, pict
 
 def test_unrelated_picture_no_match(client, picture, media):
     body = post_file(client, media.picture(7)).get_json()
+    assert body["checked"].pop("provenance")["c2pa"]["state"] == "none"
     assert body == {"matches": [], "checked": {"media": "image", "width": 640, "height": 480,
                                                "works_compared": 1}}
 
@@ -143,7 +154,7 @@ def test_bad_uploads(app, client, media, tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("just some words, not media at all\n" * 20)
     assert post_file(client, text).status_code == 415
-    short = post_file(client, media.clip("song_a", 5, 3))
+    short = post_file(client, media.clip("song_a", 5, 2))
     assert short.status_code == 422 and short.get_json()["error"]["code"] == "too_short"
     corrupt = tmp_path / "broken.jpg"
     corrupt.write_bytes(media.picture(2).read_bytes()[:600])

@@ -9,7 +9,7 @@ import io
 import pytest
 
 from registry.core import tamga_verify as tv
-from tests.web.test_registration import form_data, number_from
+from tests.registration import register_form
 
 
 @pytest.fixture
@@ -18,13 +18,9 @@ def registered(app, accounts, media):
     app.config["TAMGA_WORKER"] = "sync"
     accounts.create()
     accounts.login()
-    numbers = []
-    for data in (form_data(media.picture(51)),
-                 form_data(media.song("song_a"), work_type="sound_recording",
-                           visibility="private", title="Private song")):
-        numbers.append(number_from(accounts.client.post(
-            "/works/new", data=data, content_type="multipart/form-data")))
-    return numbers
+    return [register_form(accounts.client, media.picture(51)),
+            register_form(accounts.client, media.song("song_a"), work_type="sound_recording",
+                          visibility="private", title="Private song")]
 
 
 def _keys(client) -> list[str]:
@@ -133,8 +129,7 @@ def test_certificate_of_a_work_still_processing_is_409(app, accounts, media):
     app.config["TAMGA_WORKER"] = "off"
     accounts.create()
     accounts.login()
-    number = number_from(accounts.client.post("/works/new", data=form_data(media.picture(52)),
-                                              content_type="multipart/form-data"))
+    number = register_form(accounts.client, media.picture(52))
     assert accounts.client.get(f"/w/{number}/certificate.pdf").status_code == 409
 
 

@@ -180,3 +180,14 @@ def test_sqlite_connections_use_wal_and_memory_mapping(app):
                 assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
                 assert conn.exec_driver_sql("PRAGMA mmap_size").scalar() > 1 << 30
                 assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_every_optional_float_setting_is_read_from_the_environment(monkeypatch, tmp_path):
+    """Both the ledger's and the job runner's float settings arrive (one list, not two)."""
+    from registry.config import load_config
+
+    monkeypatch.setenv("TAMGA_CHECKPOINT_INTERVAL", "2.5")
+    monkeypatch.setenv("TAMGA_JOB_LEASE_SECONDS", "45")
+    config = load_config(tmp_path)
+    assert config["TAMGA_CHECKPOINT_INTERVAL"] == 2.5
+    assert config["TAMGA_JOB_LEASE_SECONDS"] == 45.0

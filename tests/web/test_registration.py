@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
@@ -10,20 +9,7 @@ import pytest
 
 from registry.extensions import db
 from registry.models import Job, JobStatus, Work, WorkStatus
-
-
-def form_data(path: Path | None = None, **overrides) -> dict:
-    data = {
-        "title": "Dombra at dawn", "work_type": "photograph", "language": "kk", "country": "KZ",
-        "authors-0-full_name": "Aigerim Seitova", "authors-0-role": "photographer",
-        "authors-0-share": "100", "registrant_capacity": "author", "creation": "2025",
-        "ai_use": "none", "licence": "all-rights-reserved", "visibility": "public",
-        "allow_thumbnail": "y", "ai_training_opt_out": "y",
-    }
-    if path is not None:
-        data["file"] = (io.BytesIO(path.read_bytes()), path.name)
-    data.update(overrides)
-    return data
+from tests.registration import form_data, number_from, post_form, register_form
 
 
 @pytest.fixture
@@ -34,11 +20,6 @@ def creator(app, accounts):
     return accounts
 
 
-def register(client, path: Path, **overrides):
-    return client.post("/works/new", data=form_data(path, **overrides),
-                       content_type="multipart/form-data")
-
-
 def work_by_number(app, number: str) -> Work:
     with app.app_context():
         work = db.session.scalar(db.select(Work).filter_by(registration_number=number))
@@ -46,12 +27,8 @@ def work_by_number(app, number: str) -> Work:
         return work
 
 
-def number_from(response) -> str:
-    return response.headers["Location"].rsplit("/", 1)[-1]
-
-
 def test_registering_an_image_gives_number_time_iscc_and_ledger_entry(creator, client, app, media):
-    response = register(client, media.picture(1))
+    response = post_form(client, media.picture(1))
     assert response.status_code == 302
     number = number_from(response)
     assert re.fullmatch(r"KZ-20\d\d-000001", number)
@@ -71,8 +48,8 @@ def test_registering_an_image_gives_number_time_iscc_and_ledger_entry(creator, c
 
 
 def test_registering_audio(creator, client, app, media):
-    response = register(client, media.song("song_a"), title="Көктем", work_type="sound_recording",
-                        **{"authors-0-role": "performer"})
+    response = post_form(client, media.song("song_a"), title="Көктем", work_type="sound_recording",
+                         **{"authors-0-role": "performer"})
     assert response.status_code == 302
     work = work_by_number(app, number_from(response))
     assert work.status == WorkStatus.REGISTERED
@@ -81,8 +58,8 @@ def test_registering_audio(creator, client, app, media):
 
 
 def test_same_account_same_bytes_is_told_it_is_already_registered(creator, client, media):
-    first = register(client, media.picture(2))
-    again = register(client, media.picture(2), title="Another title")
+    first = post_form(client, media.picture(2))
+    again = post_form(client, media.picture(2), title="Another title")
     assert again.status_code == 409
     assert number_from(first).encode() in again.data
     assert b"already registered" in again.data
@@ -90,15 +67,15 @@ def test_same_account_same_bytes_is_told_it_is_already_registered(creator, clien
 
 def test_another_account_registering_the_same_or_similar_work_is_a_conflict(
         creator, client, app, media, accounts):
-    original = number_from(register(client, media.picture(3)))
-    song = number_from(register(client, media.song("song_b"), work_type="sound_recording"))
+    original = register_form(client, media.picture(3))
+    song = register_form(client, media.song("song_b"), work_type="sound_recording")
     other = app.test_client()
     accounts.client = other
     accounts.create("copycat@example.kz", name="Copycat")
     accounts.login("copycat@example.kz")
-    exact = number_from(register(other, media.picture(3), title="Mine now"))
-    clip = number_from(register(other, media.clip("song_b", 10, 20), work_type="sound_recording",
-                                title="Clip"))
+    exact = register_form(other, media.picture(3), title="Mine now")
+    clip = register_form(other, media.clip("song_b", 10, 20), work_type="sound_recording",
+                         title="Clip")
     with app.app_context():
         for number, earlier, kind in ((exact, original, "exact"), (clip, song, "audio")):
             work = db.session.scalar(db.select(Work).filter_by(registration_number=number))
@@ -117,7 +94,7 @@ def test_unsupported_file_is_refused_with_415_and_the_form_keeps_its_entries(cre
                                                                            tmp_path):
     text = tmp_path / "notes.mp3"
     text.write_text("these are my lyrics, not a song\n" * 20)
-    response = register(client, text, title="Keep this title")
+    response = post_form(client, text, title="Keep this title")
     assert response.status_code == 415
     assert b"plain text" in response.data
     assert b'value="Keep this title"' in response.data
@@ -126,47 +103,47 @@ def test_unsupported_file_is_refused_with_415_and_the_form_keeps_its_entries(cre
 def test_corrupt_and_empty_files_are_refused_with_422(creator, client, tmp_path, media):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(media.picture(4).read_bytes()[:600])
-    assert register(client, broken).status_code == 422
+    assert post_form(client, broken).status_code == 422
     empty = tmp_path / "empty.jpg"
     empty.write_bytes(b"")
-    assert register(client, empty).status_code in (400, 422)
+    assert post_form(client, empty).status_code in (400, 422)
 
 
 def test_too_large_upload_is_refused_with_413(creator, client, app, media):
     app.config["TAMGA_MAX_UPLOAD_BYTES"] = 10_000
     app.extensions["tamga.settings"] = type(app.extensions["tamga.settings"]).from_config(
         app.config, app.instance_path)
-    response = register(client, media.picture(5))
+    response = post_form(client, media.picture(5))
     assert response.status_code == 413
     assert b"registration-form" in response.data
 
 
 def test_missing_title_and_shares_not_adding_up_are_422(creator, client, media):
-    no_title = register(client, media.picture(6), title="")
+    no_title = post_form(client, media.picture(6), title="")
     assert no_title.status_code == 422
-    shares = register(client, media.picture(6), **{
+    shares = post_form(client, media.picture(6), **{
         "authors-0-share": "60", "authors-1-full_name": "Marat", "authors-1-role": "artist",
         "authors-1-share": "30"})
     assert shares.status_code == 422
     assert b"add up to 100" in shares.data
-    missing_file = client.post("/works/new", data=form_data(), content_type="multipart/form-data")
+    missing_file = post_form(client, None)
     assert missing_file.status_code == 422
 
 
 def test_registration_numbers_are_sequential_and_never_reused(creator, client, app, media,
                                                               tmp_path):
-    first = number_from(register(client, media.picture(7)))
+    first = register_form(client, media.picture(7))
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
-    assert register(client, bad).status_code in (415, 422)
-    second = number_from(register(client, media.picture(8)))
+    assert post_form(client, bad).status_code in (415, 422)
+    second = register_form(client, media.picture(8))
     assert int(second[-6:]) == int(first[-6:]) + 1
 
 
 def test_someone_elses_work_is_403_and_private_works_show_only_number_date_hashes(
         creator, client, app, media, accounts):
-    private = number_from(register(client, media.picture(9), title="Secret sketch",
-                                   visibility="private"))
+    private = register_form(client, media.picture(9), title="Secret sketch",
+                            visibility="private")
     stranger = app.test_client()
     accounts.client = stranger
     accounts.create("stranger@example.kz", name="Stranger")
@@ -185,9 +162,9 @@ def test_someone_elses_work_is_403_and_private_works_show_only_number_date_hashe
 
 
 def test_public_page_shows_metadata_and_thumbnail(creator, client, media):
-    number = number_from(register(client, media.picture(10), title="Шарын шатқалы",
-                                  ai_use="ai_assisted", ai_tools="Upscaler",
-                                  human_contribution="Composition and shooting"))
+    number = register_form(client, media.picture(10), title="Шарын шатқалы",
+                           ai_use="ai_assisted", ai_tools="Upscaler",
+                           human_contribution="Composition and shooting")
     anonymous = client.application.test_client()
     page = anonymous.get(f"/w/{number}")
     assert "Шарын шатқалы".encode() in page.data
@@ -199,7 +176,7 @@ def test_public_page_shows_metadata_and_thumbnail(creator, client, media):
 
 
 def test_amendment_creates_a_version_and_keeps_time_and_hashes(creator, client, app, media):
-    number = number_from(register(client, media.picture(11)))
+    number = register_form(client, media.picture(11))
     before = work_by_number(app, number)
     response = client.post(f"/works/{number}/edit", data=form_data(
         title="Dombra at dawn (final)", note="typo in title"))
@@ -215,7 +192,7 @@ def test_amendment_creates_a_version_and_keeps_time_and_hashes(creator, client, 
 
 
 def test_withdrawal_keeps_the_record(creator, client, app, media):
-    number = number_from(register(client, media.picture(12)))
+    number = register_form(client, media.picture(12))
     assert client.post(f"/works/{number}/withdraw", data={"reason": "Registered by mistake"}
                        ).status_code == 302
     assert work_by_number(app, number).status == WorkStatus.WITHDRAWN
@@ -223,7 +200,7 @@ def test_withdrawal_keeps_the_record(creator, client, app, media):
 
 
 def test_transfer_needs_the_recipients_acceptance(creator, client, app, media, accounts):
-    number = number_from(register(client, media.picture(13)))
+    number = register_form(client, media.picture(13))
     recipient = app.test_client()
     accounts.client = recipient
     new_owner_id = accounts.create("heir@example.kz", name="Heir")
@@ -238,8 +215,8 @@ def test_transfer_needs_the_recipients_acceptance(creator, client, app, media, a
 
 
 def test_my_works_lists_searches_and_filters(creator, client, media):
-    register(client, media.picture(14), title="Алатау таңы")
-    register(client, media.picture(15), title="Steppe")
+    post_form(client, media.picture(14), title="Алатау таңы")
+    post_form(client, media.picture(15), title="Steppe")
     listing = client.get("/works/")
     assert "Алатау таңы".encode() in listing.data and b"Steppe" in listing.data
     assert b"Steppe" not in client.get("/works/?q=алатау").data
@@ -248,7 +225,7 @@ def test_my_works_lists_searches_and_filters(creator, client, media):
 
 def test_failed_processing_shows_why_and_can_be_retried(creator, client, app, media):
     app.config["TAMGA_WORKER"] = "off"
-    number = number_from(register(client, media.picture(16)))
+    number = register_form(client, media.picture(16))
     settings = app.extensions["tamga.settings"]
     with app.app_context():
         work = db.session.scalar(db.select(Work).filter_by(registration_number=number))
@@ -257,9 +234,9 @@ def test_failed_processing_shows_why_and_can_be_retried(creator, client, app, me
     original = stored.read_bytes()
     stored.write_bytes(b"not an image any more")
     with app.app_context():
-        from registry.services import jobs
+        from registry.tasks import runner_of
 
-        assert jobs.run_job(job_id) == JobStatus.FAILED
+        assert runner_of(app).run_one(job_id) == JobStatus.FAILED
     assert work_by_number(app, number).status == WorkStatus.FAILED
     page = client.get(f"/works/{number}")
     assert b"Processing failed" in page.data
@@ -271,6 +248,6 @@ def test_failed_processing_shows_why_and_can_be_retried(creator, client, app, me
 
 def test_status_endpoint_reports_job_progress(creator, client, app, media):
     app.config["TAMGA_WORKER"] = "off"
-    number = number_from(register(client, media.picture(17)))
+    number = register_form(client, media.picture(17))
     status = client.get(f"/works/{number}/status.json").get_json()
     assert status == {"status": "processing", "progress": 0, "stage": None, "error": None}

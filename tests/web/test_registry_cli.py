@@ -7,20 +7,15 @@ from sqlalchemy import text
 from registry.extensions import db
 from registry.models import Work, WorkStatus
 from tests.conftest import is_postgres
-from tests.web.test_registration import form_data, number_from
+from tests.registration import register_form
 
 
 def _register_two(app, accounts, media) -> list[str]:
     app.config["TAMGA_WORKER"] = "sync"
     accounts.create()
     accounts.login()
-    numbers = []
-    for data in (form_data(media.picture(41)),
-                 form_data(media.song("song_c"), work_type="sound_recording")):
-        response = accounts.client.post("/works/new", data=data,
-                                        content_type="multipart/form-data")
-        numbers.append(number_from(response))
-    return numbers
+    return [register_form(accounts.client, media.picture(41)),
+            register_form(accounts.client, media.song("song_c"), work_type="sound_recording")]
 
 
 def test_index_rebuild_recreates_both_indexes(app, accounts, media, runner):
@@ -28,6 +23,35 @@ def test_index_rebuild_recreates_both_indexes(app, accounts, media, runner):
     result = runner.invoke(args=["index", "rebuild"])
     assert result.exit_code == 0, result.output
     assert "audio: 1 indexed" in result.output and "image: 1 indexed" in result.output
+    assert "image_features: 1 indexed" in result.output
+    assert "search: 2 works read" in result.output
+
+
+def test_index_rebuild_extracts_features_of_pictures_indexed_before_them(app, accounts, media,
+                                                                        runner):
+    """Pictures registered before migration image_01 have hashes but no keypoints:
+    the rebuild extracts them from the stored file."""
+    from registry.core.matching import feature_index
+
+    _register_two(app, accounts, media)
+    with app.app_context():
+        conn = db.session.connection()
+        [work_id] = conn.execute(feature_index.image_features.select()).scalars().all()
+        feature_index.remove_features(conn, work_id)
+        db.session.commit()
+    result = runner.invoke(args=["index", "rebuild", "--only", "image_features"])
+    assert result.exit_code == 0, result.output
+    assert "image_features: 1 indexed" in result.output
+    with app.app_context():
+        assert feature_index.stored_features(db.session.connection(), work_id) is not None
+        db.session.rollback()
+
+
+def test_index_rebuild_search_alone_refolds_the_documents(app, accounts, media, runner):
+    _register_two(app, accounts, media)
+    result = runner.invoke(args=["index", "rebuild", "--only", "search"])
+    assert result.exit_code == 0, result.output
+    assert "search: 2 works read" in result.output and "audio" not in result.output
 
 
 def test_ledger_verify_passes_then_detects_an_edited_entry(app, accounts, media, runner):
@@ -75,12 +99,10 @@ def test_worker_burst_runs_queued_jobs(app, accounts, media, runner):
     app.config["TAMGA_WORKER"] = "off"
     accounts.create()
     accounts.login()
-    number = number_from(accounts.client.post(
-        "/works/new", data=form_data(media.picture(42)), content_type="multipart/form-data"))
+    number = register_form(accounts.client, media.picture(42))
     app.config["TAMGA_WORKER"] = "thread"
     result = runner.invoke(args=["worker", "--burst"])
     assert result.exit_code == 0, result.output
     with app.app_context():
         work = db.session.scalar(db.select(Work).filter_by(registration_number=number))
         assert work.status == WorkStatus.REGISTERED
-

@@ -3,7 +3,7 @@
 Plain Python on reportlab and pypdf; fonts ship in ``fonts/``.
 """
 
-from .certificate import PROOF_ATTACHMENT, QR_SIZE, Signer, render_certificate
+from .certificate import PROOF_ATTACHMENT, QR_SIZE, QR_SIZE_COMPACT, Signer, render_certificate
 from .facts import (
     Author,
     CertificateFacts,
@@ -38,6 +38,7 @@ __all__ = [
     "LANGUAGES",
     "PROOF_ATTACHMENT",
     "QR_SIZE",
+    "QR_SIZE_COMPACT",
     "Author",
     "CertificateFacts",
     "Checkpoint",

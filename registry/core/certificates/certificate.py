@@ -8,14 +8,19 @@ bytes to the registry's signer, so that the PDF alone is enough to verify.
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.utils import ImageReader
+from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, Spacer, Table
 
 from .facts import (
     Author,
@@ -52,8 +57,12 @@ from .timezones import format_almaty, format_utc
 PROOF_ATTACHMENT = "tamga-proof.json"
 LABEL_W = 150.0
 QR_SIZE = 78.0
+QR_SIZE_COMPACT = 58.0  # two languages: still scans at 300 dpi print and phone distance
 PROOF_COLUMNS = 2
 SHARE_W = 36.0
+KEY_FRAMES_SHOWN = 6
+KEY_FRAME_H = 19.0
+KEY_FRAME_H_COMPACT = 14.0  # the grid stays as tall as the QR code beside the title
 OFFLINE_COMMAND = "tamga-verify certificate.pdf --file original"
 
 Signer = Callable[[bytes], bytes]
@@ -77,16 +86,21 @@ def render_certificate(
     check_bundle_matches(facts.ledger, proof_json)
     bundle_bytes = canonical_bundle_bytes(proof_json)
     ml = Multilingual(lang)
-    builder = _CertificateBuilder(facts, ml)
     title = f"{' / '.join(ml.label('certificate_title'))} {facts.registration_number}"
-    pdf = build_pdf(
-        builder.story(),
-        builder.decor(),
-        title=title,
-        subject=facts.title,
-        keywords=f"Tamga, {facts.registration_number}",
-        id_seed=hashlib.sha256(repr((lang, facts)).encode() + bundle_bytes).digest(),
-    )
+    # Two languages are always set compact; one language only when the roomy
+    # layout would spill onto a second page.
+    for compact in (False, True) if len(ml.langs) == 1 else (True,):
+        builder = _CertificateBuilder(facts, ml, compact=compact)
+        pdf = build_pdf(
+            builder.story(),
+            builder.decor(),
+            title=title,
+            subject=facts.title,
+            keywords=f"Tamga, {facts.registration_number}",
+            id_seed=hashlib.sha256(repr((lang, facts)).encode() + bundle_bytes).digest(),
+        )
+        if _page_count(pdf) == 1:
+            break
     description = "Tamga proof bundle: ledger entry, inclusion proof, signed checkpoint"
     pdf = finish_pdf(
         pdf,
@@ -98,13 +112,32 @@ def render_certificate(
     return sign(pdf) if sign is not None else pdf
 
 
+CONFIRMATION_KEYS = {"confirmed": "coauthor_confirmed", "pending": "coauthor_pending",
+                     "declined": "coauthor_declined"}
+
+
 class _CertificateBuilder:
     """Turns facts into reportlab flowables; one method per block of the page."""
 
-    def __init__(self, facts: CertificateFacts, ml: Multilingual) -> None:
+    def __init__(self, facts: CertificateFacts, ml: Multilingual, *, compact: bool) -> None:
         self.facts = facts
         self.ml = ml
+        self.compact = compact
         self.st = styles()
+        if self.compact:
+            self.st["label"] = ParagraphStyle("label_compact", self.st["label"], leading=8.8)
+            self.st["value"] = ParagraphStyle("value_compact", self.st["value"], leading=10.1)
+            self.st["mono"] = ParagraphStyle("mono_compact", self.st["mono"], leading=8.8)
+            self.st["mono_small"] = ParagraphStyle("mono_small_compact", self.st["mono_small"],
+                                                   leading=8.0)
+            self.st["title_value"] = ParagraphStyle("title_compact", self.st["title_value"],
+                                                    leading=12.5)
+            for name, size, lead in (("doc_title", 16, 19), ("doc_subtitle", 11, 13.5),
+                                     ("doc_number", 13, 15.5)):
+                self.st[name] = ParagraphStyle(f"{name}_compact", self.st[name],
+                                               fontSize=size, leading=lead)
+            self.st["doc_number_label"] = ParagraphStyle(
+                "doc_number_label_compact", self.st["doc_number_label"], spaceBefore=2)
 
     def decor(self) -> PageDecor:
         number_label = " / ".join(self.ml.label("registration_number"))
@@ -116,18 +149,19 @@ class _CertificateBuilder:
 
     def story(self) -> list[Flowable]:
         story: list[Flowable] = [*self._title(), *self._status_banner()]
-        story.append(kv_table(self._work_rows(), LABEL_W))
+        story.append(kv_table(self._work_rows(), LABEL_W, compact=self.compact))
         story.append(section_heading(self.ml, "files_section", self.st["section"]))
-        story.append(kv_table(self._file_rows(), LABEL_W))
+        story.append(kv_table(self._file_rows(), LABEL_W, compact=self.compact))
         story.append(
             KeepTogether(
                 [
                     section_heading(self.ml, "ledger_section", self.st["section"]),
-                    kv_table(self._ledger_rows(), LABEL_W),
+                    kv_table(self._ledger_rows(), LABEL_W, compact=self.compact),
                 ]
             )
         )
-        story.append(wide_block(self._wide_label("signature"), self._signatures()))
+        if not self.compact:  # compact: the signature is a row of the ledger table
+            story.append(wide_block(self._wide_label("signature"), self._signatures()))
         story.append(wide_block(self._wide_label("inclusion_proof"), self._proof()))
         story.append(self._verification())
         return story
@@ -162,14 +196,16 @@ class _CertificateBuilder:
     def _title(self) -> list[Flowable]:
         """The title centred on the page, the QR code to the verification page beside it."""
         first, *rest = self.ml.label("certificate_title")
-        side = QR_SIZE + 8
+        side = QR_SIZE + 8  # the column keeps its width: its label must not break
         width = FRAME_W - 2 * side
-        titles: list[Flowable] = [Spacer(1, 8), fitted(first.upper(), self.st["doc_title"], width)]
+        titles: list[Flowable] = [Spacer(1, 0 if self.compact else 8),
+                                  fitted(first.upper(), self.st["doc_title"], width)]
         titles += [fitted(text.upper(), self.st["doc_subtitle"], width) for text in rest]
         number = " / ".join(self.ml.label("registration_number"))
         titles.append(self._p(f"{esc(number)}", "doc_number_label"))
         titles.append(self._p(f"№ {esc(self.facts.registration_number)}", "doc_number"))
-        table = Table([["", titles, self._qr_block()]], colWidths=[side, width, side])
+        left = self._key_frame_block(side) if self.facts.key_frames else ""
+        table = Table([[left, titles, self._qr_block()]], colWidths=[side, width, side])
         table.setStyle(
             table_style(
                 [
@@ -177,7 +213,7 @@ class _CertificateBuilder:
                     ("LEFTPADDING", (0, 0), (-1, -1), 0),
                     ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                     ("TOPPADDING", (0, 0), (-1, -1), 0),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2 if self.compact else 6),
                 ]
             )
         )
@@ -238,7 +274,7 @@ class _CertificateBuilder:
             return self._p(self._not_stated())
         rows = [
             [
-                self._p(f"<b>{esc(a.name)}</b>"),
+                self._p(f"<b>{esc(a.name)}</b>{self._confirmation(a)}"),
                 self._p(self._term("role", a.role)),
                 self._p(self._percent(a.share) if a.share is not None else "", "value_right"),
             ]
@@ -259,6 +295,15 @@ class _CertificateBuilder:
             )
         )
         return table
+
+    def _confirmation(self, author: Author) -> str:
+        """A co-author's answer under their name: confirmed (when), pending or declined."""
+        if author.confirmation not in CONFIRMATION_KEYS:
+            return ""
+        day = author.confirmed_on.isoformat() if author.confirmed_on else ""
+        texts = [t.replace("%(date)s", day).strip()
+                 for t in self.ml.label(CONFIRMATION_KEYS[author.confirmation])]
+        return f'<br/><font size="6.8">{self.ml.inline(texts)}</font>'
 
     def _percent(self, share: Decimal | float | int) -> str:
         text = format(Decimal(str(share)).normalize(), "f")
@@ -281,6 +326,11 @@ class _CertificateBuilder:
     def _ai(self) -> str:
         f = self.facts
         parts = [self._term("ai_use", f.ai_use)]
+        if f.ai_label in ("ai_generated", "ai_assisted"):
+            parts.insert(0, f"<b>{self.ml.inline(self.ml.label('ai_label_' + f.ai_label))}</b>")
+        if f.credentialed_url:
+            label = self.ml.inline(self.ml.label("content_credentials"))
+            parts.append(f"{self._grey(label)}: {esc(f.credentialed_url)}")
         if f.ai_tools:
             tools = ", ".join(esc(t) for t in f.ai_tools)
             parts.append(f"{self._grey(self.ml.inline(self.ml.label('ai_tools')))}: {tools}")
@@ -326,11 +376,14 @@ class _CertificateBuilder:
                 self._p(f"{esc(cp.origin)} · {size_label}: <b>{cp.tree_size}</b>"),
             ),
             (self._label("root_hash"), self._p(esc(cp.root_hash), "mono")),
-        ]
+            (self._label("attestations"), self._p(self.ml.inline(self.ml.texts(
+                lambda lang: label("attested_by", lang) % {
+                    "n": ledger.timestamps, "m": ledger.cosignatures})))),
+        ] + ([(self._label("signature"), self._signatures(width=76))] if self.compact else [])
 
-    def _signatures(self) -> Flowable:
+    def _signatures(self, width: int = 120) -> Flowable:
         lines = self.facts.ledger.checkpoint.signatures
-        return self._p("<br/>".join(wrap_mono(line, 120) for line in lines), "mono_small")
+        return self._p("<br/>".join(wrap_mono(line, width) for line in lines), "mono_small")
 
     def _proof(self) -> Flowable:
         hashes = self.facts.ledger.inclusion_proof
@@ -358,24 +411,64 @@ class _CertificateBuilder:
         )
         return table
 
+    def _key_frame_block(self, width: float) -> list[Flowable]:
+        """A video's key frames (at most six, evenly spread) in a 2 x 3 grid, each over its
+        time, in the column facing the QR code: the page keeps its height."""
+        frames = list(self.facts.key_frames)
+        if len(frames) > KEY_FRAMES_SHOWN:
+            step = (len(frames) - 1) / (KEY_FRAMES_SHOWN - 1)
+            frames = [frames[round(i * step)] for i in range(KEY_FRAMES_SHOWN)]
+        box_h = KEY_FRAME_H_COMPACT if self.compact else KEY_FRAME_H
+        cell_w = width / 2
+        caption = ParagraphStyle("key_frame_time", self.st["mono_small"], fontSize=5.6,
+                                 leading=6.4, alignment=TA_CENTER)
+        rows: list[list[Any]] = []
+        for pair in (frames[i:i + 2] for i in range(0, len(frames), 2)):
+            pictures: list[Any] = []
+            for _, jpeg in pair:
+                w, h = ImageReader(io.BytesIO(jpeg)).getSize()
+                scale = min((cell_w - 2) / w, box_h / h)
+                pictures.append(Image(io.BytesIO(jpeg), width=w * scale, height=h * scale))
+            rows.append(pictures + [""] * (2 - len(pair)))
+            rows.append([Paragraph(_mmss(t), caption) for t, _ in pair] + [""] * (2 - len(pair)))
+        grid = Table(rows, colWidths=[cell_w, cell_w])
+        grid.setStyle(table_style([
+            ("ALIGN", (0, 0), (-1, -1), "CENTER"), ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+        ]))
+        label = self.ml.stacked(self.ml.label("key_frames"), size=6.2)
+        note = ParagraphStyle("key_frame_label", self.st["note_center"], fontSize=6.4, leading=7.4)
+        return [grid, Paragraph(label, note)]
+
     def _qr_block(self) -> list[Flowable]:
         online = self.ml.stacked(self.ml.label("verify_online"), size=7.4)
-        return [_QrFlowable(self.facts.verify_url, QR_SIZE), self._p(online, "note_center")]
+        return [_QrFlowable(self.facts.verify_url, self._qr_size),
+                self._p(online, "note_center")]
+
+    @property
+    def _qr_size(self) -> float:
+        return QR_SIZE_COMPACT if self.compact else QR_SIZE
 
     def _verification(self) -> Flowable:
         command = f'<font name="{MONO}" color="{TEAL.hexval()}">{esc(OFFLINE_COMMAND)}</font>'
+        style = "note_compact" if self.compact else "note"
         notes: list[Flowable] = [
             self._p(
                 f"{esc(label('verify_offline', lang))} {command}. "
                 f"{esc(label('verify_offline_checks', lang))}",
-                "note",
+                style,
             )
             for lang in self.ml.langs
         ]
         url = esc(self.facts.verify_url)
         online = self.ml.inline(self.ml.label("verify_online"))
-        notes.append(self._p(f"{online}: <font name=\"{MONO}\">{url}</font>", "note"))
+        notes.append(self._p(f"{online}: <font name=\"{MONO}\">{url}</font>", style))
         return wide_block(self._wide_label("verification_section"), notes)
+
+
+def _page_count(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
 
 
 class _QrFlowable(Flowable):
@@ -412,6 +505,11 @@ class _QrFlowable(Flowable):
                     self.canv.rect(x, y, n * box, box, stroke=0, fill=1)
                 c += n
         self.canv.linkURL(self.url, (0, 0, self.size, self.size), relative=1, thickness=0)
+
+
+def _mmss(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
 
 
 def _with_kind(text: str, kind: str | None, lang: str) -> str:

@@ -33,6 +33,10 @@ class Author:
     name: str
     role: str
     share: Share | None = None  # percent of the authorship, 0-100
+    # Co-authors confirm: "confirmed" (with the date), "pending" or "declined";
+    # None when the author was never asked (the registrant, or nobody invited).
+    confirmation: str | None = None
+    confirmed_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,20 @@ class LedgerFacts:
     leaf_index: int
     checkpoint: Checkpoint
     inclusion_proof: tuple[str, ...]  # base64 hashes, leaf to root
+    timestamps: int = 0  # RFC 3161 time-stamps the proof carries for the checkpoint
+    cosignatures: int = 0  # witness cosignature lines on the checkpoint
+
+
+def attestation_counts(data: Mapping[str, Any], checkpoint: Checkpoint) -> tuple[int, int]:
+    """(time-stamping authorities, witnesses) a proof bundle carries for its checkpoint."""
+    stamps = data.get("timestamps") or []
+    authorities = {t.get("tsa") for t in stamps if isinstance(t, dict)}
+    witnesses = {w.get("name") for w in data.get("witnesses") or [] if isinstance(w, dict)}
+    signed = {line[len(SIGNATURE_PREFIX):].split(" ", 1)[0] for line in checkpoint.signatures}
+    return len(authorities), len(witnesses & signed)
+
+
+MAX_KEY_FRAMES = 12
 
 
 @dataclass(frozen=True)
@@ -96,9 +114,14 @@ class CertificateFacts:
     human_contribution: str | None = None
     licence: str | None = None
     fingerprint_digest: str | None = None
-    fingerprint_kind: str | None = None  # "audio" or "image"
+    fingerprint_kind: str | None = None  # a media kind: "audio", "image", "video"
     iscc: str | None = None
     status: str = "registered"
+    ai_label: str | None = None  # "ai_generated" or "ai_assisted": the visible label
+    credentialed_url: str | None = None  # where the C2PA-signed copy is downloaded
+    #: A video's key frames, (seconds, JPEG bytes), printed only where the owner allows
+    #: thumbnails; empty for other works.
+    key_frames: Sequence[tuple[float, bytes]] = field(default_factory=tuple)
 
 
 def _is_base64(text: str, length: int | None = None) -> bool:
@@ -135,7 +158,9 @@ def ledger_facts_from_bundle(bundle: bytes | Mapping[str, Any]) -> LedgerFacts:
     checkpoint = Checkpoint.parse(data["checkpoint"])
     if checkpoint.tree_size != data["tree_size"]:
         raise ValidationFailed("proof bundle tree_size differs from its checkpoint")
-    return LedgerFacts(data["leaf_index"], checkpoint, tuple(data["inclusion_proof"]))
+    stamps, cosigs = attestation_counts(data, checkpoint)
+    return LedgerFacts(data["leaf_index"], checkpoint, tuple(data["inclusion_proof"]),
+                       stamps, cosigs)
 
 
 def canonical_bundle_bytes(bundle: bytes | Mapping[str, Any]) -> bytes:
@@ -169,6 +194,12 @@ def _fact_problems(facts: CertificateFacts) -> list[str]:
         "fingerprint_kind", facts.fingerprint_kind
     ):
         problems.append(f"unknown fingerprint kind {facts.fingerprint_kind!r}")
+    if len(facts.key_frames) > MAX_KEY_FRAMES:
+        problems.append(f"more than {MAX_KEY_FRAMES} key frames")
+    for t, jpeg in facts.key_frames:
+        if not (isinstance(t, int | float) and t >= 0) or not jpeg.startswith(b"\xff\xd8"):
+            problems.append("a key frame is not a JPEG with a time of 0 s or more")
+            break
     for item in facts.files:
         if not is_known("file_role", item.role):
             problems.append(f"unknown file role {item.role!r}")

@@ -1,388 +1,259 @@
-"""Labels and vocabularies of Tamga's PDFs in Kazakh, Russian and English.
+"""Labels and vocabularies of Tamga's PDFs in Kazakh, Russian, English, Kyrgyz and Uzbek.
 
-The core has no Flask-Babel, so the few strings a certificate needs live here
-as plain dictionaries. A layout language is one code (``"kk"``, ``"ru"``,
-``"en"``) or two joined by ``+``; ``"kk+ru"`` is the bilingual layout of
-official Kazakh documents (Kazakh first, Russian under it).
+The texts live in the same gettext catalogues as the pages
+(``registry/translations/<lang>/LC_MESSAGES/messages.po``, context ``pdf``), so
+``tests/test_translations.py`` covers the PDFs too. The tables below name each
+label and vocabulary term by its English text (the msgid); :func:`label` and
+:func:`term` read the catalogue of a language with ``babel.support.Translations``
+(no Flask). A layout language is one code (``"kk"``, ``"ru"``, ``"en"``, ``"ky"``,
+``"uz"``) or two joined by ``+``; ``"kk+ru"`` is the bilingual layout of official
+Kazakh documents (Kazakh first, Russian under it), ``"ky+ru"`` and ``"uz+ru"`` the
+same for Kyrgyz and Uzbek.
 """
 
 from __future__ import annotations
 
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
 from registry.core.errors import ValidationFailed
 
-LANGUAGES = ("kk", "ru", "en")
+LANGUAGES = ("kk", "ru", "en", "ky", "uz")
 DEFAULT_LANG = "kk+ru"
+#: The gettext context of every PDF text (a label may read otherwise on a page).
+CONTEXT = "pdf"
+#: The package's catalogues; ``make`` compiles each ``messages.po`` to ``messages.mo``.
+CATALOGUES = Path(__file__).resolve().parents[2] / "translations"
 
-Texts = dict[str, str]
 
-LABELS: dict[str, Texts] = {
-    "certificate_title": {
-        "kk": "Тіркеу туралы куәлік",
-        "ru": "Свидетельство о регистрации",
-        "en": "Certificate of registration",
-    },
-    "registry_name": {
-        "kk": "Авторлық құқық объектілерінің тізілімі",
-        "ru": "Реестр объектов авторского права",
-        "en": "Registry of copyright works",
-    },
-    "registration_number": {
-        "kk": "Тіркеу нөмірі",
-        "ru": "Регистрационный номер",
-        "en": "Registration number",
-    },
-    "registered_at": {
-        "kk": "Тіркелген уақыты",
-        "ru": "Дата и время регистрации",
-        "en": "Registration time",
-    },
-    "almaty_time": {"kk": "Алматы уақыты", "ru": "время Алматы", "en": "Almaty time"},
-    "status": {"kk": "Мәртебесі", "ru": "Статус", "en": "Status"},
-    "registrant": {"kk": "Өтініш беруші", "ru": "Заявитель", "en": "Registrant"},
-    "work_title": {
-        "kk": "Туынды атауы",
-        "ru": "Название произведения",
-        "en": "Title of the work",
-    },
-    "original_title": {
-        "kk": "Түпнұсқа атауы",
-        "ru": "Оригинальное название",
-        "en": "Original title",
-    },
-    "work_type": {"kk": "Туынды түрі", "ru": "Вид произведения", "en": "Kind of work"},
-    "authors": {"kk": "Авторлар", "ru": "Авторы", "en": "Authors"},
-    "share": {"kk": "үлесі", "ru": "доля", "en": "share"},
-    "created_on": {"kk": "Жасалған күні", "ru": "Дата создания", "en": "Date of creation"},
-    "publication": {"kk": "Жариялануы", "ru": "Опубликование", "en": "Publication"},
-    "published": {"kk": "Жарияланған", "ru": "Опубликовано", "en": "Published"},
-    "not_published": {"kk": "Жарияланбаған", "ru": "Не опубликовано", "en": "Not published"},
-    "ai_declaration": {
-        "kk": "Жасанды интеллектті пайдалану",
-        "ru": "Использование искусственного интеллекта",
-        "en": "Use of artificial intelligence",
-    },
-    "ai_tools": {"kk": "ЖИ құралдары", "ru": "Инструменты ИИ", "en": "AI tools"},
-    "human_contribution": {
-        "kk": "Адамның шығармашылық үлесі",
-        "ru": "Творческий вклад человека",
-        "en": "Human creative contribution",
-    },
-    "licence": {"kk": "Лицензия", "ru": "Лицензия", "en": "Licence"},
-    "files_section": {
-        "kk": "Файлдар және цифрлық іздер",
-        "ru": "Файлы и цифровые отпечатки",
-        "en": "Files and fingerprints",
-    },
-    "fingerprint": {"kk": "Цифрлық із", "ru": "Цифровой отпечаток", "en": "Content fingerprint"},
-    "iscc": {"kk": "ISCC коды", "ru": "Код ISCC", "en": "ISCC code"},
-    "ledger_section": {
-        "kk": "Ашық тізілім журналы",
-        "ru": "Публичный журнал реестра",
-        "en": "Public ledger",
-    },
-    "leaf_index": {
-        "kk": "Журналдағы жазба нөмірі",
-        "ru": "Номер записи в журнале",
-        "en": "Ledger entry index",
-    },
-    "checkpoint": {"kk": "Бақылау нүктесі", "ru": "Контрольная точка", "en": "Checkpoint"},
-    "tree_size": {"kk": "жазбалар саны", "ru": "число записей", "en": "tree size"},
-    "root_hash": {"kk": "Түбір хэші", "ru": "Корневой хеш", "en": "Root hash"},
-    "signature": {
-        "kk": "Тізілімнің қолтаңбасы",
-        "ru": "Подпись реестра",
-        "en": "Registry signature",
-    },
-    "inclusion_proof": {
-        "kk": "Енгізу дәлелі",
-        "ru": "Доказательство включения",
-        "en": "Inclusion proof",
-    },
-    "proof_empty": {
-        "kk": "бос: жазба ағаштың түбірі болып табылады",
-        "ru": "пусто: запись является корнем дерева",
-        "en": "empty: the entry is the root of the tree",
-    },
-    "verification_section": {"kk": "Тексеру", "ru": "Проверка", "en": "Verification"},
-    "verify_online": {"kk": "Онлайн тексеру", "ru": "Онлайн-проверка", "en": "Verify online"},
-    "verify_offline": {
-        "kk": (
-            "Бұл PDF өз дәлелін қамтиды (қоса берілген tamga-proof.json файлы: журнал "
-            "жазбасы, енгізу дәлелі және қол қойылған бақылау нүктесі) және тізілімнің "
-            "электрондық қолтаңбасымен куәландырылған. Оны кез келген адам Tamga "
-            "серверінсіз тексере алады:"
-        ),
-        "ru": (
-            "Этот PDF содержит собственное доказательство (вложенный файл tamga-proof.json: "
-            "запись журнала, доказательство включения и подписанная контрольная точка) и "
-            "заверен электронной подписью реестра. Любой может проверить его без сервера "
-            "Tamga:"
-        ),
-        "en": (
-            "This PDF carries its own proof (the attached file tamga-proof.json: the ledger "
-            "entry, the inclusion proof and the signed checkpoint) and is signed by the "
-            "registry. Anyone can check it without the Tamga server:"
-        ),
-    },
-    "verify_offline_checks": {
-        "kk": (
-            "Тексеру тізілім қолтаңбасын, жазбаның бақылау нүктесіне енгізілгенін және "
-            "түпнұсқа файлдың SHA-256 хэші тіркелген хэшпен сәйкес келетінін растайды."
-        ),
-        "ru": (
-            "Проверка подтверждает подпись реестра, включение записи в контрольную точку и "
-            "совпадение SHA-256 оригинального файла с зарегистрированным хешем."
-        ),
-        "en": (
-            "It confirms the registry's signature, that the entry is included in the "
-            "checkpoint, and that the SHA-256 of the original file equals the registered hash."
-        ),
-    },
-    "not_stated": {"kk": "көрсетілмеген", "ru": "не указано", "en": "not stated"},
-    "page": {"kk": "бет", "ru": "стр.", "en": "page"},
+def NP_(context: str, text: str) -> str:
+    """Mark ``text`` (in ``context``) for the catalogues; extracted with ``-k NP_:1c,2``."""
+    return text
+
+
+LABELS: dict[str, str] = {
+    "certificate_title": NP_("pdf", "Certificate of registration"),
+    "registry_name": NP_("pdf", "Registry of copyright works"),
+    "registration_number": NP_("pdf", "Registration number"),
+    "registered_at": NP_("pdf", "Registration time"),
+    "almaty_time": NP_("pdf", "Almaty time"),
+    "status": NP_("pdf", "Status"),
+    "registrant": NP_("pdf", "Registrant"),
+    "work_title": NP_("pdf", "Title of the work"),
+    "original_title": NP_("pdf", "Original title"),
+    "work_type": NP_("pdf", "Kind of work"),
+    "authors": NP_("pdf", "Authors"),
+    "share": NP_("pdf", "share"),
+    "coauthor_confirmed": NP_("pdf", "confirmed %(date)s"),
+    "coauthor_pending": NP_("pdf", "confirmation pending"),
+    "coauthor_declined": NP_("pdf", "declined"),
+    "created_on": NP_("pdf", "Date of creation"),
+    "publication": NP_("pdf", "Publication"),
+    "published": NP_("pdf", "Published"),
+    "not_published": NP_("pdf", "Not published"),
+    "ai_declaration": NP_("pdf", "Use of artificial intelligence"),
+    "ai_tools": NP_("pdf", "AI tools"),
+    "ai_label_ai_generated": NP_("pdf", "AI-GENERATED"),
+    "ai_label_ai_assisted": NP_("pdf", "MADE WITH AI ASSISTANCE"),
+    "content_credentials": NP_("pdf", "Copy with Content Credentials (C2PA) signed by Tamga"),
+    "human_contribution": NP_("pdf", "Human creative contribution"),
+    "licence": NP_("pdf", "Licence"),
+    "files_section": NP_("pdf", "Files and fingerprints"),
+    "fingerprint": NP_("pdf", "Content fingerprint"),
+    "iscc": NP_("pdf", "ISCC code"),
+    "key_frames": NP_("pdf", "Key frames"),
+    "ledger_section": NP_("pdf", "Public ledger"),
+    "leaf_index": NP_("pdf", "Ledger entry index"),
+    "checkpoint": NP_("pdf", "Checkpoint"),
+    "attestations": NP_("pdf", "Outside attestations"),
+    "attested_by": NP_("pdf", "Timestamped by %(n)s authorities, cosigned by %(m)s witnesses"),
+    "tree_size": NP_("pdf", "tree size"),
+    "root_hash": NP_("pdf", "Root hash"),
+    "signature": NP_("pdf", "Registry signature"),
+    "inclusion_proof": NP_("pdf", "Inclusion proof"),
+    "proof_empty": NP_("pdf", "empty: the entry is the root of the tree"),
+    "verification_section": NP_("pdf", "Verification"),
+    "verify_online": NP_("pdf", "Verify online"),
+    "verify_offline": NP_(
+        "pdf",
+        "This PDF carries its own proof (the attached file tamga-proof.json) and is signed by "
+        "the registry. Anyone can check it without the Tamga server:"
+    ),
+    "verify_offline_checks": NP_(
+        "pdf",
+        "It confirms the registry's signature, that the entry is included in the checkpoint, and "
+        "that the SHA-256 of the original file equals the registered hash."
+    ),
+    "not_stated": NP_("pdf", "not stated"),
+    "page": NP_("pdf", "page"),
+    "report_title": NP_("pdf", "Comparison report"),
+    "case_number": NP_("pdf", "Case number"),
+    "generated_at": NP_("pdf", "Generated"),
+    "parties": NP_("pdf", "Parties"),
+    "works_compared": NP_("pdf", "Works compared"),
+    "similarity": NP_("pdf", "Similarity"),
+    "similarity_note": NP_(
+        "pdf",
+        "The similarity score is computed automatically and is not a legal finding."
+    ),
+    "audio_alignment": NP_("pdf", "Audio alignment"),
+    "query_time": NP_("pdf", "Questioned work, s"),
+    "work_time": NP_("pdf", "Registered work, s"),
+    "matched_segments": NP_("pdf", "Matched segments"),
+    "detected_change": NP_("pdf", "Detected change"),
+    "change_speed": NP_("pdf", "speed"),
+    "change_pitch": NP_("pdf", "pitch, semitones"),
+    "matched_duration": NP_("pdf", "Total matched duration"),
+    "image_comparison": NP_("pdf", "Image comparison"),
+    "video_comparison": NP_("pdf", "Video frames compared"),
+    "frame_bits": NP_("pdf", "difference, bits"),
+    "distances": NP_("pdf", "Distances"),
+    "transformation": NP_("pdf", "Detected transformation"),
+    "timeline": NP_("pdf", "Timeline"),
+    "decision": NP_("pdf", "Decision"),
+    "reason": NP_("pdf", "Reason"),
+    "no_decision": NP_("pdf", "No decision yet"),
+    "query_work": NP_("pdf", "Questioned work"),
+    "registered_work": NP_("pdf", "Registered work"),
+    "not_registered": NP_("pdf", "not registered"),
+    "seconds": NP_("pdf", "s"),
 }
 
-REPORT_LABELS: dict[str, Texts] = {
-    "report_title": {
-        "kk": "Салыстыру есебі",
-        "ru": "Отчёт о сравнении",
-        "en": "Comparison report",
-    },
-    "case_number": {"kk": "Іс нөмірі", "ru": "Номер дела", "en": "Case number"},
-    "generated_at": {
-        "kk": "Есеп жасалған уақыт",
-        "ru": "Дата составления",
-        "en": "Generated",
-    },
-    "parties": {"kk": "Тараптар", "ru": "Стороны", "en": "Parties"},
-    "works_compared": {
-        "kk": "Салыстырылған туындылар",
-        "ru": "Сравниваемые произведения",
-        "en": "Works compared",
-    },
-    "similarity": {"kk": "Ұқсастық", "ru": "Сходство", "en": "Similarity"},
-    "similarity_note": {
-        "kk": "Ұқсастық бағасы автоматты түрде есептелген және құқықтық қорытынды емес.",
-        "ru": "Оценка сходства вычислена автоматически и не является юридическим заключением.",
-        "en": "The similarity score is computed automatically and is not a legal finding.",
-    },
-    "audio_alignment": {
-        "kk": "Аудио сәйкестігі",
-        "ru": "Совпадение аудио",
-        "en": "Audio alignment",
-    },
-    "query_time": {
-        "kk": "Тексерілетін туынды, с",
-        "ru": "Проверяемое произведение, с",
-        "en": "Questioned work, s",
-    },
-    "work_time": {
-        "kk": "Тіркелген туынды, с",
-        "ru": "Зарегистрированное произведение, с",
-        "en": "Registered work, s",
-    },
-    "matched_segments": {
-        "kk": "Сәйкес бөліктер",
-        "ru": "Совпадающие фрагменты",
-        "en": "Matched segments",
-    },
-    "matched_duration": {
-        "kk": "Сәйкестіктердің жалпы ұзақтығы",
-        "ru": "Общая длительность совпадений",
-        "en": "Total matched duration",
-    },
-    "image_comparison": {
-        "kk": "Суреттерді салыстыру",
-        "ru": "Сравнение изображений",
-        "en": "Image comparison",
-    },
-    "distances": {"kk": "Қашықтықтар", "ru": "Расстояния", "en": "Distances"},
-    "transformation": {
-        "kk": "Анықталған түрлендіру",
-        "ru": "Обнаруженное преобразование",
-        "en": "Detected transformation",
-    },
-    "timeline": {"kk": "Оқиғалар хронологиясы", "ru": "Хронология событий", "en": "Timeline"},
-    "decision": {"kk": "Шешім", "ru": "Решение", "en": "Decision"},
-    "reason": {"kk": "Негіздеме", "ru": "Обоснование", "en": "Reason"},
-    "no_decision": {
-        "kk": "Шешім әлі қабылданған жоқ",
-        "ru": "Решение ещё не принято",
-        "en": "No decision yet",
-    },
-    "query_work": {
-        "kk": "Тексерілетін туынды",
-        "ru": "Проверяемое произведение",
-        "en": "Questioned work",
-    },
-    "registered_work": {
-        "kk": "Тіркелген туынды",
-        "ru": "Зарегистрированное произведение",
-        "en": "Registered work",
-    },
-    "not_registered": {"kk": "тіркелмеген", "ru": "не зарегистрировано", "en": "not registered"},
-    "seconds": {"kk": "с", "ru": "с", "en": "s"},
-}
-LABELS.update(REPORT_LABELS)
-
-VOCABULARIES: dict[str, dict[str, Texts]] = {
+VOCABULARIES: dict[str, dict[str, str]] = {
     "work_type": {
-        "musical_work": {
-            "kk": "Музыкалық шығарма",
-            "ru": "Музыкальное произведение",
-            "en": "Musical work",
-        },
-        "sound_recording": {"kk": "Дыбыс жазбасы", "ru": "Фонограмма", "en": "Sound recording"},
-        "photograph": {
-            "kk": "Фотосурет",
-            "ru": "Фотографическое произведение",
-            "en": "Photograph",
-        },
-        "artwork": {
-            "kk": "Бейнелеу өнері туындысы",
-            "ru": "Произведение изобразительного искусства",
-            "en": "Work of visual art",
-        },
-        "audiovisual": {
-            "kk": "Аудиовизуалдық туынды",
-            "ru": "Аудиовизуальное произведение",
-            "en": "Audiovisual work",
-        },
-        "other": {"kk": "Басқа туынды", "ru": "Другое произведение", "en": "Other work"},
+        "musical_work": NP_("pdf", "Musical work"),
+        "sound_recording": NP_("pdf", "Sound recording"),
+        "photograph": NP_("pdf", "Photograph"),
+        "artwork": NP_("pdf", "Work of visual art"),
+        "audiovisual": NP_("pdf", "Audiovisual work"),
+        "other": NP_("pdf", "Other work"),
     },
     "role": {
-        "author": {"kk": "Автор", "ru": "Автор", "en": "Author"},
-        "composer": {"kk": "Композитор", "ru": "Композитор", "en": "Composer"},
-        "lyricist": {"kk": "Сөз авторы", "ru": "Автор текста", "en": "Lyricist"},
-        "arranger": {"kk": "Аранжировка авторы", "ru": "Аранжировщик", "en": "Arranger"},
-        "performer": {"kk": "Орындаушы", "ru": "Исполнитель", "en": "Performer"},
-        "producer": {"kk": "Продюсер", "ru": "Продюсер", "en": "Producer"},
-        "photographer": {"kk": "Фотограф", "ru": "Фотограф", "en": "Photographer"},
-        "artist": {"kk": "Суретші", "ru": "Художник", "en": "Artist"},
-        "illustrator": {"kk": "Иллюстратор", "ru": "Иллюстратор", "en": "Illustrator"},
-        "designer": {"kk": "Дизайнер", "ru": "Дизайнер", "en": "Designer"},
-        "director": {"kk": "Режиссер", "ru": "Режиссёр", "en": "Director"},
-        "screenwriter": {"kk": "Сценарий авторы", "ru": "Сценарист", "en": "Screenwriter"},
-        "cinematographer": {
-            "kk": "Оператор-қоюшы",
-            "ru": "Оператор-постановщик",
-            "en": "Cinematographer",
-        },
-        "translator": {"kk": "Аудармашы", "ru": "Переводчик", "en": "Translator"},
-        "other": {"kk": "Басқа рөл", "ru": "Другая роль", "en": "Other role"},
+        "author": NP_("pdf", "Author"),
+        "composer": NP_("pdf", "Composer"),
+        "lyricist": NP_("pdf", "Lyricist"),
+        "arranger": NP_("pdf", "Arranger"),
+        "performer": NP_("pdf", "Performer"),
+        "producer": NP_("pdf", "Producer"),
+        "photographer": NP_("pdf", "Photographer"),
+        "artist": NP_("pdf", "Artist"),
+        "illustrator": NP_("pdf", "Illustrator"),
+        "designer": NP_("pdf", "Designer"),
+        "director": NP_("pdf", "Director"),
+        "screenwriter": NP_("pdf", "Screenwriter"),
+        "cinematographer": NP_("pdf", "Cinematographer"),
+        "translator": NP_("pdf", "Translator"),
+        "other": NP_("pdf", "Other role"),
     },
     "ai_use": {
-        "none": {"kk": "ЖИ пайдаланылмаған", "ru": "ИИ не использовался", "en": "No AI used"},
-        "ai_assisted": {
-            "kk": "ЖИ көмегімен жасалған",
-            "ru": "Создано с помощью ИИ",
-            "en": "Created with AI assistance",
-        },
-        "ai_generated": {
-            "kk": "ЖИ арқылы генерацияланған",
-            "ru": "Сгенерировано ИИ",
-            "en": "Generated by AI",
-        },
+        "none": NP_("pdf", "No AI used"),
+        "ai_assisted": NP_("pdf", "Created with AI assistance"),
+        "ai_generated": NP_("pdf", "Generated by AI"),
     },
     "licence": {
-        "all_rights_reserved": {
-            "kk": "Барлық құқықтар қорғалған",
-            "ru": "Все права защищены",
-            "en": "All rights reserved",
-        },
-        "cc_by": {"kk": "CC BY 4.0", "ru": "CC BY 4.0", "en": "CC BY 4.0"},
-        "cc_by_sa": {"kk": "CC BY-SA 4.0", "ru": "CC BY-SA 4.0", "en": "CC BY-SA 4.0"},
-        "cc_by_nd": {"kk": "CC BY-ND 4.0", "ru": "CC BY-ND 4.0", "en": "CC BY-ND 4.0"},
-        "cc_by_nc": {"kk": "CC BY-NC 4.0", "ru": "CC BY-NC 4.0", "en": "CC BY-NC 4.0"},
-        "cc_by_nc_sa": {"kk": "CC BY-NC-SA 4.0", "ru": "CC BY-NC-SA 4.0", "en": "CC BY-NC-SA 4.0"},
-        "cc_by_nc_nd": {"kk": "CC BY-NC-ND 4.0", "ru": "CC BY-NC-ND 4.0", "en": "CC BY-NC-ND 4.0"},
-        "cc0": {
-            "kk": "CC0 1.0 (қоғамдық игілікке беру)",
-            "ru": "CC0 1.0 (передача в общественное достояние)",
-            "en": "CC0 1.0 (public domain dedication)",
-        },
+        "all_rights_reserved": NP_("pdf", "All rights reserved"),
+        "cc_by": NP_("pdf", "CC BY 4.0"),
+        "cc_by_sa": NP_("pdf", "CC BY-SA 4.0"),
+        "cc_by_nd": NP_("pdf", "CC BY-ND 4.0"),
+        "cc_by_nc": NP_("pdf", "CC BY-NC 4.0"),
+        "cc_by_nc_sa": NP_("pdf", "CC BY-NC-SA 4.0"),
+        "cc_by_nc_nd": NP_("pdf", "CC BY-NC-ND 4.0"),
+        "cc0": NP_("pdf", "CC0 1.0 (public domain dedication)"),
     },
     "status": {
-        "registered": {"kk": "Тіркелген", "ru": "Зарегистрировано", "en": "Registered"},
-        "conflict": {
-            "kk": "Ықтимал қайшылық анықталды",
-            "ru": "Выявлен возможный конфликт",
-            "en": "Possible conflict found",
-        },
-        "questioned": {"kk": "Даулы", "ru": "Оспаривается", "en": "Questioned"},
-        "withdrawn": {"kk": "Кері қайтарып алынған", "ru": "Отозвано", "en": "Withdrawn"},
+        "registered": NP_("pdf", "Registered"),
+        "conflict": NP_("pdf", "Possible conflict found"),
+        "questioned": NP_("pdf", "Questioned"),
+        "withdrawn": NP_("pdf", "Withdrawn"),
     },
     "file_role": {
-        "main": {"kk": "Негізгі файл", "ru": "Основной файл", "en": "Main file"},
-        "supporting": {"kk": "Қосымша файл", "ru": "Дополнительный файл", "en": "Supporting file"},
+        "main": NP_("pdf", "Main file"),
+        "supporting": NP_("pdf", "Supporting file"),
     },
     "party_role": {
-        "claimant": {"kk": "Талапкер", "ru": "Заявитель", "en": "Claimant"},
-        "respondent": {"kk": "Жауапкер", "ru": "Ответчик", "en": "Respondent"},
+        "claimant": NP_("pdf", "Claimant"),
+        "respondent": NP_("pdf", "Respondent"),
     },
     "transformation": {
-        "none": {"kk": "Жоқ", "ru": "Нет", "en": "None"},
-        "crop": {"kk": "Қию", "ru": "Обрезка", "en": "Crop"},
-        "resize": {"kk": "Өлшемін өзгерту", "ru": "Изменение размера", "en": "Resize"},
-        "rotate": {"kk": "Бұру", "ru": "Поворот", "en": "Rotation"},
-        "mirror": {"kk": "Айналық бейнелеу", "ru": "Зеркальное отражение", "en": "Mirror image"},
-        "colour": {"kk": "Түсін өзгерту", "ru": "Изменение цвета", "en": "Colour change"},
-        "recompress": {"kk": "Қайта сығу", "ru": "Повторное сжатие", "en": "Recompression"},
+        "none": NP_("pdf", "None"),
+        "crop": NP_("pdf", "Crop"),
+        "resize": NP_("pdf", "Resize"),
+        "rotate": NP_("pdf", "Rotation"),
+        "mirror": NP_("pdf", "Mirror image"),
+        "colour": NP_("pdf", "Colour change"),
+        "recompress": NP_("pdf", "Recompression"),
     },
     "outcome": {
-        "upheld": {
-            "kk": "Талап қанағаттандырылды",
-            "ru": "Требование удовлетворено",
-            "en": "Claim upheld",
-        },
-        "rejected": {
-            "kk": "Талап қанағаттандырылмады",
-            "ru": "В требовании отказано",
-            "en": "Claim rejected",
-        },
-        "settled": {
-            "kk": "Тараптар келісімге келді",
-            "ru": "Стороны урегулировали спор",
-            "en": "Settled by the parties",
-        },
-        "withdrawn": {
-            "kk": "Талап кері қайтарылды",
-            "ru": "Требование отозвано",
-            "en": "Claim withdrawn",
-        },
-        "referred_to_court": {
-            "kk": "Сотқа жіберілді",
-            "ru": "Передано в суд",
-            "en": "Referred to court",
-        },
+        "upheld": NP_("pdf", "Claim upheld"),
+        "rejected": NP_("pdf", "Claim rejected"),
+        "settled": NP_("pdf", "Settled by the parties"),
+        "withdrawn": NP_("pdf", "Claim withdrawn"),
+        "referred_to_court": NP_("pdf", "Referred to court"),
     },
     "fingerprint_kind": {
-        "audio": {"kk": "аудио", "ru": "аудио", "en": "audio"},
-        "image": {"kk": "сурет", "ru": "изображение", "en": "image"},
+        "audio": NP_("pdf", "audio"),
+        "image": NP_("pdf", "image"),
+        "video": NP_("pdf", "video"),
     },
 }
+
+
+class MissingTranslation(LookupError):
+    """A PDF text has no translation in a catalogue: run ``make translations-update``."""
+
+
+@cache
+def catalogue(lang: str) -> Translations:
+    """The compiled catalogue of ``lang``; compiled here from the ``.po`` when the ``.mo``
+    is missing or older (a checkout where ``make`` has not run yet)."""
+    po = CATALOGUES / lang / "LC_MESSAGES" / "messages.po"
+    mo = po.with_suffix(".mo")
+    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        with mo.open("rb") as handle:
+            return Translations(handle, domain="messages")
+    with po.open("rb") as handle:
+        compiled = BytesIO()
+        write_mo(compiled, read_po(handle, locale=lang))
+    compiled.seek(0)
+    return Translations(compiled, domain="messages")
+
+
+def translate(text: str, lang: str, *, context: str = CONTEXT) -> str:
+    """``text`` (an English msgid of ``context``) in ``lang``; never English by accident."""
+    if lang not in LANGUAGES:
+        raise ValidationFailed.because("certificate_language", {"lang": lang}, lang=lang)
+    # gettext keeps a text with a context under "context\x04msgid"
+    found = catalogue(lang)._catalog.get(f"{context}\x04{text}")
+    if not found:
+        raise MissingTranslation(f"{lang}: no translation of {text!r} (context {context!r})")
+    return str(found)
 
 
 def parse_lang(lang: str) -> tuple[str, ...]:
     """``"kk+ru"`` -> ``("kk", "ru")``; one or two distinct known codes, else an error."""
     codes = tuple(part.strip().lower() for part in lang.split("+"))
     if not 1 <= len(codes) <= 2 or len(set(codes)) != len(codes):
-        raise ValidationFailed(f"unsupported certificate language {lang!r}", lang=lang)
+        raise ValidationFailed.because("certificate_language", {"lang": lang}, lang=lang)
     for code in codes:
         if code not in LANGUAGES:
-            raise ValidationFailed(f"unsupported certificate language {lang!r}", lang=lang)
+            raise ValidationFailed.because("certificate_language", {"lang": lang}, lang=lang)
     return codes
 
 
 def label(key: str, lang: str) -> str:
     """One label in one language code."""
-    return LABELS[key][lang]
+    return translate(LABELS[key], lang)
 
 
 def term(vocabulary: str, code: str, lang: str) -> str:
     """A vocabulary code in one language; an unknown code is shown as itself."""
-    texts = VOCABULARIES[vocabulary].get(code)
-    return texts[lang] if texts else code
+    text = VOCABULARIES[vocabulary].get(code)
+    return translate(text, lang) if text else code
 
 
 def is_known(vocabulary: str, code: str) -> bool:

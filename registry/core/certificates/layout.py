@@ -32,7 +32,7 @@ from reportlab.platypus import (
 from reportlab.platypus.tables import TableStyle
 
 from .fonts import MONO, SANS, SANS_BOLD, register_fonts
-from .i18n import LABELS, VOCABULARIES, parse_lang
+from .i18n import label, parse_lang, term
 
 INK = colors.HexColor("#1c2733")
 TEAL = colors.HexColor("#1d4e5f")
@@ -96,6 +96,8 @@ def styles() -> dict[str, ParagraphStyle]:
         ),
         "value_right": ParagraphStyle("value_right", base, alignment=TA_RIGHT),
         "note": ParagraphStyle("note", base, fontSize=7.8, leading=10, spaceAfter=3),
+        "note_compact": ParagraphStyle("note_compact", base, fontSize=6.9, leading=8.1,
+                                       spaceAfter=1),
         "note_center": ParagraphStyle(
             "note_center", base, fontSize=7.8, leading=10, alignment=TA_CENTER
         ),
@@ -138,11 +140,10 @@ class Multilingual:
         return out
 
     def label(self, key: str) -> list[str]:
-        return self.texts(lambda code: LABELS[key][code])
+        return self.texts(lambda lang: label(key, lang))
 
     def term(self, vocabulary: str, code: str) -> list[str]:
-        entry = VOCABULARIES[vocabulary].get(code)
-        return self.texts(lambda lang: entry[lang] if entry else code)
+        return self.texts(lambda lang: term(vocabulary, code, lang))
 
     def inline(self, texts: Sequence[str], sep: str = " / ") -> str:
         """Markup: the first language in ink, the others greyed, on one line."""
@@ -178,10 +179,12 @@ def kv_table(
     label_w: float,
     side: Flowable | list[Flowable] | None = None,
     side_w: float = 0.0,
+    compact: bool = False,
 ) -> Table:
     """The two-column label/value table every section uses.
 
     ``side`` (a QR code, a picture) sits in a third column spanning all rows.
+    ``compact`` tightens the rows (two-language certificates, so they fit one page).
     """
     data = [list(row) for row in rows]
     widths = [label_w, FRAME_W - label_w - side_w]
@@ -189,8 +192,8 @@ def kv_table(
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 4),
         ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 0), (-1, -1), 1 if compact else 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5 if compact else 3),
         ("LINEBELOW", (0, 0), (1, -1), 0.3, RULE),
         ("BACKGROUND", (0, 0), (0, -1), PALE),
     ]

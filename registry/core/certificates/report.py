@@ -1,4 +1,4 @@
-"""The comparison report of a dispute (issue 8): parties, works, similarity, evidence.
+"""The comparison report of a dispute: parties, works, similarity, evidence.
 
 Same family as the certificate (fonts, page frame, bilingual labels). The audio
 alignment plot and the image pair are drawn with reportlab alone.
@@ -47,6 +47,7 @@ LABEL_W = 130.0
 PLOT_H = 180.0
 THUMB_W = (FRAME_W - 24) / 2
 THUMB_H = 150.0
+VIDEO_THUMB_H = 95.0
 
 Segment = tuple[float, float, float, float]  # query start, query end, work start, work end
 
@@ -77,6 +78,8 @@ class AudioAlignment:
     query_duration: float
     work_duration: float
     segments: Sequence[Segment]
+    #: (speed, pitch in semitones) of the questioned recording, when measured.
+    transform: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,14 @@ class ImageComparison:
     work_jpeg: bytes
     distances: Sequence[tuple[str, float]]  # (measure name, value), e.g. ("pHash", 6)
     transformation: str | None = None  # a ``transformation`` vocabulary code
+
+
+@dataclass(frozen=True)
+class VideoFrames:
+    """Matched frames side by side: (query JPEG, query second, work JPEG, work second,
+    PDQ bits that differ)."""
+
+    pairs: Sequence[tuple[bytes, float, bytes, float, int]]
 
 
 @dataclass(frozen=True)
@@ -110,6 +121,7 @@ class ComparisonReport:
     similarity: float  # 0..1
     audio: AudioAlignment | None = None
     image: ImageComparison | None = None
+    video: VideoFrames | None = None
     timeline: Sequence[TimelineEvent] = field(default_factory=tuple)
     decision: Decision | None = None
 
@@ -202,6 +214,9 @@ class _ReportBuilder:
         if self.r.image is not None:
             pair, *rest = self._image()
             story += [KeepTogether([self._heading("image_comparison"), pair]), *rest]
+        if self.r.video is not None and self.r.video.pairs:
+            first, *rest = self._video()
+            story += [KeepTogether([self._heading("video_comparison"), first]), *rest]
         if self.r.timeline:
             story += [self._heading("timeline"), self._timeline()]
         story.append(KeepTogether([self._heading("decision"), self._decision()]))
@@ -344,7 +359,13 @@ class _ReportBuilder:
         summary = (f"{self._side('matched_segments')}: <b>{len(audio.segments)}</b> · "
                    f"{self._side('matched_duration')}: <b>{total:.1f} "
                    f"{self.ml.label('seconds')[0]}</b>")
-        return [plot, Spacer(1, 6), self._p(summary), Spacer(1, 3), table]
+        extra: list[Flowable] = []
+        if audio.transform is not None:
+            speed, pitch = audio.transform
+            change = (f"{self._side('detected_change')}: {self._side('change_speed')} "
+                      f"<b>×{speed:.2f}</b> · {self._side('change_pitch')} <b>{pitch:+.1f}</b>")
+            extra = [Spacer(1, 2), self._p(change)]
+        return [plot, Spacer(1, 6), self._p(summary), *extra, Spacer(1, 3), table]
 
     def _image(self) -> list[Flowable]:
         image = self.r.image
@@ -365,6 +386,23 @@ class _ReportBuilder:
             rows.append((self._label("transformation"),
                          self._p(self._term("transformation", image.transformation))))
         return [pair, Spacer(1, 4), kv_table(rows, LABEL_W)]
+
+    def _video(self) -> list[Flowable]:
+        video = self.r.video
+        assert video is not None
+        out: list[Flowable] = []
+        bits = self.ml.label("frame_bits")[0]
+        for qjpeg, qt, wjpeg, wt, diff in video.pairs:
+            pair = Table(
+                [[_thumbnail(qjpeg, VIDEO_THUMB_H), _thumbnail(wjpeg, VIDEO_THUMB_H)],
+                 [self._p(f"<b>{self._side('query_work')}</b> · {_clock(qt)}", "note_center"),
+                  self._p(f"<b>{self._side('registered_work')}</b> · {_clock(wt)} · "
+                          f"{diff} {esc(bits)}", "note_center")]],
+                colWidths=[THUMB_W + 12, THUMB_W + 12])
+            pair.setStyle(table_style([("ALIGN", (0, 0), (-1, -1), "CENTER"),
+                                       ("VALIGN", (0, 0), (-1, 0), "MIDDLE")]))
+            out += [pair, Spacer(1, 3)]
+        return out
 
     def _timeline(self) -> Table:
         rows = [(self._p(self._when(e.at), "mono"), self._p(esc(e.text))) for e in self.r.timeline]
@@ -388,10 +426,10 @@ class _ReportBuilder:
         return table
 
 
-def _thumbnail(jpeg: bytes) -> Image:
+def _thumbnail(jpeg: bytes, box_h: float = THUMB_H) -> Image:
     """A JPEG scaled to fit the thumbnail box, aspect ratio kept (embedded as is)."""
     width, height = ImageReader(io.BytesIO(jpeg)).getSize()
-    scale = min(THUMB_W / width, THUMB_H / height)
+    scale = min(THUMB_W / width, box_h / height)
     return Image(io.BytesIO(jpeg), width=width * scale, height=height * scale)
 
 

@@ -28,10 +28,14 @@ ENTRY_KINDS = frozenset(
         "work.amended",
         "work.transferred",
         "work.withdrawn",
+        "work.reservation_changed",
+        "work.coauthor_confirmed",
+        "work.coauthor_declined",
         "dispute.opened",
         "dispute.answered",
         "dispute.evidence_added",
         "dispute.decided",
+        "state_filing.prepared",
     }
 )
 

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 
 from registry.core.audio import EDGE_ITEMS, ITEM_SECONDS, SILENCE_ITEMS, AudioFingerprint
 from registry.core.matching import arrays
+from registry.core.matching.postings import drop_work
 from registry.core.sql import driver_rows, metadata, postgres_copy_upsert
 
 # The key is 22 of the item's 32 bits: Chromaprint's 16 classifiers each emit a
@@ -280,30 +281,8 @@ def remove_recording(conn: Connection, work_id: int) -> bool:
     if fp is None:
         return False
     keys = sorted(set(index_keys(fp.items)[0].tolist()))
-    updates, deletes = [], []
-    for chunk in _chunks(keys, SQLITE_MAX_PARAMS):
-        rows = conn.execute(
-            sa.select(audio_postings.c.key, audio_postings.c.works, audio_postings.c.postings)
-            .where(audio_postings.c.key.in_(chunk))
-        )
-        for key, works, blob in rows:
-            if works > SATURATED_WORKS:
-                continue
-            postings = np.frombuffer(blob, dtype=POSTING)
-            kept = postings[postings["work"] != work_id]
-            if kept.size:
-                updates.append({"k": key, "w": works - 1, "p": kept.tobytes()})
-            else:
-                deletes.append({"k": key})
-    t = audio_postings
-    if updates:
-        conn.execute(
-            t.update().where(t.c.key == sa.bindparam("k"))
-            .values(works=sa.bindparam("w"), postings=sa.bindparam("p")),
-            updates,
-        )
-    if deletes:
-        conn.execute(t.delete().where(t.c.key == sa.bindparam("k")), deletes)
+    drop_work(conn, audio_postings, keys, work_id, POSTING, batch=SQLITE_MAX_PARAMS,
+                       saturated=SATURATED_WORKS)
     conn.execute(audio_recordings.delete().where(audio_recordings.c.work_id == work_id))
     return True
 
@@ -316,7 +295,7 @@ def load_fingerprint(conn: Connection, work_id: int) -> AudioFingerprint | None:
 
 
 def count_recordings(conn: Connection) -> int:
-    return int(conn.execute(sa.select(sa.func.count()).select_from(audio_recordings)).scalar())
+    return conn.execute(sa.select(sa.func.count()).select_from(audio_recordings)).scalar() or 0
 
 
 def rebuild(
@@ -729,7 +708,9 @@ def search(
     params = params or SearchParams()
     if min_score is not None:
         params = SearchParams(**{**params.__dict__, "max_ber": (1 - min_score) / 2})
-    fps = [fp for fp in query_fps if len(fp)]
+    # A variant shorter than the shortest accepted stretch cannot match (a 3 s clip
+    # has ~3 items): the peak index answers for such clips.
+    fps = [fp for fp in query_fps if len(fp) >= params.min_items]
     if not fps:
         return []
     qk, qp = _query_table(fps)

@@ -43,13 +43,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    bindparam,
     delete,
     event,
     func,
     insert,
     select,
-    update,
 )
 
 from registry.core.image import (
@@ -61,6 +59,7 @@ from registry.core.image import (
     compare_windows,
 )
 from registry.core.matching import arrays
+from registry.core.matching.postings import drop_work
 from registry.core.sql import driver_rows, metadata, postgres_copy_upsert
 
 CHUNKS = 4
@@ -197,23 +196,7 @@ def _append(conn: Connection, entries: np.ndarray) -> None:
 def _drop_entries(conn: Connection, work_id: int, values: Iterable[int]) -> None:
     """Remove ``work_id``'s entries from the posting rows of ``values``' chunks."""
     keys = sorted(set(_chunk_keys(np.fromiter(values, dtype=np.uint64)).ravel().tolist()))
-    t = image_chunk_postings
-    updates, deletes = [], []
-    for start in range(0, len(keys), MAX_PARAMS):
-        rows = conn.execute(select(t.c.key, t.c.postings).where(
-            t.c.key.in_(keys[start : start + MAX_PARAMS])))  # fmt: skip
-        for key, blob in rows:
-            entries = np.frombuffer(blob, dtype=ENTRY)
-            kept = entries[entries["work"] != work_id]
-            if kept.size:
-                updates.append({"k": key, "p": kept.tobytes()})
-            else:
-                deletes.append({"k": key})
-    if updates:
-        conn.execute(update(t).where(t.c.key == bindparam("k")).values(postings=bindparam("p")),
-                     updates)  # fmt: skip
-    if deletes:
-        conn.execute(delete(t).where(t.c.key == bindparam("k")), deletes)
+    drop_work(conn, image_chunk_postings, keys, work_id, ENTRY, batch=MAX_PARAMS)
 
 
 def add_image(conn: Connection, work_id: int, hashes: ImageHashes) -> None:

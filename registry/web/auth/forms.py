@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from registry.core.errors import ValidationFailed
 from registry.core.iin import parse_iin
+from registry.i18n import LANGUAGES, error_message
 from registry.web.forms_common import choices
 
 COUNTRY_CHOICES = [
@@ -20,7 +29,7 @@ COUNTRY_CHOICES = [
     ("TM", _l("Turkmenistan")),
     ("other", _l("Other country")),
 ]
-LOCALE_CHOICES = [("kk", "Қазақша"), ("ru", "Русский"), ("en", "English")]
+LOCALE_CHOICES = list(LANGUAGES.items())
 TIMEZONE_CHOICES = [
     ("Asia/Almaty", _l("Almaty, Astana (UTC+5)")),
     ("Asia/Aqtobe", _l("Aktobe (UTC+5)")),
@@ -85,10 +94,32 @@ class ChangePasswordForm(FlaskForm):
         _l("Repeat new password"),
         validators=[DataRequired(), EqualTo("password", message=_l("Passwords do not match."))],
     )
-    end_other_sessions = BooleanField(
-        _l("Log out my other devices and browsers"), default=True
-    )
     submit = SubmitField(_l("Change password"))
+
+
+class TwoFactorForm(FlaskForm):
+    """The login's second step: a code from the app, or a recovery code."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)],
+                       description=_l("The 6 digits your authenticator app shows now, or one "
+                                      "of your recovery codes."))
+    submit = SubmitField(_l("Continue"))
+
+
+class TwoFactorConfirmForm(FlaskForm):
+    code = StringField(_l("Code from the app"), validators=[DataRequired(), Length(max=32)])
+    submit = SubmitField(_l("Turn on two-factor sign-in"))
+
+
+class RecoveryCodesForm(FlaskForm):
+    code = StringField(_l("Code from the app"), validators=[DataRequired(), Length(max=32)])
+    submit = SubmitField(_l("Make new recovery codes"))
+
+
+class TwoFactorDisableForm(FlaskForm):
+    password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    code = StringField(_l("Code from the app"), validators=[DataRequired(), Length(max=32)])
+    submit = SubmitField(_l("Turn off two-factor sign-in"))
 
 
 def validate_iin_field(form: FlaskForm, field: StringField) -> None:
@@ -99,16 +130,9 @@ def validate_iin_field(form: FlaskForm, field: StringField) -> None:
     try:
         parse_iin(field.data)
     except ValidationFailed as exc:
-        raise ValidationError(IIN_MESSAGES[exc.details["part"]]) from None
+        raise ValidationError(error_message(exc)) from None
 
 
-IIN_MESSAGES = {
-    "digits": _l("An IIN contains digits only."),
-    "length": _l("An IIN has exactly 12 digits."),
-    "century": _l("The 7th digit of an IIN (century and sex) must be 1 to 6."),
-    "date": _l("The first six digits of the IIN must be a real birth date (YYMMDD)."),
-    "checksum": _l("The last digit of the IIN (the check digit) does not match: check for a typo."),
-}
 
 
 class ProfileForm(FlaskForm):
@@ -134,4 +158,16 @@ class ProfileForm(FlaskForm):
     )
     locale = SelectField(_l("Language"), choices=choices(LOCALE_CHOICES))
     timezone = SelectField(_l("Time zone"), choices=choices(TIMEZONE_CHOICES))
+    ai_training_opt_out_default = BooleanField(
+        _l("Reserve AI training for my new works by default"),
+        description=_l("Published as TDMRep, robots.txt and Content-Usage rules for public works."))
+    match_emails = RadioField(
+        _l("When a later registration matches one of my works, e-mail me"),
+        choices=choices([("immediate", _l("at once, one e-mail per match")),
+                         ("daily", _l("once a day, a digest of the new matches"))]),
+        default="immediate")
+    public_profile = BooleanField(
+        _l("Show a public page of my public works"),
+        description=_l("Off by default. The page shows your display name and your public "
+                       "works only; private works are never listed."))
     submit = SubmitField(_l("Save profile"))

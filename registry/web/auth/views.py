@@ -2,23 +2,49 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import time
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from registry.core.errors import TamgaError
 from registry.extensions import db, limiter
-from registry.services import accounts, emails
+from registry.i18n import error_message
+from registry.models.user import User
+from registry.services import accounts, audit, emails, two_factor
 from registry.web.auth.forms import (
     ChangePasswordForm,
     LoginForm,
     ProfileForm,
+    RecoveryCodesForm,
     ResetPasswordForm,
     ResetRequestForm,
     SignupForm,
+    TwoFactorConfirmForm,
+    TwoFactorDisableForm,
+    TwoFactorForm,
 )
-from registry.web.utils import apply_error, mailer, safe_next, show_delivery
+from registry.web.utils import (
+    absolute_url,
+    apply_error,
+    mailer,
+    safe_next,
+    show_delivery,
+    show_mail_notice,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -36,24 +62,60 @@ def _secret() -> str:
     return current_app.config["SECRET_KEY"]
 
 
+def _where() -> audit.Where:
+    return audit.Where(request.remote_addr)
+
+
+#: The Flask session key holding a login that passed the password and awaits its code.
+PENDING = "two_factor_pending"
+PENDING_MAX_AGE = 300
+
+
+def _pending_key() -> str:
+    pending = session.get(PENDING) or {}
+    return f"2fa:{pending.get('uid', request.remote_addr)}"
+
+
+def _account_limit_key() -> str:
+    return f"2fa-account:{current_user.get_id() if current_user.is_authenticated else ''}"
+
+
+def _two_factor_failed(response) -> bool:
+    """Only wrong codes count against the two-factor limits."""
+    return bool(g.get("two_factor_failed"))
+
+
+def _code_refused(exc: TamgaError) -> None:
+    g.two_factor_failed = True
+
+
+def _finish_login(user: User, remember: bool, next_url: str | None):
+    accounts.start_session(user, user_agent=request.user_agent.string,
+                           ip_address=request.remote_addr)
+    login_user(user, remember=remember)
+    db.session.commit()
+    return redirect(safe_next(next_url))
+
+
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            user = accounts.register_account(
+            delivery = accounts.sign_up(
                 form.email.data, form.password.data, form.display_name.data,
-                locale=request.cookies.get("lang") or None,
-            )
+                locale=request.cookies.get("lang") or None, mailer=mailer(),
+                confirm_link=lambda user: absolute_url(
+                    "auth.confirm", token=accounts.make_confirmation_token(user, _secret())),
+                login_link=absolute_url("auth.login"),
+                reset_link=absolute_url("auth.reset_request"))
         except TamgaError as exc:
             apply_error(form, exc)
         else:
-            link = url_for("auth.confirm", token=accounts.make_confirmation_token(
-                user, _secret()), _external=True)
-            delivery = emails.send_confirmation(mailer(), user, link)
             db.session.commit()
+            # The same words whether or not the address already had an account (item 8).
             flash(_("Account created. Open the link we sent to %(email)s to confirm it.",
-                    email=user.email), "success")
+                    email=accounts.normalise_email(form.email.data)), "success")
             show_delivery(delivery)
             return redirect(url_for("auth.login"))
     return render_template("auth/signup.html", form=form)
@@ -65,7 +127,7 @@ def confirm(token: str):
     try:
         accounts.confirm_email(token, _secret(), max_age)
     except TamgaError as exc:
-        flash(str(exc.message), "error")
+        flash(error_message(exc), "error")
         return render_template("auth/confirm_failed.html"), 400
     db.session.commit()
     flash(_("Your e-mail address is confirmed. You can log in now."), "success")
@@ -83,16 +145,50 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.email.data, form.password.data)
+            user = accounts.authenticate(form.email.data, form.password.data, where=_where())
         except TamgaError as exc:
+            db.session.commit()  # the failed attempt stays in the audit trail
             apply_error(form, exc)
         else:
-            accounts.start_session(user, user_agent=request.user_agent.string,
-                                   ip_address=request.remote_addr)
-            login_user(user, remember=form.remember.data)
-            db.session.commit()
-            return redirect(safe_next(request.args.get("next")))
+            if not two_factor.is_enabled(user):
+                return _finish_login(user, form.remember.data, request.args.get("next"))
+            session[PENDING] = {"uid": user.id, "remember": bool(form.remember.data),
+                                "next": request.args.get("next"), "at": time.time(),
+                                "ph": user.password_hash[-16:]}
+            return redirect(url_for("auth.two_factor_login"))
     return render_template("auth/login.html", form=form)
+
+
+@bp.route("/login/two-factor", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["TAMGA_TWO_FACTOR_LIMIT"], methods=["POST"],
+               key_func=_pending_key, deduct_when=_two_factor_failed)
+@limiter.limit(lambda: current_app.config["TAMGA_LOGIN_LIMIT_ADDRESS"], methods=["POST"],
+               deduct_when=_two_factor_failed)
+def two_factor_login():
+    """The second step: the password was right; now a code from the app."""
+    pending = session.get(PENDING)
+    user = db.session.get(User, pending["uid"]) if pending else None
+    if (user is None or time.time() - pending["at"] > PENDING_MAX_AGE
+            or user.password_hash[-16:] != pending.get("ph")):  # the password changed since
+        session.pop(PENDING, None)
+        flash(_("Please log in again."), "info")
+        return redirect(url_for("auth.login"))
+    form = TwoFactorForm()
+    if form.validate_on_submit():
+        try:
+            used = two_factor.verify(user, form.code.data, where=_where())
+        except TamgaError as exc:
+            _code_refused(exc)
+            db.session.commit()  # the wrong code stays in the audit trail
+            apply_error(form, exc)
+        else:
+            session.pop(PENDING, None)
+            if used == "recovery":
+                flash(ngettext("You used a recovery code; %(num)d is left.",
+                               "You used a recovery code; %(num)d are left.",
+                               two_factor.remaining_recovery_codes(user)), "info")
+            return _finish_login(user, pending["remember"], pending["next"])
+    return render_template("auth/two_factor_login.html", form=form)
 
 
 @bp.post("/logout")
@@ -112,11 +208,13 @@ def reset_request():
     if form.validate_on_submit():
         user = accounts.find_user_by_email(form.email.data)
         if user is not None:
-            link = url_for("auth.reset_password",
-                           token=accounts.make_reset_token(user, _secret()), _external=True)
-            show_delivery(emails.send_password_reset(mailer(), user, link))
+            link = absolute_url("auth.reset_password",
+                                token=accounts.make_reset_token(user, _secret()))
+            emails.send_password_reset(mailer(), user, link)
+            db.session.commit()  # the message is an outbox row, sent after this
         # The same answer whether or not the account exists: no address probing.
         flash(_("If an account exists for that address, we sent it a reset link."), "info")
+        show_mail_notice()
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_request.html", form=form)
 
@@ -127,7 +225,7 @@ def reset_password(token: str):
     if form.validate_on_submit():
         try:
             accounts.reset_password(token, form.password.data, _secret(),
-                                    current_app.config["TAMGA_RESET_MAX_AGE"])
+                                    current_app.config["TAMGA_RESET_MAX_AGE"], where=_where())
         except TamgaError as exc:
             apply_error(form, exc)
         else:
@@ -144,7 +242,7 @@ def change_password():
     if form.validate_on_submit():
         try:
             ended = accounts.change_password(current_user, form.current.data, form.password.data,
-                                             end_other_sessions=form.end_other_sessions.data)
+                                             where=_where())
         except TamgaError as exc:
             apply_error(form, exc)
         else:
@@ -171,3 +269,105 @@ def profile():
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form)
+
+
+@bp.get("/account/security")
+@login_required
+def security():
+    """Two-factor sign-in, and the ledger secret that opens this account's commitments."""
+    from registry.services import ledger
+
+    secret = ledger.ledger_secret(current_user)
+    db.session.commit()
+    return render_template("auth/security.html", ledger_secret=secret,
+                           two_factor_on=two_factor.is_enabled(current_user),
+                           codes_left=two_factor.remaining_recovery_codes(current_user),
+                           required=two_factor.is_required(current_user),
+                           regenerate_form=RecoveryCodesForm(),
+                           disable_form=TwoFactorDisableForm())
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@login_required
+@limiter.limit(lambda: current_app.config["TAMGA_TWO_FACTOR_LIMIT"], methods=["POST"],
+               key_func=_account_limit_key, deduct_when=_two_factor_failed)
+def two_factor_setup():
+    """Enrolment: the secret as text, as an otpauth URI and as a QR code; a first code
+    turns it on and shows the recovery codes once."""
+    if two_factor.is_enabled(current_user):
+        return redirect(url_for("auth.security"))
+    secret = two_factor.begin_enrolment(current_user)
+    db.session.commit()
+    form = TwoFactorConfirmForm()
+    if form.validate_on_submit():
+        try:
+            codes = two_factor.confirm_enrolment(current_user, form.code.data, where=_where())
+        except TamgaError as exc:
+            _code_refused(exc)
+            apply_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Two-factor sign-in is on."), "success")
+            return _not_stored(render_template("auth/recovery_codes.html", codes=codes))
+    uri = two_factor.provisioning_uri(current_user, secret)
+    return _not_stored(render_template(
+        "auth/two_factor_setup.html", form=form, secret=secret, uri=uri, qr=qr_data_uri(uri),
+        required=two_factor.is_required(current_user)))
+
+
+@bp.post("/account/two-factor/recovery-codes")
+@login_required
+@limiter.limit(lambda: current_app.config["TAMGA_TWO_FACTOR_LIMIT"],
+               key_func=_account_limit_key, deduct_when=_two_factor_failed)
+def recovery_codes():
+    form = RecoveryCodesForm()
+    if form.validate_on_submit():
+        try:
+            codes = two_factor.regenerate_recovery_codes(current_user, form.code.data,
+                                                         where=_where())
+        except TamgaError as exc:
+            _code_refused(exc)
+            db.session.commit()
+            flash(error_message(exc), "error")
+        else:
+            db.session.commit()
+            return _not_stored(render_template("auth/recovery_codes.html", codes=codes))
+    return redirect(url_for("auth.security")), 303
+
+
+@bp.post("/account/two-factor/disable")
+@login_required
+@limiter.limit(lambda: current_app.config["TAMGA_TWO_FACTOR_LIMIT"],
+               key_func=_account_limit_key, deduct_when=_two_factor_failed)
+def two_factor_disable():
+    form = TwoFactorDisableForm()
+    if form.validate_on_submit():
+        try:
+            two_factor.disable(current_user, form.password.data, form.code.data,
+                               where=_where())
+        except TamgaError as exc:
+            _code_refused(exc)
+            db.session.commit()
+            flash(error_message(exc), "error")
+            return redirect(url_for("auth.security")), 303
+        db.session.commit()
+        flash(_("Two-factor sign-in is off."), "info")
+    return redirect(url_for("auth.security")), 303
+
+
+def _not_stored(html: str):
+    """Secrets and recovery codes: no browser or proxy cache keeps the page."""
+    response = make_response(html)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def qr_data_uri(text: str) -> str:
+    """The QR code as an SVG ``data:`` URI, drawn here (no outside service).
+
+    Shown at its own size (5 px per module, the standard 4-module quiet zone), so no
+    module is blurred by scaling: phones and decoders read it at the first try.
+    """
+    import segno
+
+    return segno.make(text, error="m").svg_data_uri(scale=5, border=4)

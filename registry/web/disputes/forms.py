@@ -30,9 +30,12 @@ class OpenForm(EvidenceForm):
     kind = RadioField(_l("What happened?"), default="copies_registration", choices=choices([
         ("copies_registration", _l("This registration copies my work")),
         ("external_copy", _l("A file out there copies my registered work")),
+        ("authorship", _l("I am an author of this work: my role or share is wrong, or I was "
+                          "left out")),
     ]))
+    # Checked by the service, which explains why a later registration cannot be used.
     claimant_work = SelectField(_l("My earlier registration"), validators=[Optional()],
-                                choices=[])
+                                choices=[], validate_choice=False)
     disputed_file = FileField(_l("The disputed file (or a clip or picture of it)"), description=_l(
         "It is fingerprinted and compared, then deleted unless you keep it as evidence."))
     keep_disputed_file = BooleanField(_l("Keep the file as my evidence"))

@@ -14,14 +14,16 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from registry.core.errors import TamgaError
 from registry.extensions import db
 from registry.models.dispute import DisputeKind, Outcome
 from registry.services import disputes, evidence, works
 from registry.web.disputes.forms import DecideForm, EvidenceForm, OpenForm
 from registry.web.forms_common import choices
-from registry.web.utils import mailer, registry_settings
+from registry.web.utils import apply_error, mailer, registry_settings
 
 bp = Blueprint("disputes", __name__, url_prefix="/disputes")
+bp.add_app_template_test(disputes.is_web_link, "web_link")
 
 
 def context() -> disputes.Context:
@@ -32,12 +34,14 @@ def context() -> disputes.Context:
 
 def _open_form(work) -> OpenForm:
     form = OpenForm()
-    mine = [w for w in db.session.scalars(works.owned_works_query(current_user))
-            if w.id != work.id and w.media_kind == work.media_kind]
+    mine = disputes.earlier_registrations(current_user, work)
     form.claimant_work.choices = choices([("", "—")] + [
         (w.registration_number, f"{w.registration_number} · {w.title}") for w in mine])
+    form.later_count = disputes.later_registrations_count(current_user, work)
     if work.owner_id == current_user.id and request.method == "GET":
         form.kind.data = "external_copy"
+    elif request.method == "GET" and request.args.get("kind") == "authorship":
+        form.kind.data = "authorship"
     return form
 
 
@@ -58,12 +62,21 @@ def _opening(form: OpenForm) -> disputes.Opening:
 def new(number: str):
     work = works.find_work(number)
     form = _open_form(work)
+    status = 200
     if form.validate_on_submit():
-        dispute = disputes.open_dispute(current_user, work, _opening(form), context())
-        db.session.commit()
-        return redirect(url_for("disputes.show", dispute_id=dispute.id))
+        try:
+            dispute = disputes.open_dispute(current_user, work, _opening(form), context())
+        except TamgaError as exc:
+            db.session.rollback()
+            apply_error(form, exc)
+            status = exc.http_status
+        else:
+            db.session.commit()
+            return redirect(url_for("disputes.show", dispute_id=dispute.id))
+    elif form.errors:
+        status = 422
     return render_template("disputes/new.html", form=form, work=work,
-                           days=context().response_days), 422 if form.errors else 200
+                           days=context().response_days), status
 
 
 @bp.get("/")
@@ -74,16 +87,20 @@ def mine():
 
 @bp.get("/<int:dispute_id>")
 def show(dispute_id: int):
-    dispute = disputes.get_dispute(dispute_id)
+    return _show(disputes.get_dispute(dispute_id), EvidenceForm(), DecideForm())
+
+
+def _show(dispute, form: EvidenceForm, decide_form: DecideForm, status: int = 200):
+    """The dispute page; after a refused step, with the typed text and the message."""
     private = disputes.can_see_private(current_user, dispute)
     return render_template(
         "disputes/show.html", d=dispute, private=private, party=dispute.party_of(current_user),
         evidence=disputes.visible_evidence(current_user, dispute) if private else [],
-        form=EvidenceForm(), decide_form=DecideForm(), labels=_labels())
+        form=form, decide_form=decide_form, labels=_labels()), status
 
 
 def _labels() -> dict:
-    return {"outcome": disputes.OUTCOME_LABELS, "status": disputes.STATUS_LABELS,
+    return {"outcome": disputes.OUTCOME_LABELS, "status": disputes.DISPUTE_STATUS_LABELS,
             "kind": disputes.KIND_LABELS, "event": disputes.EVENT_LABELS,
             "party": disputes.PARTY_LABELS}
 
@@ -104,8 +121,13 @@ def _submit(dispute_id: int, step):
     dispute = disputes.get_dispute(dispute_id)
     form = EvidenceForm()
     if not form.validate_on_submit():
-        abort(422)
-    step(current_user, dispute, form.submission(), context())
+        return _show(dispute, form, DecideForm(), 422)
+    try:
+        step(current_user, dispute, form.submission(), context())
+    except TamgaError as exc:
+        db.session.rollback()
+        apply_error(form, exc)
+        return _show(dispute, form, DecideForm(), exc.http_status)
     db.session.commit()
     return redirect(url_for("disputes.show", dispute_id=dispute.id))
 
@@ -116,9 +138,14 @@ def decide(dispute_id: int):
     dispute = disputes.get_dispute(dispute_id)
     form = DecideForm()
     if not form.validate_on_submit():
-        abort(422)
-    disputes.decide(current_user, dispute, Outcome(form.outcome.data), form.reason.data,
-                    context())
+        return _show(dispute, EvidenceForm(formdata=None), form, 422)
+    try:
+        disputes.decide(current_user, dispute, Outcome(form.outcome.data), form.reason.data,
+                        context())
+    except TamgaError as exc:
+        db.session.rollback()
+        apply_error(form, exc)
+        return _show(dispute, EvidenceForm(formdata=None), form, exc.http_status)
     db.session.commit()
     return redirect(url_for("disputes.show", dispute_id=dispute.id))
 

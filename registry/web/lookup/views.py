@@ -9,19 +9,21 @@ from flask_babel import lazy_gettext as _l
 
 from registry.core.errors import MediaError
 from registry.extensions import db, limiter
+from registry.http.limits import is_exempt, web_key, web_limit
+from registry.i18n import error_message
+from registry.kinds import all_kinds
+from registry.services import provenance
 from registry.services.lookup import (
     IDENTICAL_FILE,
-    LIKELY_SAME_IMAGE,
-    SAME_RECORDING,
     WEAK_SIMILARITY,
     lookup_sha256,
     lookup_upload,
+    query_bounds,
     reading,
 )
 from registry.services.search import SEARCHABLE_STATUSES, SearchFilters, search_works
 from registry.web.auth.forms import COUNTRY_CHOICES
 from registry.web.lookup.forms import LookupForm
-from registry.web.lookup.limits import is_exempt, web_key, web_limit
 from registry.web.utils import registry_settings
 
 bp = Blueprint("lookup", __name__)
@@ -29,13 +31,13 @@ PER_PAGE = 20
 MAX_PAGE = 500
 MEANING_LABELS = {
     IDENTICAL_FILE: _l("Identical file"),
-    SAME_RECORDING: _l("Same recording"),
-    LIKELY_SAME_IMAGE: _l("Likely the same image"),
+    **{meaning: label for kind in all_kinds() for meaning, label in kind.meaning_labels.items()},
     WEAK_SIMILARITY: _l("Weak similarity"),
 }
 
 
 @bp.get("/search")
+@limiter.limit(web_limit, key_func=web_key, exempt_when=is_exempt, scope="web-search")
 def search():
     args = request.args.to_dict()
     query, filters = args.get("q", "").strip(), SearchFilters.parse(args)
@@ -63,7 +65,7 @@ def lookup():
     try:
         result = _run_lookup(form)
     except MediaError as exc:
-        form.file.errors = [str(exc.message)]
+        form.file.errors = [error_message(exc)]
         return render_template("lookup/lookup.html", form=form), exc.http_status
     query_image = (base64.b64encode(result.query_thumbnail).decode("ascii")
                    if result.query_thumbnail else None)
@@ -79,7 +81,9 @@ def _run_lookup(form: LookupForm):
             return lookup_sha256(conn, form.sha256.data)
     settings = registry_settings()
     return lookup_upload(reading, form.file.data.stream, upload_dir=settings.upload_dir,
-                         limits=settings.limits, want_thumbnail=True)
+                         limits=settings.limits, want_thumbnail=True,
+                         bounds=query_bounds(settings),
+                         read_provenance=provenance.reader(settings))
 
 
 def _filename(form: LookupForm) -> str | None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from registry.extensions import db
-from registry.services import disputes, works
+from registry.services import attestations, audit, disputes, jobs, provenance, works
 from registry.web.disputes.views import _labels, context
+from registry.web.utils import registry_settings
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
@@ -23,7 +25,9 @@ def _moderators_only():
 def queue():
     conflicts, open_disputes = disputes.queue()
     return render_template("moderation/queue.html", conflicts=conflicts,
-                           open_disputes=open_disputes, labels=_labels())
+                           open_disputes=open_disputes, labels=_labels(),
+                           dead_jobs=jobs.dead_letters(),
+                           mismatches=provenance.mismatch_queue())
 
 
 @bp.post("/conflicts/<number>")
@@ -31,3 +35,27 @@ def open_case(number: str):
     case = disputes.open_conflict_case(current_user, works.find_work(number), context())
     db.session.commit()
     return redirect(url_for("disputes.show", dispute_id=case.id))
+
+
+@bp.post("/jobs/<int:job_id>/retry")
+def retry_job(job_id: int):
+    """Queue a dead-letter job again (after the cause, e.g. a full disk, is fixed)."""
+    works.requeue_job(job_id, current_user, audit.Where(request.remote_addr))
+    db.session.commit()
+    flash(_("The job is queued again."), "info")
+    return redirect(url_for("moderation.queue"))
+
+
+@bp.get("/attestations")
+def attestation_status():
+    """Each time-stamping authority and witness: how far it attested, failures, retries."""
+    found, size = attestations.status(registry_settings())
+    return render_template("moderation/attestations.html", attesters=found, size=size)
+
+
+@bp.post("/ai-declarations/<number>/reviewed")
+def ai_declaration_reviewed(number: str):
+    provenance.mark_reviewed(current_user, works.find_work(number),
+                             audit.Where(request.remote_addr))
+    db.session.commit()
+    return redirect(url_for("moderation.queue"))

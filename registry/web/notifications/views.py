@@ -17,7 +17,7 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 def index():
     items = notifications.for_user(current_user)
     return render_template("notifications/index.html", items=items,
-                           message=notifications.message)
+                           message=notifications.message, link_labels=notifications.link_labels())
 
 
 @bp.post("/read")

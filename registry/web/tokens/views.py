@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from registry.core.errors import TamgaError
 from registry.extensions import db
-from registry.services import tokens
+from registry.i18n import error_message
+from registry.services import audit, tokens
 from registry.web.tokens.forms import CreateTokenForm, RevokeTokenForm
 from registry.web.utils import apply_error
 
@@ -22,7 +23,8 @@ def index():
     created = None
     if form.validate_on_submit():
         try:
-            created = tokens.create_token(current_user, form.name.data)
+            created = tokens.create_token(current_user, form.name.data,
+                                          where=audit.Where(request.remote_addr))
         except TamgaError as exc:
             apply_error(form, exc)
         else:
@@ -38,9 +40,10 @@ def revoke():
     form = RevokeTokenForm()
     if form.validate_on_submit() and form.token_id.data.isdigit():
         try:
-            token = tokens.revoke_token(current_user, int(form.token_id.data))
+            token = tokens.revoke_token(current_user, int(form.token_id.data),
+                                        where=audit.Where(request.remote_addr))
         except TamgaError as exc:
-            flash(str(exc.message), "error")
+            flash(error_message(exc), "error")
         else:
             db.session.commit()
             flash(_("The token “%(name)s” is revoked.", name=token.name), "success")

@@ -21,10 +21,17 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from registry.models.work import AIUse, RegistrantCapacity, Visibility, WorkType
-from registry.services.work_metadata import AuthorInput, WorkMetadata, parse_share
+from registry.models.work import WorkType
+from registry.services.metadata_input import metadata_from_fields
+from registry.services.work_metadata import (
+    DEFAULT_ROLES,
+    ROLES_BY_TYPE,
+    AuthorInput,
+    WorkMetadata,
+    parse_share,
+)
 from registry.web.auth.forms import COUNTRY_CHOICES
 from registry.web.forms_common import choices
 from registry.web.labels import (
@@ -44,11 +51,20 @@ class AuthorForm(Form):
     full_name = StringField(_l("Full legal name"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Role"), choices=choices(ROLE_LABELS.items()))
     share = StringField(_l("Share, %"), validators=[Optional(), Length(max=8)], default="100")
+    # Co-authors confirm: an author given an e-mail is asked to confirm.
+    email = StringField(_l("E-mail, to ask them to confirm (optional)"),
+                        validators=[Optional(), Email(), Length(max=254)])
 
 
 def validate_creation(form: FlaskForm, field: StringField) -> None:
-    if field.data and not CREATION_RE.match(field.data.strip()):
+    text = (field.data or "").strip()
+    if text and not CREATION_RE.match(text):
         raise ValidationError(_l("Enter a year (2024) or a date (2024-05-31)."))
+    if len(text) == 10:
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            raise ValidationError(_l("There is no such date in the calendar.")) from None
 
 
 class WorkMetadataForm(FlaskForm):
@@ -91,27 +107,42 @@ class WorkMetadataForm(FlaskForm):
                                    default=True)
     publish_original = BooleanField(_l("Let anyone download the original file"))
 
-    def to_metadata(self) -> WorkMetadata:
-        creation = (self.creation.data or "").strip()
-        return WorkMetadata(
-            title=self.title.data, original_title=self.original_title.data or None,
-            work_type=WorkType(self.work_type.data), description=self.description.data or None,
-            language=self.language.data or None, country=self.country.data or None,
-            authors=self._authors(),
-            registrant_capacity=RegistrantCapacity(self.registrant_capacity.data),
-            rights_basis=self.rights_basis.data or None,
-            creation_date=date.fromisoformat(creation) if len(creation) == 10 else None,
-            creation_year=int(creation) if len(creation) == 4 else None,
-            published=self.published.data, published_on=self.published_on.data,
-            publication_place=self.publication_place.data or None,
-            publication_url=self.publication_url.data or None,
-            ai_use=AIUse(self.ai_use.data), ai_tools=self.ai_tools.data or None,
-            ai_parts=self.ai_parts.data or None,
-            human_contribution=self.human_contribution.data or None,
-            licence=self.licence.data, ai_training_opt_out=self.ai_training_opt_out.data,
-            visibility=Visibility(self.visibility.data),
-            allow_thumbnail=self.allow_thumbnail.data, publish_original=self.publish_original.data,
-        )
+    def chosen_type(self) -> WorkType:
+        try:
+            return WorkType(self.work_type.data)
+        except ValueError:
+            return WorkType(self.work_type.choices[0].value)
+
+    def fit_roles(self) -> None:
+        """Offer only the roles that fit the chosen kind of work; a role that does not
+        fit (or none yet) becomes that kind's default role."""
+        kind = self.chosen_type()
+        fitting = ROLES_BY_TYPE[kind]
+        for entry in self.authors.entries:
+            entry.role.choices = choices((r, ROLE_LABELS[r]) for r in fitting)
+            if entry.role.data not in fitting and not self.is_submitted():
+                entry.role.data = DEFAULT_ROLES[kind]
+
+    def roles_by_type(self) -> dict[str, list[tuple[str, str]]]:
+        """The fitting roles per kind, with labels, for the page's script."""
+        return {kind.value: [(r, str(ROLE_LABELS[r])) for r in roles]
+                for kind, roles in ROLES_BY_TYPE.items()}
+
+    def to_metadata(self, owner) -> WorkMetadata:
+        """Through the same parser as the API and the bulk import (one schema)."""
+        return metadata_from_fields(self.fields(), owner, self._authors())
+
+    def fields(self) -> dict[str, str | None]:
+        """The form as the text fields every channel sends (``POST /api/v1/works``)."""
+        text = {name: getattr(self, name).data for name in (
+            "title", "original_title", "work_type", "description", "language", "country",
+            "registrant_capacity", "rights_basis", "publication_place", "publication_url",
+            "ai_use", "ai_tools", "ai_parts", "human_contribution", "licence", "visibility")}
+        flags = {name: "true" if getattr(self, name).data else "false" for name in (
+            "published", "ai_training_opt_out", "allow_thumbnail", "publish_original")}
+        published_on = self.published_on.data
+        return {**text, **flags, "created_on": (self.creation.data or "").strip(),
+                "published_on": published_on.isoformat() if published_on else None}
 
     def load_work(self, work) -> None:
         """Fill the fields that are not plain attributes of the work."""
@@ -119,6 +150,12 @@ class WorkMetadataForm(FlaskForm):
             self.creation.data = work.creation_date.isoformat()
         elif work.creation_year:
             self.creation.data = str(work.creation_year)
+
+    def coauthor_emails(self) -> dict[int, str]:
+        """Author position (as registered) -> the e-mail given to ask them to confirm."""
+        kept = [e for e in self.authors.entries if (e.full_name.data or "").strip()]
+        return {i: e.email.data.strip() for i, e in enumerate(kept)
+                if (e.email.data or "").strip()}
 
     def _authors(self) -> list[AuthorInput]:
         return [
@@ -130,9 +167,12 @@ class WorkMetadataForm(FlaskForm):
 
 
 class RegistrationForm(WorkMetadataForm):
-    file = FileField(_l("Main file (audio or image)"), validators=[FileRequired()],
+    file = FileField(_l("Main file (audio, image or video)"), validators=[FileRequired()],
                      description=_l("MP3, WAV, FLAC, OGG, Opus, M4A; JPEG, PNG, WebP, GIF, "
                                     "BMP, TIFF, HEIC, AVIF."))
+    confirm_ai_declaration = BooleanField(
+        _l("I confirm my AI declaration although the file says otherwise"),
+        description=_l("The registration then goes to a moderator with both statements."))
     supporting = MultipleFileField(
         _l("Supporting files (optional)"),
         description=_l("Drafts, sketches, session files, lyrics: hashed and stored, "
@@ -154,3 +194,25 @@ class TransferForm(FlaskForm):
     email = StringField(_l("E-mail of the new owner's account"),
                         validators=[DataRequired(), Length(max=254)])
     submit = SubmitField(_l("Offer the transfer"))
+
+
+class BatchForm(WorkMetadataForm):
+    """Many files, the metadata once; each file's title comes from the titles table
+    (``titles``, in the order of the files) or from its file name."""
+
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=300)])
+    files = MultipleFileField(
+        _l("Files (audio, image or video)"),
+        description=_l("Up to 100 files of the same kind of work, e.g. a photo set or an album."))
+    confirm_ai_declaration = BooleanField(
+        _l("I confirm my AI declaration although a file says otherwise"),
+        description=_l("Such files then go to a moderator with both statements."))
+    submit = SubmitField(_l("Register all files"))
+
+    def batch_files(self, titles: list[str]):
+        from registry.services.batch import BatchFile
+        from registry.services.works import Upload
+
+        chosen = [f for f in self.files.data or [] if f and f.filename]
+        return [BatchFile(Upload(f.stream, f.filename), titles[i] if i < len(titles) else "")
+                for i, f in enumerate(chosen)]

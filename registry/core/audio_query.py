@@ -1,0 +1,126 @@
+"""An audio query decoded once, in process, and both fingerprints' votes merged.
+
+:func:`fingerprint_query_file` decodes a query with PyAV (no ffmpeg/fpcalc
+process per query), at most its first ``max_seconds``, and makes both
+fingerprints from the same samples: Chromaprint's speed variants (cheap: one
+resample each, in libchromaprint) and the spectral-peak quads of
+:mod:`registry.core.audio_peaks` (pitch and tempo changes).
+
+:func:`merge_matches` turns both indexes' answers into one list: a work found
+by either fingerprint is a match; its ``transform`` (speed, pitch in
+semitones) comes from the peak matcher, which measures both, or from the
+Chromaprint variant that matched (a resample: pitch follows speed).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from registry.core import audio_peaks
+from registry.core.audio import (
+    SAMPLE_RATE,
+    AudioFingerprint,
+    check_query_content,
+    fingerprint_samples,
+)
+from registry.core.audio_peaks import PeakPrint
+from registry.core.matching.audio_index import AudioMatch
+from registry.core.matching.peak_index import PeakMatch
+from registry.core.media import MediaLimits
+
+#: Queries longer than this use fewer quads per anchor (the index part stays bounded).
+LONG_QUERY_SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class AudioQuery:
+    chromaprint: list[AudioFingerprint]
+    peaks: PeakPrint
+    duration_s: float  # seconds decoded
+
+
+def peaks_for_query(samples_8k: np.ndarray) -> PeakPrint:
+    """Query-density peaks of 8 kHz samples (fewer quads for long queries)."""
+    seconds = samples_8k.size / audio_peaks.SAMPLE_RATE
+    settings = audio_peaks.QUERY if seconds <= LONG_QUERY_SECONDS else audio_peaks.QUERY_LONG
+    return audio_peaks.peaks_of_samples(samples_8k, settings)
+
+
+def fingerprint_query_file(path: Path, limits: MediaLimits, *,
+                           max_seconds: float | None = None) -> AudioQuery:  # fmt: skip
+    """Decode ``path`` (at most ``max_seconds``) and fingerprint it both ways.
+
+    Raises CorruptMedia, MediaTooShort or SilentAudio like the registration path.
+    """
+    samples = audio_peaks.decode(path, sample_rate=SAMPLE_RATE, max_seconds=max_seconds)
+    chroma = fingerprint_samples(samples)
+    check_query_content(chroma[0], limits)
+    peaks = peaks_for_query(audio_peaks.resample(samples, SAMPLE_RATE, audio_peaks.SAMPLE_RATE))
+    return AudioQuery(chroma, peaks, samples.size / SAMPLE_RATE)
+
+
+@dataclass(frozen=True)
+class Transform:
+    speed: float  # the copy plays this many times as fast as the registered recording
+    pitch_semitones: float  # and this many semitones higher
+
+    def as_dict(self) -> dict[str, float]:
+        return {"speed": self.speed, "pitch_semitones": self.pitch_semitones}
+
+    @property
+    def is_identity(self) -> bool:
+        """Within the estimates' precision of the unchanged recording."""
+        return abs(self.speed - 1.0) < 0.01 and abs(self.pitch_semitones) < 0.3
+
+
+def rounded(speed: float, pitch_semitones: float) -> Transform:
+    return Transform(round(speed, 3), round(pitch_semitones, 1) + 0.0)
+
+
+@dataclass(frozen=True)
+class MergedMatch:
+    work_id: int
+    score: float
+    query_start: float
+    query_end: float
+    work_start: float
+    work_end: float
+    transform: Transform
+    found_by: tuple[str, ...]  # "chromaprint", "peaks"
+    details: dict
+
+
+def merge_matches(chroma: list[AudioMatch], peaks: list[PeakMatch]) -> list[MergedMatch]:
+    """One match per work, best first. The score is the better of the two
+    fingerprints' scores (each already calibrated to its own false-match rate);
+    the segment is Chromaprint's when it found the work (its items align to
+    ~0.1 s), else the peaks'."""
+    by_chroma = {m.work_id: m for m in chroma}
+    by_peaks = {m.work_id: m for m in peaks}
+    out = []
+    for work_id in dict.fromkeys([*by_chroma, *by_peaks]):
+        c, p = by_chroma.get(work_id), by_peaks.get(work_id)
+        if p is not None:
+            transform = rounded(p.speed, p.pitch_semitones)
+        else:
+            assert c is not None
+            transform = rounded(c.speed, 12 * math.log2(c.speed))
+        seg = c if c is not None else p
+        assert seg is not None
+        details: dict = {}
+        if c is not None:
+            details.update(aligned_items=c.aligned_items, bit_error_rate=c.bit_error_rate)
+        if p is not None:
+            details.update(peaks_matched=p.matched, peaks_considered=p.considered)
+        out.append(MergedMatch(
+            work_id=work_id, score=max(c.score if c else 0.0, p.score if p else 0.0),
+            query_start=seg.query_start, query_end=seg.query_end,
+            work_start=seg.work_start, work_end=seg.work_end, transform=transform,
+            found_by=tuple(n for n, m in (("chromaprint", c), ("peaks", p)) if m is not None),
+            details=details,
+        ))  # fmt: skip
+    return sorted(out, key=lambda m: (-m.score, m.work_id))

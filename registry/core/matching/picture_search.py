@@ -1,0 +1,135 @@
+"""One ranked answer for a picture: whole-frame hashes first, local features when needed.
+
+1. The hash index (:mod:`image_index`) is the fast route: an exact or
+   near-exact copy (a re-encoding, resize, small border) is found there in a few
+   milliseconds, and when it is (:data:`FAST_SCORE`, no change but a re-encoding)
+   the answer is given without computing local features.
+2. Otherwise the query's local features (computed only then, through the
+   ``features`` callable) go to the feature index (:mod:`feature_index`); its
+   candidates, and every work the hash index proposed, are verified
+   geometrically.
+3. Both lists merge by work: a work verified by local features reports where
+   it sits in the query (``region``) and what was done to it (``transform``),
+   and its change label comes from that geometry; a work only the hashes found
+   keeps its hash score, with the transform its hash window implies.
+
+Plain Python: no Flask.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from registry.core.image import QueryHashes
+from registry.core.image_features import WHOLE, FeatureMatch, LocalFeatures, Region, Transform
+from registry.core.matching import feature_index, image_index
+
+#: A hash match at least this good, labelled identical, ends the search (fast route).
+FAST_SCORE = 0.85
+#: The hash index's score above which a match means "likely the same image".
+SAME_IMAGE_SCORE = 0.75
+#: Score of a geometrically verified match: from VERIFIED_BASE at the fewest
+#: inliers accepted, rising with the inliers, at most VERIFIED_MAX.
+VERIFIED_BASE = 0.76
+VERIFIED_MAX = 0.99
+
+_CROP_WINDOWS = {"c80": 0.8, "c60": 0.6}
+_ROT = re.compile(r"^rot([+-][0-9.]+)/")
+
+
+@dataclass
+class PictureMatch:
+    work_id: int
+    score: float
+    transformation: str | None
+    region: Region
+    transform: Transform | None
+    distances: dict[str, int] = field(default_factory=dict)
+    inliers: int = 0
+    stage: str = "hash"  # "hash", "features" or "both"
+    feature_match: FeatureMatch | None = None
+
+    def details(self) -> dict[str, Any]:
+        """What a stored match or an API answer carries."""
+        out: dict[str, Any] = {"distances": self.distances, "transformation": self.transformation,
+                               "region": self.region.to_dict(), "stage": self.stage}
+        if self.transform is not None:
+            out["transform"] = self.transform.to_dict()
+        if self.inliers:
+            out["inliers"] = self.inliers
+        return out
+
+
+def verified_score(inliers: int) -> float:
+    from registry.core.image_features import MIN_INLIERS
+
+    return round(min(VERIFIED_MAX, VERIFIED_BASE + 0.004 * (inliers - MIN_INLIERS)), 4)
+
+
+def hash_transform(m: image_index.ImageMatch, query_size: tuple[int, int] | None,
+                   ref_size: tuple[int, int] | None) -> Transform:
+    """The transform a hash match implies: its window is the crop, its query
+    variant the mirror or the turn."""
+    keep = _CROP_WINDOWS.get(m.reference_window)
+    crop = WHOLE if keep is None else Region(round((1 - keep) / 2, 4), round((1 - keep) / 2, 4),
+                                             keep, keep)  # fmt: skip
+    rotation = 0.0
+    turned = _ROT.match(m.query_variant or "")
+    if turned:
+        rotation = -float(turned.group(1)) + 0.0
+    scale = 1.0
+    if query_size and ref_size and ref_size[0]:
+        scale = round(query_size[0] / (ref_size[0] * crop.w), 4)
+    return Transform(rotation, scale, m.query_variant == "mirror", crop)
+
+
+def search(conn: Connection, hashes: QueryHashes,
+           features: Callable[[], Sequence[LocalFeatures]] | None, *,
+           query_size: tuple[int, int] | None = None, limit: int = 10,
+           every_variant: bool = False) -> list[PictureMatch]:
+    """Registered pictures matching a query, best first (see the module's text).
+
+    ``every_variant`` searches all hash variants at once (the registration check)
+    instead of the upright ones first.
+    """
+    if every_variant:
+        found = image_index.search(conn, hashes, limit=limit)
+    else:
+        found = two_pass(conn, hashes, limit)
+    sizes = feature_index.original_sizes(conn, [m.work_id for m in found])
+    merged: dict[int, PictureMatch] = {
+        m.work_id: PictureMatch(
+            m.work_id, m.score, m.transformation, WHOLE,
+            hash_transform(m, query_size, sizes.get(m.work_id)), dict(m.distances))
+        for m in found
+    }
+    fast = any(m.score >= FAST_SCORE and m.transformation == "identical" for m in found)
+    if not fast and features is not None:
+        feats = list(features())
+        if feats:
+            for lm in feature_index.search(conn, feats, extra_candidates=list(merged),
+                                           limit=limit):
+                fm = lm.match
+                score = verified_score(fm.inliers)
+                current = merged.get(lm.work_id)
+                merged[lm.work_id] = PictureMatch(
+                    lm.work_id, max(score, current.score if current else 0.0), fm.label,
+                    fm.region, fm.transform, current.distances if current else {}, fm.inliers,
+                    "both" if current else "features", fm)
+    ranked = sorted(merged.values(), key=lambda p: (-p.score, p.work_id))
+    return ranked[:limit]
+
+
+def two_pass(conn: Connection, query: QueryHashes, limit: int) -> list[image_index.ImageMatch]:
+    """Plain, mirrored and trimmed forms first; the counter-rotations only if needed."""
+    upright = QueryHashes([v for v in query.variants if v.transformation != "rotated"])
+    found = image_index.search(conn, upright, limit=limit)
+    if any(m.score >= SAME_IMAGE_SCORE for m in found) or len(upright.variants) == len(
+            query.variants):
+        return found
+    return image_index.search(conn, query, limit=limit)
