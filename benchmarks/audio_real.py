@@ -125,7 +125,7 @@ def _ffmpeg(*args: str) -> None:
                    capture_output=True)  # fmt: skip
 
 
-def _fingerprints(path: Path) -> tuple[AudioFingerprint, ap.PeakPrint] | None:
+def reference_fingerprints(path: Path) -> tuple[AudioFingerprint, ap.PeakPrint] | None:
     """Both fingerprints of a reference track; None for one the registry refuses (a
     silent or too short track: it could not be registered either)."""
     try:
@@ -155,7 +155,7 @@ def _fingerprints_of(path: Path) -> tuple[AudioFingerprint, ap.PeakPrint]:
 def _register(url: str, refs: list[Path], jobs: int) -> float:
     t0 = time.time()
     with ProcessPoolExecutor(jobs) as pool:
-        fps = list(pool.map(_fingerprints, refs, chunksize=4))
+        fps = list(pool.map(reference_fingerprints, refs, chunksize=4))
     seconds = time.time() - t0
     engine = sa.create_engine(url)
     with engine.begin() as conn:
@@ -188,14 +188,33 @@ PERMISSIVE = peak_index.PeakSearchParams(ratio_base=0.0, ratio_slope=0.0, min_ma
 DEFAULT = peak_index.PeakSearchParams()
 
 
+#: Chromaprint thresholds tried on every query (the first is the default): the
+#: table of :func:`_calibration` shows what each gives, alone and with the peaks'
+#: confirmation of a weak Chromaprint stretch.
+CHROMA_GRID: tuple[tuple[float, float], ...] = (
+    (0.36, 0.32), (0.34, 0.30), (0.32, 0.28), (0.30, 0.26), (0.28, 0.24),
+)
+
+
 def _search(url: str, chroma: list[AudioFingerprint], peaks: ap.PeakPrint
-            ) -> tuple[list, list[peak_index.PeakMatch], list]:  # fmt: skip
-    """(merged answer under the default rule, every peak candidate, Chromaprint's)."""
+            ) -> tuple[list, list[peak_index.PeakMatch], list, list]:  # fmt: skip
+    """(merged answer under the default rule, every peak candidate, Chromaprint's,
+    Chromaprint's under each rule of :data:`CHROMA_GRID`)."""
     with _engine(url).connect() as conn:
         by_chroma = audio_index.search(conn, chroma)
         candidates = peak_index.search(conn, peaks, params=PERMISSIVE)
+        grid = [audio_index.search(conn, chroma, params=audio_index.SearchParams(
+            ber_base=base, max_ber=top)) for base, top in CHROMA_GRID]
     kept = [m for m in candidates if _accepted(m, DEFAULT)]
-    return merge_matches(by_chroma, kept), candidates, by_chroma
+    return merge_matches(by_chroma, kept), candidates, by_chroma, grid
+
+
+def _grid_rows(grid: list, candidates: list[peak_index.PeakMatch], truth: int | None) -> list:
+    """Per rule of the grid: (work, right work?, BER, items, peak stats of that work or None)."""
+    by_work = {m.work_id: _stats(m) for m in candidates}
+    return [[(m.work_id, m.work_id == truth, m.bit_error_rate, m.aligned_items,
+              by_work.get(m.work_id))
+             for m in found] for found in grid]  # fmt: skip
 
 
 def _accepted(m: peak_index.PeakMatch, params: peak_index.PeakSearchParams) -> bool:
@@ -238,14 +257,14 @@ def _one_query(task: tuple) -> tuple:
         t0 = time.perf_counter()
         try:
             q = fingerprint_query_file(out, LIMITS)
-            found, candidates, by_chroma = _search(url, q.chromaprint, q.peaks)
+            found, candidates, by_chroma, grid = _search(url, q.chromaprint, q.peaks)
         except SilentAudio:
             # A silent stretch of the track (game music pauses): a lookup refuses it
             # with a message, nobody could find it; not counted (``_print`` says how many).
             return (v.name, None)
         except Exception as exc:  # noqa: BLE001 - reported as a miss with its reason
             print(f"  {v.name}: {exc}", flush=True)
-            found, candidates, by_chroma = [], [], []
+            found, candidates, by_chroma, grid = [], [], [], [[] for _ in CHROMA_GRID]
         ms = 1000 * (time.perf_counter() - t0)
         baseline = None
         if v.name in CHROMAPRINT_BASELINE:
@@ -269,7 +288,7 @@ def _one_query(task: tuple) -> tuple:
     chroma_wrong = bool(by_chroma) and not chroma_ok
     return (v.name, ok, located, wrong, ms, tr.speed if tr else None,
             tr.pitch_semitones if tr else None, baseline, right[0] if right else None, chroma_ok,
-            others, chroma_wrong, located or repeat)
+            others, chroma_wrong, located or repeat, _grid_rows(grid, candidates, work_id))
 
 
 def _same_passage(url: str, work_id: int, at: float, found: float, seconds: float) -> bool:
@@ -310,13 +329,14 @@ def _false_queries(task: tuple) -> list[tuple]:
                 peaks = peaks_for_query(ap.resample(clip, SAMPLE_RATE, ap.SAMPLE_RATE))
             except MediaError:  # silent or too quiet: refused, as a lookup would be
                 continue
-            found, candidates, _ = _search(url, chroma, peaks)
+            found, candidates, _, grid = _search(url, chroma, peaks)
             desc = "" if not found else (
                 f"{Path(path).name}@{a / SAMPLE_RATE:.0f}s -> work {found[0].work_id} "
                 f"score {found[0].score:.2f} by {'+'.join(found[0].found_by)} {found[0].details}")
             best = [_stats(m) for m in candidates]
             chroma_hit = bool(found) and "chromaprint" in found[0].found_by
-            out.append((seconds, bool(found), desc, best, chroma_hit))
+            out.append((seconds, bool(found), desc, best, chroma_hit,
+                        _grid_rows(grid, candidates, None)))
     return out
 
 
@@ -385,6 +405,7 @@ def run(refs_n: int, queries: int, false_n: int, jobs: int, url: str | None,
     _save(results, fres)
     _print(results, fres, len(refs), len(others))
     _calibration(results, fres)
+    _chroma_calibration(results, fres)
 
 
 def _save(results: list[tuple], fres: list[tuple]) -> None:
@@ -453,3 +474,43 @@ def _calibration(results: list[tuple], fres: list[tuple]) -> None:
             fmr.append(f"{100 * hits / len(rows):>8.2f}%")
         print(f"{base:>5.2f} {min_matched:>4} {bins:>4} {extra:>5} "
               f"{100 * ok / len(results):>6.1f}% {wrong:>5} {' '.join(fmr)}")
+
+
+def _chroma_accepts(rows: list, g: int, confirm: int | None) -> list[bool]:
+    """For each Chromaprint answer under the default rule (``rows[0]``): accepted
+    under grid rule ``g``, or (``confirm``) weaker but with the peak fingerprint
+    re-finding at least ``confirm`` peaks of the same work at any transform."""
+    strict = {row[0] for row in rows[g]}
+    return [row[0] in strict or (confirm is not None and row[4] is not None
+                                 and row[4][0] >= confirm) for row in rows[0]]  # fmt: skip
+
+
+def _chroma_calibration(results: list[tuple], fres: list[tuple]) -> None:
+    """Chromaprint's thresholds (ber_base, max_ber) with and without the peaks'
+    confirmation, the peak rule at its default: found / wrong / false-match rates."""
+    print()
+    print("calibration of Chromaprint's rule (BER <= min(max_ber, base - 0.9/sqrt(items)));"
+          " confirm = a weaker stretch passes when the peaks re-find >= N peaks of that work:")
+    lengths = sorted({r[0] for r in fres})
+    head = " ".join(f"{'FMR ' + format(s, '.0f') + ' s':>9}" for s in lengths)
+    print(f"{'base':>5} {'max':>5} {'confirm':>7} {'found':>7} {'wrong':>5} {head}")
+    results = [r for r in results if r[1] is not None]
+    for g, confirm in itertools.product(range(len(CHROMA_GRID)), (None, 6, 8, 10)):
+        if g == 0 and confirm is not None:
+            continue
+        ok = wrong = 0
+        for r in results:
+            acc = _chroma_accepts(r[13], g, confirm)
+            ok += any(a and row[1] for a, row in zip(acc, r[13][0], strict=True)) or (
+                r[8] is not None and _ok(r[8], DEFAULT))
+            wrong += any(a and not row[1] for a, row in zip(acc, r[13][0], strict=True)) or any(
+                _ok(b, DEFAULT) for b in r[10])
+        fmr = []
+        for s in lengths:
+            rows = [r for r in fres if r[0] == s]
+            hits = sum(1 for r in rows if any(_chroma_accepts(r[5], g, confirm))
+                       or any(_ok(b, DEFAULT) for b in r[3]))
+            fmr.append(f"{100 * hits / len(rows):>8.2f}%")
+        base, top = CHROMA_GRID[g]
+        print(f"{base:>5.2f} {top:>5.2f} {confirm or '-':>7} {100 * ok / len(results):>6.1f}% "
+              f"{wrong:>5} {' '.join(fmr)}")

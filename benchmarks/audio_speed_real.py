@@ -40,7 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from audio_real import _fingerprints  # noqa: E402
+from audio_real import reference_fingerprints  # noqa: E402
+from audio_speed import Synth  # noqa: E402
 from real_music import music_files  # noqa: E402
 
 from registry.core import audio_peaks as ap  # noqa: E402
@@ -105,16 +106,11 @@ class Filler:
 
     def __init__(self, chroma_bases: list[np.ndarray], peak_bases: list[ap.PeakPrint],
                  seed: int) -> None:  # fmt: skip
-        self.chroma_bases, self.peak_bases = chroma_bases, peak_bases
-        self.rng = np.random.default_rng(seed)
+        self.synth, self.peak_bases = Synth(chroma_bases, seed), peak_bases
+        self.rng = np.random.default_rng(seed + 1)
 
     def chroma(self) -> AudioFingerprint:
-        base = self.chroma_bases[int(self.rng.integers(len(self.chroma_bases)))]
-        n = int(self.rng.integers(450, 1430))
-        start = int(self.rng.integers(0, max(1, base.size - n)))
-        mask = np.uint32(self.rng.integers(1, 2**32, dtype=np.uint64))
-        items = base[start : start + n] ^ mask
-        return AudioFingerprint(items, items.size / 8.0)
+        return self.synth.make()
 
     def peaks(self) -> ap.PeakPrint:
         times, bins, at = [], [], 0.0
@@ -247,8 +243,9 @@ def main() -> None:
     if not args.skip_fingerprinting:
         bench_registration(refs, args.fingerprint_tracks)
     print("\nfingerprints of the registered and filler tracks (cached)...", flush=True)
-    ref_fps = [(i, fps) for i, fps in enumerate(map(_fingerprints, refs)) if fps is not None]
-    peak_bases = [fps[1] for fps in map(_fingerprints, others) if fps is not None]
+    ref_fps = [(i, fps) for i, fps in enumerate(map(reference_fingerprints, refs))
+               if fps is not None]
+    peak_bases = [fps[1] for fps in map(reference_fingerprints, others) if fps is not None]
     filler = Filler([c.items for _, (c, _) in ref_fps], peak_bases, seed=7)
     CACHE.mkdir(parents=True, exist_ok=True)
     targets = []

@@ -204,7 +204,7 @@ def fill_audio(engine, n: int) -> None:
     """``n`` synthetic recordings in both audio indexes (Chromaprint and the peaks),
     made from the fingerprints of the real music of ``real_music.py`` (see
     ``audio_speed_real.Filler``): key frequencies like real music's, not uniform."""
-    from audio_real import _fingerprints
+    from audio_real import reference_fingerprints
     from audio_speed_real import Filler
     from real_music import music_files
 
@@ -213,7 +213,7 @@ def fill_audio(engine, n: int) -> None:
     tracks = music_files()
     if not tracks:
         raise SystemExit("no real music installed: run benchmarks/real_music.py first")
-    prints = [fps for fps in map(_fingerprints, tracks[:120]) if fps is not None]
+    prints = [fps for fps in map(reference_fingerprints, tracks[:120]) if fps is not None]
     filler = Filler([c.items for c, _ in prints], [p for _, p in prints], seed=3)
     for start in range(0, n, 500):
         ids = range(10_000_000 + start, 10_000_000 + min(n, start + 500))
