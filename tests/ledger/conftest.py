@@ -60,7 +60,9 @@ def app(database_url: str, tmp_path: Path, attesters: Attesters, request):
         "TAMGA_WITNESSES": attesters.witness_config,
         "TAMGA_KEYS_DIR": str(attesters.keys_dir),
         "TAMGA_WORKER": "sync",
-        "TAMGA_ATTEST_TIMEOUT": 5.0,
+        # Local servers answer in milliseconds; a loaded CI machine can stall one for
+        # seconds, and a timed-out request waits out a back-off.
+        "TAMGA_ATTEST_TIMEOUT": 30.0,
     }
     marker = request.node.get_closest_marker("app_config")
     if marker is not None:

@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 
 from registry.core import tamga_verify as tv
-from tests.ledger.test_attestations import _attest, _policy_args, _register
+from tests.ledger.test_attestations import _attest_when_due, _policy_args, _register
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +29,7 @@ def test_merge_time_is_shown_by_trusted_attestations(app, accounts, media, attes
     accounts.create()
     accounts.login()
     number = _register(accounts, media, 81)
-    assert all(_attest(app).values())
+    assert all(_attest_when_due(app).values())
     receipt, proof = _files(accounts, number, tmp_path, "on-time")
     capsys.readouterr()
     assert tv.main([receipt, "--proof", proof, "--strict", *_policy_args(attesters)]) == 0
@@ -46,7 +46,7 @@ def test_merge_time_is_shown_by_trusted_attestations(app, accounts, media, attes
                                                max_merge_seconds=1)
     late = _register(accounts, media, 82)
     time.sleep(2.1)
-    assert all(_attest(app).values())
+    assert all(_attest_when_due(app).values())
     receipt, proof = _files(accounts, late, tmp_path, "late")
     capsys.readouterr()
     assert tv.main([receipt, "--proof", proof, *_policy_args(attesters)]) == 0
