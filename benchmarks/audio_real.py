@@ -10,7 +10,7 @@ queries.
 
 Each query goes through the lookup's own path: PyAV decoding of the query file,
 Chromaprint speed variants and peak quads (:func:`fingerprint_query_file`),
-both indexes searched, answers merged (:func:`merge_matches`). ``top-1``
+both indexes searched, answers merged (:func:`vote`). ``top-1``
 counts the right work first, ``located`` the right work with its work-side start
 within 1 s of the truth, ``wrong`` a different work first.
 
@@ -54,8 +54,8 @@ from registry.core.audio import (  # noqa: E402
 )
 from registry.core.audio_query import (  # noqa: E402
     fingerprint_query_file,
-    merge_matches,
     peaks_for_query,
+    vote,
 )
 from registry.core.errors import MediaError, SilentAudio  # noqa: E402
 from registry.core.matching import audio_index, peak_index  # noqa: E402
@@ -182,9 +182,7 @@ def _engine(url: str) -> sa.Engine:
 
 #: Every verified peak candidate is kept (then the real rule is applied here), so the
 #: table also shows what other thresholds would give (calibration).
-PERMISSIVE = peak_index.PeakSearchParams(ratio_base=0.0, ratio_slope=0.0, min_matched=5,
-                                         min_seconds=1.0, min_distinct_bins=0,
-                                         changed_extra_matched=0)  # fmt: skip
+PERMISSIVE = peak_index.LENIENT
 DEFAULT = peak_index.PeakSearchParams()
 
 
@@ -198,15 +196,14 @@ CHROMA_GRID: tuple[tuple[float, float], ...] = (
 
 def _search(url: str, chroma: list[AudioFingerprint], peaks: ap.PeakPrint
             ) -> tuple[list, list[peak_index.PeakMatch], list, list]:  # fmt: skip
-    """(merged answer under the default rule, every peak candidate, Chromaprint's,
+    """(the lookup's answer, every peak candidate, Chromaprint's (strong and weak),
     Chromaprint's under each rule of :data:`CHROMA_GRID`)."""
     with _engine(url).connect() as conn:
-        by_chroma = audio_index.search(conn, chroma)
+        by_chroma = audio_index.search(conn, chroma, strict=audio_index.STRICT)
         candidates = peak_index.search(conn, peaks, params=PERMISSIVE)
         grid = [audio_index.search(conn, chroma, params=audio_index.SearchParams(
             ber_base=base, max_ber=top)) for base, top in CHROMA_GRID]
-    kept = [m for m in candidates if _accepted(m, DEFAULT)]
-    return merge_matches(by_chroma, kept), candidates, by_chroma, grid
+    return vote(by_chroma, candidates), candidates, by_chroma, grid
 
 
 def _grid_rows(grid: list, candidates: list[peak_index.PeakMatch], truth: int | None) -> list:
@@ -215,10 +212,6 @@ def _grid_rows(grid: list, candidates: list[peak_index.PeakMatch], truth: int | 
     return [[(m.work_id, m.work_id == truth, m.bit_error_rate, m.aligned_items,
               by_work.get(m.work_id))
              for m in found] for found in grid]  # fmt: skip
-
-
-def _accepted(m: peak_index.PeakMatch, params: peak_index.PeakSearchParams) -> bool:
-    return _ok(_stats(m), params)
 
 
 def _stats(m: peak_index.PeakMatch) -> tuple:

@@ -29,11 +29,14 @@ from registry.core.audio import (
 )
 from registry.core.audio_peaks import PeakPrint
 from registry.core.matching.audio_index import AudioMatch
-from registry.core.matching.peak_index import PeakMatch
+from registry.core.matching.peak_index import PeakMatch, PeakSearchParams, passes
 from registry.core.media import MediaLimits
 
 #: Queries longer than this use fewer quads per anchor (the index part stays bounded).
 LONG_QUERY_SECONDS = 20.0
+#: Peaks of a work that the peak matcher must re-found (at any transform) for a
+#: Chromaprint match weaker than its strict rule to stand (see :func:`vote`).
+VOUCHING_PEAKS = 10
 
 
 @dataclass(frozen=True)
@@ -124,3 +127,21 @@ def merge_matches(chroma: list[AudioMatch], peaks: list[PeakMatch]) -> list[Merg
             details=details,
         ))  # fmt: skip
     return sorted(out, key=lambda m: (-m.score, m.work_id))
+
+
+def vote(chroma: list[AudioMatch], candidates: list[PeakMatch],
+         params: PeakSearchParams | None = None) -> list[MergedMatch]:  # fmt: skip
+    """Both fingerprints' answers as one list (:func:`merge_matches`).
+
+    ``chroma`` comes from a Chromaprint search with a strict rule
+    (``audio_index.search(..., strict=STRICT)``), ``candidates`` from a peak search
+    under ``peak_index.LENIENT``. A peak candidate is a match when it passes
+    ``params`` (the default rule); a Chromaprint match stands when it is strong,
+    or when the peaks re-found at least :data:`VOUCHING_PEAKS` of the same work's
+    peaks: two weak, independent witnesses agreeing on one work.
+    """
+    params = params or PeakSearchParams()
+    peaks = list({m.work_id: m for m in reversed(candidates) if passes(m, params)}.values())
+    vouched = {m.work_id for m in candidates if m.matched >= VOUCHING_PEAKS}
+    kept = [c for c in chroma if c.strong or c.work_id in vouched]
+    return merge_matches(kept, peaks[::-1])

@@ -32,7 +32,12 @@ from registry.core import audio_peaks, iscc
 from registry.core import evidence as core
 from registry.core.audio import AudioFingerprint, fingerprint_file
 from registry.core.audio_peaks import PeakPrint
-from registry.core.audio_query import fingerprint_query_file, merge_matches, peaks_for_query
+from registry.core.audio_query import (
+    fingerprint_query_file,
+    merge_matches,
+    peaks_for_query,
+    vote,
+)
 from registry.core.matching import audio_index, peak_index
 from registry.core.media import MediaLimits, probe_audio, sniff
 from registry.kinds import (
@@ -154,12 +159,13 @@ class AudioKind(MediaKind):
         return count_rows(conn, audio_index.audio_recordings)
 
     def search(self, conn: Connection, query: Query, *, limit: int = 10) -> list[Hit]:
-        """Both indexes vote; one hit per work (see :func:`merge_matches`)."""
+        """Both indexes vote; one hit per work (see :func:`vote`)."""
         fps = query.tracks.get(TRACK)
         peaks = query.tracks.get(PEAKS)
-        chroma = audio_index.search(conn, fps) if fps else []
-        by_peaks = peak_index.search(conn, peaks) if peaks is not None and len(peaks) else []
-        found = merge_matches(chroma, by_peaks)[:limit]
+        chroma = audio_index.search(conn, fps, strict=audio_index.STRICT) if fps else []
+        candidates = (peak_index.search(conn, peaks, params=peak_index.LENIENT)
+                      if peaks is not None and len(peaks) else [])  # fmt: skip
+        found = vote(chroma, candidates)[:limit]
         durations = self.durations(conn, [m.work_id for m in found])
         return [Hit(m.work_id, m.score, self.name, meaning(m.score), {
             "query_start": m.query_start, "query_end": m.query_end,

@@ -29,6 +29,7 @@ from registry.core.matching.audio_index import (
     AUDIO_TABLES,
     KEY_BITS,
     POSTING,
+    STRICT,
     QueryVariants,
     SearchParams,
     _verify,
@@ -334,6 +335,20 @@ def test_clip_found_under_white_noise_10db(
     top, _ = best(index, query)
     assert top.work_id == SONG_A
     assert top.work_start == pytest.approx(25.0 + top.query_start, abs=0.6)
+
+
+def test_music_under_louder_noise_is_aligned_but_only_weakly(
+    index: Connection, media: dict[str, Path], tmp_path: Path
+) -> None:
+    """White noise 7 dB louder than the music: Chromaprint still aligns the clip under
+    its lenient rule, not its strict one; the lookup then needs the peak fingerprint
+    to vouch for the work (``audio_query.vote``). At 0 dB the stretch is strong."""
+    source = clip(media["song_a"], tmp_path / "src.wav", 20.0, 12)
+    for snr, strong in ((-7, False), (0, True)):
+        query = add_noise(source, tmp_path / f"noisy{snr}.wav", snr_db=snr)
+        found = search(index, fingerprint_query(query, LIMITS), strict=STRICT)
+        assert found and found[0].work_id == SONG_A and found[0].strong is strong
+        assert found[0].work_start == pytest.approx(20.0 + found[0].query_start, abs=0.6)
 
 
 def test_speech_clip_reencoded(index: Connection, media: dict[str, Path], tmp_path: Path) -> None:

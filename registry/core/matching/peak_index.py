@@ -102,6 +102,13 @@ class PeakSearchParams:
     changed_extra_matched: int = 4
 
 
+#: Every verified candidate that re-found some peaks: a search under this rule, then
+#: :func:`passes` with the default rule, gives both the matches and the candidates
+#: that vouch for a weak Chromaprint match (:func:`registry.core.audio_query.vote`).
+LENIENT = PeakSearchParams(ratio_base=0.0, ratio_slope=0.0, min_matched=5, min_seconds=1.0,
+                           min_distinct_bins=0, changed_extra_matched=0)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class PeakMatch:
     work_id: int
@@ -387,6 +394,13 @@ def accepted(matched: int, considered: int, seconds: float, coverage: float,
         and seconds >= params.min_seconds
         and coverage >= params.min_coverage
     )
+
+
+def passes(m: PeakMatch, params: PeakSearchParams) -> bool:
+    """:func:`accepted` for a match found under a more lenient rule (see :data:`LENIENT`)."""
+    return accepted(m.matched, m.considered, m.query_end - m.query_start, m.coverage, params,
+                    distinct_bins=m.distinct_bins, speed=m.speed,
+                    pitch_semitones=m.pitch_semitones)  # fmt: skip
 
 
 def accept(v: Verified, params: PeakSearchParams) -> bool:
