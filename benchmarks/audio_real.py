@@ -443,16 +443,23 @@ def _print(results: list[tuple], fres: list[tuple], n_refs: int, n_others: int) 
             print(f"    {r[2]}")
 
 
+def _table_head(title: str, rule_columns: str, fres: list[tuple]) -> list[float]:
+    """Print a calibration table's title and column heads; the clip lengths of its columns."""
+    print()
+    print(title)
+    lengths = sorted({r[0] for r in fres})
+    head = " ".join(f"{'FMR ' + format(s, '.0f') + ' s':>9}" for s in lengths)
+    print(f"{rule_columns} {'found':>7} {'wrong':>5} {head}")
+    return lengths
+
+
 def _calibration(results: list[tuple], fres: list[tuple]) -> None:
     """Peak acceptance thresholds against this run's own queries: the share of
     transformed queries whose right work passes, and the false-match rate of the
     unregistered clips (either fingerprint), per rule."""
-    print()
-    print("calibration of the peak rule (ratio >= base + slope/sqrt(considered), "
-          "matched >= min):")
-    lengths = sorted({r[0] for r in fres})
-    head = " ".join(f"{'FMR ' + format(s, '.0f') + ' s':>9}" for s in lengths)
-    print(f"{'base':>5} {'min':>4} {'bins':>4} {'extra':>5} {'found':>7} {'wrong':>5} {head}")
+    lengths = _table_head("calibration of the peak rule (ratio >= base + "
+                          "slope/sqrt(considered), matched >= min):",
+                          f"{'base':>5} {'min':>4} {'bins':>4} {'extra':>5}", fres)
     results = [r for r in results if r[1] is not None]
     for base, min_matched, bins, extra in itertools.product(
             (0.12, 0.2), (10, 12, 14), (0, 5, 6, 7), (0, 4, 8)):
@@ -481,12 +488,10 @@ def _chroma_accepts(rows: list, g: int, confirm: int | None) -> list[bool]:
 def _chroma_calibration(results: list[tuple], fres: list[tuple]) -> None:
     """Chromaprint's thresholds (ber_base, max_ber) with and without the peaks'
     confirmation, the peak rule at its default: found / wrong / false-match rates."""
-    print()
-    print("calibration of Chromaprint's rule (BER <= min(max_ber, base - 0.9/sqrt(items)));"
-          " confirm = a weaker stretch passes when the peaks re-find >= N peaks of that work:")
-    lengths = sorted({r[0] for r in fres})
-    head = " ".join(f"{'FMR ' + format(s, '.0f') + ' s':>9}" for s in lengths)
-    print(f"{'base':>5} {'max':>5} {'confirm':>7} {'found':>7} {'wrong':>5} {head}")
+    lengths = _table_head("calibration of Chromaprint's rule (BER <= min(max_ber, base - "
+                          "0.9/sqrt(items))); confirm = a weaker stretch passes when the "
+                          "peaks re-find >= N peaks of that work:",
+                          f"{'base':>5} {'max':>5} {'confirm':>7}", fres)
     results = [r for r in results if r[1] is not None]
     for g, confirm in itertools.product(range(len(CHROMA_GRID)), (None, 6, 8, 10)):
         if g == 0 and confirm is not None:
