@@ -141,7 +141,7 @@ def vote(chroma: list[AudioMatch], candidates: list[PeakMatch],
     peaks: two weak, independent witnesses agreeing on one work.
     """
     params = params or PeakSearchParams()
-    peaks = list({m.work_id: m for m in reversed(candidates) if passes(m, params)}.values())
+    peaks = [m for m in candidates if passes(m, params)]
     vouched = {m.work_id for m in candidates if m.matched >= VOUCHING_PEAKS}
     kept = [c for c in chroma if c.strong or c.work_id in vouched]
-    return merge_matches(kept, peaks[::-1])
+    return merge_matches(kept, peaks)
