@@ -60,6 +60,8 @@ TRACK = "frames"
 STILL_TRACK = "still"
 PICTURE, SOUND = "picture", "sound"
 REPORT_FRAMES = 4
+#: Picture and sound agree when they place the query this close (seconds).
+AGREE_S = 2.0
 
 
 def meaning(score: float) -> str:
@@ -157,6 +159,11 @@ class VideoKind(MediaKind):
                 tracks[track] = hit
         main = tracks.get(PICTURE) or tracks[SOUND]
         score = max(h.score for h in tracks.values())
+        if _agree(tracks.get(PICTURE), tracks.get(SOUND)):
+            # Two independent witnesses at the same place: the chance that both are wrong
+            # is the product of the chances that each is. It also ranks the video whose
+            # picture and sound agree above one whose music merely repeats the same theme.
+            score = 1.0 - (1.0 - tracks[PICTURE].score) * (1.0 - tracks[SOUND].score)
         details = dict(main.details)
         details["tracks"] = {
             name: {"score": round(h.score, 4),
@@ -255,6 +262,15 @@ class VideoKind(MediaKind):
         sound = audio_index.load_fingerprint(conn, work_id)
         return {"frames": frames.hex_rows(),
                 "sound_digest": sound.digest() if sound is not None else None}
+
+
+def _agree(picture: Hit | None, sound: Hit | None) -> bool:
+    """Picture and sound place the excerpt at the same time of the video (within
+    ``AGREE_S``: the two tracks are aligned at different resolutions)."""
+    if picture is None or sound is None or picture.segment is None or sound.segment is None:
+        return False
+    p, s = picture.segment, sound.segment
+    return abs((p.work_start - p.query_start) - (s.work_start - s.query_start)) <= AGREE_S
 
 
 def _align(query: FrameHashes, work_id: int, frames: FrameHashes
