@@ -21,6 +21,10 @@ from sqlalchemy import Engine, create_engine, make_url, text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORE_TEST_SCHEMA = "tamga_core_tests"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
 
 
 def external_database_url() -> str | None:
@@ -48,6 +52,53 @@ def _worker_database(url: str, worker: str) -> str:
 
 def is_postgres() -> bool:
     return (external_database_url() or "").startswith("postgresql")
+
+
+#: scrypt at a test cost: the production cost (``accounts.PASSWORD_METHOD``, N = 32768)
+#: takes ~0.12 s a hash, and the suite creates and logs in over a thousand accounts.
+#: Only the work factor differs (the same scrypt code runs); tests that measure the
+#: cost itself use ``production_password_cost``.
+TEST_PASSWORD_METHOD = "scrypt:1024:8:1"
+
+
+_PRODUCTION: list[str] = []  # accounts.PASSWORD_METHOD as the module pins it
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    from registry.services import accounts
+
+    _PRODUCTION.append(accounts.PASSWORD_METHOD)
+    accounts.PASSWORD_METHOD = TEST_PASSWORD_METHOD
+    accounts._dummy_hash.cache_clear()
+    yield
+    accounts.PASSWORD_METHOD = _PRODUCTION[0]
+
+
+@pytest.fixture
+def production_password_cost() -> Iterator[str]:
+    """The production scrypt cost for this test (timing tests); yields the method."""
+    from registry.services import accounts
+
+    accounts.PASSWORD_METHOD = _PRODUCTION[0]
+    accounts._dummy_hash.cache_clear()
+    yield _PRODUCTION[0]
+    accounts.PASSWORD_METHOD = TEST_PASSWORD_METHOD
+    accounts._dummy_hash.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright, started once per test process; every test
+    opens its own context (cookies, storage and viewport are per context), see
+    ``tests/browser/conftest.py``'s ``page``."""
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture

@@ -4,8 +4,9 @@ straight in the database, the in-process worker, and signing in through the page
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,6 @@ from tests.conftest import _app_config
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 PASSWORD = "a long enough secret"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 
 @pytest.fixture
@@ -87,14 +84,28 @@ def log_in(page, server: str, email: str, password: str = PASSWORD) -> None:
 
 
 @pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
+def page(browser):
+    """A new page in a context of its own (the browser is shared by the session)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="en-US", viewport={"width": 1200, "height": 900})
-        yield context.new_page()
-        context.close()
-        browser.close()
+    context = browser.new_context(locale="en-US", viewport={"width": 1200, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+@contextmanager
+def contexts(browser) -> Iterator[Callable[..., object]]:
+    """``new_context(**options)`` for a test that needs several (two people at once, a
+    phone); every context it opened is closed at the end, the shared browser stays."""
+    opened = []
+
+    def new_context(**options):
+        context = browser.new_context(**options)
+        opened.append(context)
+        return context
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        yield new_context
+    finally:
+        for context in opened:
+            context.close()

@@ -4,11 +4,9 @@ told, opens the invitation and confirms; the public page then shows his confirma
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, CHROMIUM_ARGS, add_creator, log_in
+from tests.browser.conftest import ARTIFACTS, add_creator, contexts, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -21,15 +19,10 @@ def two_accounts(live_app):
     return live_app
 
 
-def test_a_named_coauthor_is_invited_and_confirms(live_server, two_accounts, media):
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        aigerim = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
-        bolat = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+def test_a_named_coauthor_is_invited_and_confirms(browser, live_server, two_accounts, media):
+    with contexts(browser) as new_context:
+        aigerim = new_context(viewport={"width": 1100, "height": 900}).new_page()
+        bolat = new_context(viewport={"width": 1100, "height": 900}).new_page()
         aigerim.context.add_cookies([{"name": "lang", "value": "kk", "url": live_server}])
         bolat.context.add_cookies([{"name": "lang", "value": "ru", "url": live_server}])
 
@@ -104,7 +97,6 @@ def test_a_named_coauthor_is_invited_and_confirms(live_server, two_accounts, med
             width = who.evaluate("document.documentElement.scrollWidth")
             who.screenshot(path=str(ARTIFACTS / f"coauthor-mobile-{name}.png"), full_page=True)
             assert width <= 390, (path, width)
-        browser.close()
 
 
 def inv_id(page, server) -> str:

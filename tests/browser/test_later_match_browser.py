@@ -3,12 +3,10 @@ Aigerim is told at once, compares the two works and goes on to open a dispute.""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import ARTIFACTS, CHROMIUM_ARGS, add_creator, log_in
+from tests.browser.conftest import ARTIFACTS, add_creator, contexts, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -33,18 +31,13 @@ def _register(page, server, title, path):
 
 
 def test_the_earlier_owner_hears_of_a_later_copy_and_can_open_a_dispute(
-        live_server, two_accounts, media, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+        browser, live_server, two_accounts, media, tmp_path):
     original = media.picture(31)
     copy = tmp_path / "copy.png"
     Image.open(original).save(copy, "PNG")
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        aigerim = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
-        bolat = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+    with contexts(browser) as new_context:
+        aigerim = new_context(viewport={"width": 1100, "height": 900}).new_page()
+        bolat = new_context(viewport={"width": 1100, "height": 900}).new_page()
         aigerim.context.add_cookies([{"name": "lang", "value": "ru", "url": live_server}])
         bolat.context.add_cookies([{"name": "lang", "value": "en", "url": live_server}])
 
@@ -80,4 +73,3 @@ def test_the_earlier_owner_hears_of_a_later_copy_and_can_open_a_dispute(
         # Bolat, the later registrant, is not told about his own registration.
         bolat.goto(f"{live_server}/notifications/")
         assert bolat.locator(".notification-compare").count() == 0
-        browser.close()

@@ -7,14 +7,13 @@ full-page screenshot in ``test-artifacts/browser/mobile-*.png``.
 from __future__ import annotations
 
 import io
-import shutil
 
 import pytest
 from PIL import Image
 
 from registry.extensions import db
 from registry.models import Dispute, Work
-from tests.browser.conftest import ARTIFACTS, CHROMIUM_ARGS
+from tests.browser.conftest import ARTIFACTS, contexts
 
 pytestmark = pytest.mark.browser
 
@@ -94,16 +93,11 @@ def _pages(site: dict) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
-def test_no_main_page_scrolls_sideways_at_390px(live_server, site, lang):
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
+def test_no_main_page_scrolls_sideways_at_390px(browser, live_server, site, lang):
     too_wide = {}
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": WIDTH, "height": 844},
-                                      device_scale_factor=1, is_mobile=True, has_touch=True)
+    with contexts(browser) as new_context:
+        context = new_context(viewport={"width": WIDTH, "height": 844},
+                              device_scale_factor=1, is_mobile=True, has_touch=True)
         context.add_cookies([{"name": "lang", "value": lang, "url": live_server}])
         page = context.new_page()
         for name, path in (("signup", "/signup"), ("login", "/login")):
@@ -123,6 +117,4 @@ def test_no_main_page_scrolls_sideways_at_390px(live_server, site, lang):
             if width > WIDTH:
                 too_wide[name] = (width, page.evaluate(OFFENDERS))
             page.screenshot(path=str(ARTIFACTS / f"mobile-{lang}-{name}.png"), full_page=True)
-        context.close()
-        browser.close()
     assert too_wide == {}, f"pages wider than {WIDTH}px: {too_wide}"

@@ -8,12 +8,16 @@ import re
 import statistics
 import time
 
+import pytest
+
 from registry.extensions import db
 from registry.models.work import Transfer
 from tests.registration import register_form
 from tests.web.test_accounts import outbox_messages, signup
 
 STRONG = "correct horse battery"
+# The answers must cost the same at the real scrypt cost, not at the suite's cheap one.
+pytestmark = pytest.mark.usefixtures("production_password_cost")
 
 
 def _flashes(client) -> list[str]:
@@ -77,6 +81,17 @@ def _medians(first, second, repeats: int = 7) -> tuple[float, float]:
 # Without the fix the unknown address answered ~20 times faster (0.36 s against 0.018 s
 # here); the bound leaves room for a busy machine and still catches that.
 RATIO = 0.5
+
+
+def test_passwords_are_hashed_at_the_pinned_production_cost(production_password_cost):
+    from werkzeug.security import check_password_hash
+
+    from registry.services import accounts
+
+    assert production_password_cost == "scrypt:32768:8:1"  # the suite uses a cheaper one
+    made = accounts.hash_password(STRONG)
+    assert made.startswith(production_password_cost + "$")
+    assert check_password_hash(made, STRONG) and not check_password_hash(made, STRONG + "!")
 
 
 def test_login_takes_as_long_for_an_unknown_address(app, accounts):
