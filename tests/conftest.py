@@ -54,6 +54,24 @@ def is_postgres() -> bool:
     return (external_database_url() or "").startswith("postgresql")
 
 
+#: A test that uses one of these touches a database (every other one runs the same
+#: code whatever DATABASE_URL says).
+DATABASE_FIXTURES = frozenset({"core_engine", "migrated_database", "database_url", "app"})
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """``TAMGA_ONLY_DATABASE_TESTS=1`` (CI's second, PostgreSQL run) deselects the tests
+    that touch no database: the first run already ran them, on the same code."""
+    if os.environ.get("TAMGA_ONLY_DATABASE_TESTS") != "1":
+        return
+    keep = [item for item in items
+            if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))]
+    dropped = [item for item in items if item not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 #: scrypt at a test cost: the production cost (``accounts.PASSWORD_METHOD``, N = 32768)
 #: takes ~0.12 s a hash, and the suite creates and logs in over a thousand accounts.
 #: Only the work factor differs (the same scrypt code runs); tests that measure the
