@@ -3,11 +3,14 @@
 A registered video gives one frame per second (:data:`REGISTER_STEP_S`); each
 sampled frame is scaled down by the decoder (``frame.reformat``), so memory
 stays bounded whatever the film's length, and hashed with PDQ (Meta's 256-bit
-perceptual hash, via ``pdqhash``) in two windows:
+perceptual hash, via ``pdqhash``) in two or three windows:
 
 - ``full``: the frame with uniform borders (letterbox, pillarbox) trimmed;
 - ``v916``: the centre 9:16 column of a landscape frame, which is what a
-  vertical re-upload (Shorts, Reels) keeps of it.
+  vertical re-upload (Shorts, Reels) keeps of it;
+- ``v916_frame``: where trimming took bars (or rows as flat as bars: a clear sky),
+  also the centre column of the untrimmed frame, since a vertical re-upload crops
+  the frame as it is.
 
 Frames whose PDQ quality is below :data:`MIN_QUALITY` (black, flat, the middle
 of a fade) carry no information and are not kept: they never vote.
@@ -43,7 +46,7 @@ MIN_QUALITY = 20
 #: Uniform borders: a row/column is "uniform" if its luma spread is below this.
 BORDER_STD = 4.0
 MAX_BORDER_FRACTION = 0.45
-WINDOWS = {"full": 0, "v916": 1}
+WINDOWS = {"full": 0, "v916": 1, "v916_frame": 2}
 WINDOW_NAMES = {v: k for k, v in WINDOWS.items()}
 #: Query variant codes: bit 0 = mirrored, bit 1 = borders trimmed.
 VARIANT_NAMES = {0: "plain", 1: "mirror", 2: "trim", 3: "trim_mirror"}
@@ -176,10 +179,28 @@ def _duration(container, stream) -> float:
     raise CorruptMedia.because("video_length_unknown")
 
 
-def sample_frames(path: Path, step: float, *, width: int = HASH_WIDTH
-                  ) -> Iterator[tuple[float, np.ndarray]]:
+def sample_frames(path: Path, step: float, *, width: int = HASH_WIDTH,
+                  reference_only: bool = False) -> Iterator[tuple[float, np.ndarray]]:
     """(time, RGB array scaled to ``width``) of the first frame at or after each
-    multiple of ``step`` seconds. Streams: one decoded frame in memory at a time."""
+    multiple of ``step`` seconds. Streams: one decoded frame in memory at a time.
+
+    ``reference_only`` (queries): the decoder skips the frames no other frame is
+    predicted from (B-frames: about half of an H.264 stream's decoding work), so the
+    sampled frame may come a frame or two later. A registration decodes every frame,
+    so that anyone re-computing its hashes from the file gets exactly the same ones.
+    A stream whose every frame would be skipped is decoded in full."""
+    if reference_only:
+        found = False
+        for item in _sample(path, step, width, "NONREF"):
+            found = True
+            yield item
+        if found:
+            return
+    yield from _sample(path, step, width, None)
+
+
+def _sample(path: Path, step: float, width: int, skip: str | None
+            ) -> Iterator[tuple[float, np.ndarray]]:
     import av
 
     with _open(path) as container:
@@ -187,6 +208,8 @@ def sample_frames(path: Path, step: float, *, width: int = HASH_WIDTH
             return
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        if skip:
+            stream.codec_context.skip_frame = skip
         start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
         next_t = 0.0
         try:
@@ -272,11 +295,17 @@ def registration_hashes(rgb: np.ndarray
     if quality < MIN_QUALITY:
         return [], None, quality
     out = [(WINDOWS["full"], full)]
-    column = centre_column(picture)
-    if column is not None:
-        bits, q = _pdq(column)
-        if q >= MIN_QUALITY:
-            out.append((WINDOWS["v916"], bits))
+    # A vertical re-upload crops the frame as it is; where trimming took rows or columns
+    # (bars, or a sky as flat as a bar), the trimmed picture's column is another crop
+    columns = [(WINDOWS["v916"], picture)]
+    if picture is not rgb:
+        columns.append((WINDOWS["v916_frame"], rgb))
+    for code, source in columns:
+        column = centre_column(source)
+        if column is not None:
+            bits, q = _pdq(column)
+            if q >= MIN_QUALITY:
+                out.append((code, bits))
     return out, mirrored, quality
 
 
@@ -343,7 +372,7 @@ def query_frames(path: Path, limits: MediaLimits, *, step: float = QUERY_STEP_S,
     ``max_seconds``, of its first ``max_seconds`` only (decoding stops there)."""
     info = probe_video(path, limits)
     rows: list[tuple[float, int, np.ndarray]] = []
-    for t, rgb in sample_frames(path, step):
+    for t, rgb in sample_frames(path, step, reference_only=True):
         if max_seconds is not None and t > max_seconds:
             break
         rows += [(t, code, value) for code, value in query_hashes(rgb)]

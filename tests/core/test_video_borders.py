@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from registry.core.video import trim_borders
+from registry.core.matching.video_index import MATCH_BITS
+from registry.core.video import WINDOWS, query_hashes, registration_hashes, trim_borders
 
 PICTURE = Path(__file__).resolve().parents[1] / "fixtures" / "images" / "texture.jpg"
 
@@ -35,3 +36,27 @@ def test_letterbox_is_cut_and_a_full_frame_is_left_alone() -> None:
     inner = trim_borders(frame)
     assert inner is not None and inner.shape[:2] == (216, 480)
     assert trim_borders(_picture(480, 270)) is None
+
+
+def test_a_vertical_crop_of_a_frame_with_a_flat_sky_matches_a_registered_window() -> None:
+    """Rows as flat as a letterbox (a clear sky, dark ground) are trimmed from the
+    registered frame; a vertical re-upload crops the frame as it is, sky included, so
+    the centre column of the untrimmed frame is registered too (``v916_frame``)."""
+    frame = _picture(480, 270).copy()
+    frame[:70] = (120, 170, 225)  # sky
+    frame[225:] = (40, 35, 30)  # ground
+    assert trim_borders(frame) is not None
+    windows, _, _ = registration_hashes(frame)
+    codes = dict(windows)
+    assert set(codes) == {WINDOWS["full"], WINDOWS["v916"], WINDOWS["v916_frame"]}
+    x = (480 - 152) // 2
+    vertical = np.asarray(Image.fromarray(frame[:, x:x + 152]).resize((360, 640)))
+    queried = [bits for _, bits in query_hashes(vertical)]
+
+    def nearest(code: int) -> int:
+        return min(int(np.unpackbits(codes[code] ^ q).sum()) for q in queried)
+
+    assert nearest(WINDOWS["v916_frame"]) <= 40
+    assert nearest(WINDOWS["v916"]) > MATCH_BITS  # the trimmed picture's column alone misses
+    assert set(dict(registration_hashes(_picture(480, 270))[0])) == {
+        WINDOWS["full"], WINDOWS["v916"]}  # nothing trimmed: no third window
