@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -107,14 +108,14 @@ class VideoKind(MediaKind):
 
     def query(self, path: Path, limits: MediaLimits, *, want_thumbnail: bool = False,
               max_seconds: float | None = None) -> Query:
-        prints = query_frames(path, limits, max_seconds=max_seconds)
-        tracks: dict[str, Any] = {TRACK: prints.frames}
-        if prints.info.has_sound:
-            try:
-                tracks[AUDIO_TRACK] = fingerprint_query(path, query_limits(limits),
-                                                        max_seconds=max_seconds)
-            except MediaError:
-                pass  # a clip whose sound is silent or too short: the picture decides
+        # the sound (decoded and fingerprinted by other processes) while the picture decodes
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            sound = (pool.submit(_query_sound, path, limits, max_seconds)
+                     if probe_video(path, limits).has_sound else None)
+            prints = query_frames(path, limits, max_seconds=max_seconds)
+            tracks: dict[str, Any] = {TRACK: prints.frames}
+            if sound is not None and (fingerprints := sound.result()) is not None:
+                tracks[AUDIO_TRACK] = fingerprints
         if not len(prints.frames) and AUDIO_TRACK not in tracks:
             raise CorruptMedia.because("video_nothing_usable")
         return Query(self.name, tracks, {
@@ -289,6 +290,13 @@ def _align(query: FrameHashes, work_id: int, frames: FrameHashes
         return None
     _, slope, offset = video_index._best_line(np.concatenate(q), np.concatenate(w))
     return video_index._verify(query, work_id, frames, slope, offset)
+
+
+def _query_sound(path: Path, limits: MediaLimits, max_seconds: float | None):
+    try:
+        return fingerprint_query(path, query_limits(limits), max_seconds=max_seconds)
+    except MediaError:
+        return None  # a clip whose sound is silent or too short: the picture decides
 
 
 def _picture_details(m: video_index.VideoMatch) -> dict[str, Any]:
