@@ -48,6 +48,8 @@ CACHE = ROOT / "benchmarks" / ".cache" / "lookup"
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/lookup_bench"
 PORT = 8731
+#: Length of the registered 720p video of ``--video-hours`` (video_accuracy's speed video).
+VIDEO_MINUTES = 2.0
 
 
 # --------------------------------------------------------------------------- media
@@ -130,8 +132,9 @@ def fresh_database(kind: str, pg_url: str, instance: Path) -> str:
     return pg_url
 
 
-def build(url: str, instance: Path, n_audio: int, n_image_rows: int) -> dict[str, str]:
-    """Migrate, register the two real works, add the synthetic rows; returns their numbers."""
+def build(url: str, instance: Path, n_audio: int, n_image_rows: int,
+          video_hours: float = 0.0) -> dict[str, str]:
+    """Migrate, register the real works, add the synthetic rows; returns their numbers."""
     from flask_migrate import upgrade
 
     from registry import create_app
@@ -142,6 +145,15 @@ def build(url: str, instance: Path, n_audio: int, n_image_rows: int) -> dict[str
         upgrade()
     numbers = {"audio": register(app, song(), "sound_recording"),
                "image": register(app, photos()[0], "photograph")}
+    if video_hours:
+        from video_accuracy import fill_synthetic, speed_video
+
+        numbers["video"] = register(app, speed_video(VIDEO_MINUTES), "audiovisual")
+        with app.app_context(), db.engine.begin() as conn:
+            t = time.perf_counter()
+            hashes = fill_synthetic(conn, video_hours, first_id=30_000_000)
+            print(f"  {hashes:,} synthetic frame hashes ({video_hours:g} h) in "
+                  f"{time.perf_counter() - t:.0f} s")
     with app.app_context():
         t = time.perf_counter()
         fill_audio(db.engine, n_audio)
@@ -204,6 +216,8 @@ def fill_audio(engine, n: int) -> None:
     """``n`` synthetic recordings in both audio indexes (Chromaprint and the peaks),
     made from the fingerprints of the real music of ``real_music.py`` (see
     ``audio_speed_real.Filler``): key frequencies like real music's, not uniform."""
+    if n <= 0:
+        return
     from audio_real import reference_fingerprints
     from audio_speed_real import Filler
     from real_music import music_files
@@ -371,12 +385,20 @@ def main() -> None:
     parser.add_argument("--load-seconds", type=float, default=None)
     parser.add_argument("--audio-only", action="store_true",
                         help="no image rows, no image lookups, no sustained load")
+    parser.add_argument("--recordings", type=int, default=None,
+                        help="synthetic recordings in the audio indexes (default 10,000; "
+                             "--quick 1,000)")
+    parser.add_argument("--video-hours", type=float, default=0.0,
+                        help="also register a real 720p video, fill the frame index with "
+                             "this many synthetic hours and time 10 s video clips")
     parser.add_argument("--reuse", action="store_true",
                         help="measure again on the database built by an earlier run")
     args = parser.parse_args()
     n_audio, n_image = (1000, 100_000) if args.quick else (10_000, 1_000_000)
     if args.audio_only:
         n_image = 0
+    if args.recordings is not None:
+        n_audio = args.recordings
     load_seconds = args.load_seconds or (20.0 if args.quick else 120.0)
     instance = CACHE / f"instance-{args.db}"
     if args.reuse:
@@ -385,10 +407,16 @@ def main() -> None:
     else:
         print(f"Lookup speed on {args.db}: building the database ...")
         url = fresh_database(args.db, args.pg, instance)
-        numbers = build(url, instance, n_audio, n_image)
+        numbers = build(url, instance, n_audio, n_image, args.video_hours)
     proc = start_gunicorn(url, instance)
     try:
         runs = 15 if args.quick else 40
+        if "video" in numbers:
+            from video_accuracy import speed_clip, speed_video
+
+            for variant in ("reencode_360p", "vertical_crop", "mirror"):
+                latency(f"10 s video clip ({variant})", speed_clip(
+                    speed_video(VIDEO_MINUTES), VIDEO_MINUTES, variant), numbers["video"], runs)
         latency("15 s MP3 clip", clip(), numbers["audio"], runs)
         if not args.audio_only:
             latency("2-megapixel JPEG (re-encoded)", photos()[1], numbers["image"], runs)

@@ -212,6 +212,11 @@ def main() -> None:
                         help="length of the 720p video timed for registration speed")
     parser.add_argument("--index-hours", type=float, default=100.0,
                         help="hours of synthetic frame hashes for the index timing")
+    parser.add_argument("--keep-index", action="store_true",
+                        help="time the searches on the index an earlier run filled (same "
+                             "--index-hours and --database)")
+    parser.add_argument("--profile", action="store_true",
+                        help="print where a search's time goes (cProfile, one clip)")
     args = parser.parse_args()
     CACHE.mkdir(parents=True, exist_ok=True)
     limits = MediaLimits()
@@ -306,12 +311,12 @@ def accuracy(args, limits: MediaLimits) -> None:
     print("\nmisses:" if misses else "\nno misses", *misses, sep="\n  ")
 
 
-def speed(args, limits: MediaLimits) -> None:
-    photos = photo_files()
-    music = music_files(3, install=False)
-    minutes = args.speed_minutes
+def speed_video(minutes: float) -> Path:
+    """The speed part's 720p H.264 video (real photographs over real music), built once."""
     path = CACHE / f"speed-720p-{minutes:g}min.mp4"
     if not path.exists():
+        photos = photo_files()
+        music = music_files(3, install=False)
         count = max(4, round(minutes * 60 / 8))
         chosen = [photos[j % len(photos)] for j in range(count)]
         global W, H
@@ -321,6 +326,45 @@ def speed(args, limits: MediaLimits) -> None:
             make_video(path, chosen, music[0], minutes * 60)
         finally:
             W, H = saved
+    return path
+
+
+def speed_clip(path: Path, minutes: float, variant: str) -> Path:
+    """A 10 s excerpt of the speed video at 33 s, in one variant of the issue's table."""
+    clip = CACHE / f"speed-clip-{minutes:g}min-{variant}.mp4"
+    if not clip.exists():
+        make_variant(path, min(33.0, minutes * 60 - 11), variant, clip,
+                     (music_files(3, install=False)[-1], 0.0))
+    return clip
+
+
+def fill_synthetic(conn, hours: float, first_id: int = 1000) -> int:
+    """``hours`` one-hour videos of random frame hashes (one per second) in the frame
+    index, stored frames too (a candidate read back costs what a real one would).
+    Returns the number of frame hashes."""
+    import numpy as np
+
+    from registry.core.video import FrameHashes
+
+    rng = np.random.default_rng(3)
+    seconds, per_video = int(hours * 3600), 3600
+    for start in range(0, seconds, per_video * 250):
+        batch = []
+        for v in range(start, min(seconds, start + per_video * 250), per_video):
+            n = min(per_video, seconds - v)
+            batch.append((first_id + v // per_video, FrameHashes(
+                np.arange(n, dtype=np.float32), np.zeros(n, dtype=np.uint8),
+                rng.integers(0, 256, (n, 32), dtype=np.uint8), float(n))))
+        conn.execute(sa.insert(video_index.video_works), [
+            {"work_id": w, "digest": f.digest(), "duration_s": f.duration_s,
+             "frames": f.to_bytes()} for w, f in batch])
+        video_index.add_raw_frames(conn, batch)
+    return seconds
+
+
+def speed(args, limits: MediaLimits) -> None:
+    minutes = args.speed_minutes
+    path = speed_video(minutes)
     video_kind = kinds.get("video")
     t = time.perf_counter()
     fp = video_kind.fingerprint(path, limits)
@@ -332,45 +376,30 @@ def speed(args, limits: MediaLimits) -> None:
           f"({minutes * 60 / took:.1f}x real time), {len(fp.extra['frames'])} frame hashes, "
           f"max RSS {rss:.0f} MB; uptime {os.popen('uptime').read().strip()}")
     # index part of a lookup with many synthetic hours in the frame index
-    import numpy as np
-
-    from registry.core.video import FrameHashes
-
     engine = sa.create_engine(args.database or f"sqlite:///{CACHE / 'index.db'}")
-    metadata.drop_all(engine, tables=video_index.TABLES)
-    metadata.create_all(engine, tables=video_index.TABLES)
-    rng = np.random.default_rng(3)
-    seconds = int(args.index_hours * 3600)
-    per_video = 3600
+    expected = int(args.index_hours * 3600) // 3600 + 1
+    with engine.connect() as conn:
+        kept = (args.keep_index and sa.inspect(conn).has_table("video_works")
+                and video_index.count_videos(conn) == expected)
     t = time.perf_counter()
-    with engine.begin() as conn:
-        for start in range(0, seconds, per_video * 250):
-            batch = []
-            for v in range(start, min(seconds, start + per_video * 250), per_video):
-                n = min(per_video, seconds - v)
-                batch.append((1000 + v // per_video, FrameHashes(
-                    np.arange(n, dtype=np.float32), np.zeros(n, dtype=np.uint8),
-                    rng.integers(0, 256, (n, 32), dtype=np.uint8), float(n))))
-            # stored frames too, as a registration keeps them: a candidate the search
-            # reads back costs what it would with real videos
-            conn.execute(sa.insert(video_index.video_works), [
-                {"work_id": w, "digest": f.digest(), "duration_s": f.duration_s,
-                 "frames": f.to_bytes()} for w, f in batch])
-            video_index.add_raw_frames(conn, batch)
-        video_index.add_video(conn, 1, fp.extra["frames"])
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
-                "VACUUM ANALYZE video_frame_postings")
-    print(f"index filled with {seconds:,} synthetic frame hashes "
-          f"({args.index_hours:g} h, {seconds // per_video} videos) + the timed video in "
-          f"{time.perf_counter() - t:.0f} s")
+    if kept:
+        print(f"index kept from an earlier run ({expected} videos)")
+    else:
+        metadata.drop_all(engine, tables=video_index.TABLES)
+        metadata.create_all(engine, tables=video_index.TABLES)
+        with engine.begin() as conn:
+            seconds = fill_synthetic(conn, args.index_hours)
+            video_index.add_video(conn, 1, fp.extra["frames"])
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                    "VACUUM ANALYZE video_frame_postings")
+        print(f"index filled with {seconds:,} synthetic frame hashes "
+              f"({args.index_hours:g} h) + the timed video in {time.perf_counter() - t:.0f} s")
     start = min(33.0, minutes * 60 - 11)
     everything = []
     for variant in SPEED_VARIANTS:
-        clip = CACHE / f"speed-clip-{minutes:g}min-{variant}.mp4"
-        if not clip.exists():
-            make_variant(path, start, variant, clip, (music[-1], 0.0))
+        clip = speed_clip(path, minutes, variant)
         query = video_kind.query(clip, limits).tracks["frames"]
         times, cpu = [], []
         with engine.connect() as conn:
@@ -381,6 +410,8 @@ def speed(args, limits: MediaLimits) -> None:
                 times.append(time.perf_counter() - t)
                 cpu.append(time.process_time() - c)
         everything += times
+        if args.profile:
+            _profile(engine, query)
         top = found[0] if found else None
         print(f"frame-index search of a 10 s {variant} clip ({len(query)} query hashes): "
               f"p50 {statistics.median(times) * 1000:.1f} ms, p90 "
@@ -390,6 +421,19 @@ def speed(args, limits: MediaLimits) -> None:
                  if top else "nothing"))
     print(f"all {len(SPEED_VARIANTS)} clips: p50 {statistics.median(everything) * 1000:.1f} ms; "
           f"uptime {os.popen('uptime').read().strip()}")
+
+
+def _profile(engine, query) -> None:
+    import cProfile
+    import pstats
+
+    with engine.connect() as conn:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(10):
+            video_index.search(conn, query)
+        profiler.disable()
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(14)
 
 
 if __name__ == "__main__":
