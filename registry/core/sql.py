@@ -54,9 +54,14 @@ def driver_rows(conn: Connection, sql: str, params: Sequence) -> list[tuple]:
     For the index searches, which read hundreds of rows or a packed field per
     call: SQLAlchemy's statement and result layers cost as much as the
     database's own work there (measured: ~1.4 ms of a 5 ms PostgreSQL probe).
-    ``sql`` uses the driver's placeholders (``?`` SQLite, ``%s`` psycopg).
+    ``sql`` uses the driver's placeholders (``?`` SQLite, ``%s`` psycopg). On
+    PostgreSQL the rows come in the binary protocol: packed posting fields arrive as
+    they are stored instead of as hexadecimal text (a 10 s video clip reads ~470 KB of
+    postings: 9-11 ms in text, 6-7 ms in binary).
     """
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    dbapi = conn.connection.dbapi_connection
+    binary = {"binary": True} if conn.dialect.name == "postgresql" else {}
+    cursor = dbapi.cursor(**binary)  # type: ignore[union-attr]
     try:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
