@@ -160,16 +160,17 @@ class VideoKind(MediaKind):
                 tracks[track] = hit
         main = tracks.get(PICTURE) or tracks[SOUND]
         score = max(h.score for h in tracks.values())
-        if _agree(tracks.get(PICTURE), tracks.get(SOUND)):
-            # Two independent witnesses at the same place: the chance that both are wrong
-            # is the product of the chances that each is. It also ranks the video whose
-            # picture and sound agree above one whose music merely repeats the same theme.
-            score = 1.0 - (1.0 - tracks[PICTURE].score) * (1.0 - tracks[SOUND].score)
         details = dict(main.details)
         details["tracks"] = {
             name: {"score": round(h.score, 4),
                    "segment": h.segment.as_dict() if h.segment else None}
             for name, h in sorted(tracks.items())}
+        if _agree(tracks.get(PICTURE), tracks.get(SOUND)):
+            # Two independent witnesses at the same place: the chance that both are wrong
+            # is the product of the chances that each is. It also ranks the video whose
+            # picture and sound agree above one whose music merely repeats the same theme.
+            score = 1.0 - (1.0 - tracks[PICTURE].score) * (1.0 - tracks[SOUND].score)
+            details["tracks_agree"] = True
         duration = max((h.work_duration_s or 0.0) for h in tracks.values()) or None
         return Hit(main.work_id, score, self.name, meaning(score), details, main.segment,
                    duration)

@@ -24,10 +24,11 @@ def test_picture_and_sound_at_the_same_place_outrank_sound_alone():
     assert right.details["tracks"]["picture"]["score"] == 0.88
     assert right.details["tracks"]["sound"]["score"] == 0.85
     assert right.segment.work_start == 12.0  # the picture's segment is the match's
+    assert right.details["tracks_agree"] is True and "tracks_agree" not in sibling.details
 
 
 def test_tracks_that_disagree_on_the_time_do_not_reinforce_each_other():
     video = kinds.get("video")
     apart = video.combine([_hit(7, 0.88, "video", 0.0, 12.0), _hit(7, 0.85, "audio", 0.0, 40.0)])
-    assert apart.score == 0.88
+    assert apart.score == 0.88 and "tracks_agree" not in apart.details
     assert sorted(apart.details["tracks"]) == ["picture", "sound"]

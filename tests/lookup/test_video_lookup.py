@@ -159,6 +159,7 @@ def test_lookup_page_draws_both_timelines(client, film, media):
                             vf="crop=ih*9/16:ih,scale=360:640")
     page = post_file(client, clip, url="/lookup").get_data(as_text=True)
     assert 'class="timeline' in page and "timeline-picture" in page and "timeline-sound" in page
+    assert "Picture and sound place your clip at the same moment" in page  # both at 0:06
 
 
 def test_certificate_shows_key_frames_only_where_thumbnails_are_allowed(app, client, film):
