@@ -26,7 +26,14 @@ from sqlalchemy.pool import NullPool
 
 from registry import kinds
 from registry.core.errors import Busy, ValidationFailed
-from registry.core.media import HEAD_BYTES, MediaLimits, _classify_magic, receive_upload, sniff
+from registry.core.media import (
+    HEAD_BYTES,
+    DetectedType,
+    MediaLimits,
+    _classify_magic,
+    receive_upload,
+    sniff,
+)
 from registry.core.sql import use_sqlite_pragmas
 from registry.extensions import db
 from registry.kinds import IDENTICAL_FILE, WEAK_SIMILARITY, Hit, Query, Segment, count_rows
@@ -117,11 +124,13 @@ def lookup_upload(connect: Callable[[], AbstractContextManager[Connection]], str
                   *, upload_dir: Path, limits: MediaLimits,
                   want_thumbnail: bool = False,
                   bounds: QueryBounds | None = None,
-                  read_provenance: Callable[[Path], Any] | None = None) -> LookupResult:
+                  read_provenance: Callable[[Path, DetectedType | None], Any] | None = None,
+                  ) -> LookupResult:
     """Receive, fingerprint, delete the file, then search.
 
     ``read_provenance`` (e.g. :func:`registry.services.provenance.reader`) reads what
-    the file declares about its origin before it is deleted.
+    the file declares about its origin before it is deleted (given the file's type
+    when the lookup already sniffed it).
 
     ``connect`` (e.g. :func:`reading`) is entered only once the fingerprint
     exists, so no database transaction is held while the file is decoded. An audio
@@ -136,16 +145,16 @@ def lookup_upload(connect: Callable[[], AbstractContextManager[Connection]], str
     declared = None
     try:
         t = time.perf_counter()
+        kind, detected = _kind_of(received.path)
         with heavy_slot(bounds):
-            query = _kind_of(received.path).query(received.path, limits,
-                                                  want_thumbnail=want_thumbnail,
-                                                  max_seconds=bounds.max_seconds)
+            query = kind.query(received.path, limits, want_thumbnail=want_thumbnail,
+                               max_seconds=bounds.max_seconds)
         decoded = sum(query.timings.values())
         timings |= query.timings
         _timed(timings, "fingerprint", t + decoded)
         if read_provenance is not None:
             t = time.perf_counter()
-            declared = read_provenance(received.path)
+            declared = read_provenance(received.path, detected)
             _timed(timings, "provenance", t)
     finally:
         received.path.unlink(missing_ok=True)
@@ -159,8 +168,9 @@ def lookup_upload(connect: Callable[[], AbstractContextManager[Connection]], str
     return result
 
 
-def _kind_of(path: Path) -> kinds.MediaKind:
-    """The kind that fingerprints a query file.
+def _kind_of(path: Path) -> tuple[kinds.MediaKind, DetectedType | None]:
+    """The kind that fingerprints a query file, and the file's type when it had to be
+    sniffed in full (the provenance reader needs it too: one ffprobe, not two).
 
     The cheap magic-byte half of :func:`sniff` decides when a kind claims the
     magic (that kind then runs its own checks, e.g. ffprobe beside the
@@ -171,12 +181,12 @@ def _kind_of(path: Path) -> kinds.MediaKind:
     magic = _classify_magic(head)[0] if head else ""
     kind = next((k for k in kinds.all_kinds() if magic in k.magic), None)
     if kind is not None:
-        return kind
+        return kind, None
     detected = sniff(path)
     kind = kinds.for_detected(detected)
     if kind is None:  # a detected type no kind takes (none today)
         raise ValidationFailed(_l("This kind of file cannot be looked up."), field="file")
-    return kind
+    return kind, detected
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from registry.core import c2pa_signing, embedded_write
 from registry.core.errors import Conflict, UnsupportedMediaType, ValidationFailed
-from registry.core.media import receive_upload, sniff
+from registry.core.media import DetectedType, receive_upload, sniff
 from registry.core.provenance import ProvenanceReport, declaration_mismatch, inspect_file
 from registry.extensions import db
 from registry.models.provenance import TrainingReservation, WorkProvenance
@@ -102,9 +102,14 @@ def inspect(path: Path, mime: str, settings: RegistrySettings) -> ProvenanceRepo
     return inspect_file(path, mime, trust_anchors_pem(settings))
 
 
-def reader(settings: RegistrySettings) -> Callable[[Path], ProvenanceReport]:
-    """Reads a received file's provenance (a lookup's query file)."""
-    return lambda path: inspect(path, sniff(path).mime, settings)
+def reader(settings: RegistrySettings
+           ) -> Callable[[Path, DetectedType | None], ProvenanceReport]:
+    """Reads a received file's provenance (a lookup's query file), sniffing its type
+    unless the caller already did."""
+    def read(path: Path, detected: DetectedType | None = None) -> ProvenanceReport:
+        return inspect(path, (detected or sniff(path)).mime, settings)
+
+    return read
 
 
 def report_record(report: ProvenanceReport | None) -> dict[str, Any] | None:
