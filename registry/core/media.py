@@ -350,6 +350,20 @@ def _classify_magic(head: bytes) -> tuple[str, str]:
     return ("unsupported", _describe_other(head))
 
 
+def magic_type(head: bytes) -> DetectedType | None:
+    """The type the magic bytes alone establish (audio, image, video), or None where
+    :func:`sniff` must look further (an MP4 may be audio or video; unsupported data).
+    The engine of that kind checks the streams itself when it decodes the file."""
+    kind, fmt = _classify_magic(head) if head else ("", "")
+    if kind == "audio" and fmt in _AUDIO_MIME:
+        return DetectedType("audio", fmt, _AUDIO_MIME[fmt])
+    if kind == "image" and fmt in _IMAGE_MIME:
+        return DetectedType("image", fmt, _IMAGE_MIME[fmt])
+    if kind == "video" and fmt in _VIDEO_MIME:
+        return DetectedType("video", fmt, _VIDEO_MIME[fmt])
+    return None
+
+
 def sniff(path: Path) -> DetectedType:
     """Classify a file as a supported audio, image or video format, from content only.
 

@@ -9,10 +9,8 @@ its own CA).
 from __future__ import annotations
 
 import io
-import json
 import logging
 import re
-import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -301,18 +299,19 @@ _TAG_FIELDS = {
 
 
 def _media_tags(path: Path) -> dict[str, str]:
-    """Container and stream tags (ID3 TXXX frames, Vorbis comments, MP4 atoms) via ffprobe."""
+    """Container and stream tags (ID3 TXXX frames, Vorbis comments, MP4 atoms), read in
+    process by libavformat (PyAV) from the headers: no decoding, no ffprobe to start.
+    Only called for files a media engine has already accepted."""
+    import av
+
     try:
-        out = subprocess.run(
-            ["ffprobe", "-v", "error", "-show_entries", "format_tags:stream_tags",
-             "-of", "json", str(path)],
-            capture_output=True, timeout=30, check=False).stdout
-        data = json.loads(out or b"{}")
-    except (OSError, subprocess.TimeoutExpired, ValueError):
+        with av.open(str(path), metadata_errors="ignore") as container:
+            sections = [container.metadata, *(s.metadata for s in container.streams)]
+    except (av.error.FFmpegError, OSError, ValueError):
         return {}
     tags: dict[str, str] = {}
-    for section in [data.get("format") or {}, *(data.get("streams") or [])]:
-        for key, value in (section.get("tags") or {}).items():
+    for section in sections:
+        for key, value in (section or {}).items():
             tags.setdefault(key, str(value))
     return tags
 

@@ -31,6 +31,7 @@ from registry.core.media import (
     DetectedType,
     MediaLimits,
     _classify_magic,
+    magic_type,
     receive_upload,
     sniff,
 )
@@ -169,8 +170,9 @@ def lookup_upload(connect: Callable[[], AbstractContextManager[Connection]], str
 
 
 def _kind_of(path: Path) -> tuple[kinds.MediaKind, DetectedType | None]:
-    """The kind that fingerprints a query file, and the file's type when it had to be
-    sniffed in full (the provenance reader needs it too: one ffprobe, not two).
+    """The kind that fingerprints a query file, and the file's type (from its magic
+    bytes, or sniffed in full: the provenance reader needs it too, and an ffprobe
+    costs ~100 ms).
 
     The cheap magic-byte half of :func:`sniff` decides when a kind claims the
     magic (that kind then runs its own checks, e.g. ffprobe beside the
@@ -181,7 +183,7 @@ def _kind_of(path: Path) -> tuple[kinds.MediaKind, DetectedType | None]:
     magic = _classify_magic(head)[0] if head else ""
     kind = next((k for k in kinds.all_kinds() if magic in k.magic), None)
     if kind is not None:
-        return kind, None
+        return kind, magic_type(head)
     detected = sniff(path)
     kind = kinds.for_detected(detected)
     if kind is None:  # a detected type no kind takes (none today)

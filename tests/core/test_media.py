@@ -241,3 +241,15 @@ def test_probe_audio_garbage_is_corrupt(tmp_path: Path) -> None:
 def test_committed_fixtures_stay_small() -> None:
     total = sum(p.stat().st_size for d in (MEDIA, AUDIO) for p in d.iterdir())
     assert total < 300_000
+
+
+def test_magic_type_names_what_the_magic_bytes_settle_and_nothing_else():
+    from registry.core.media import DetectedType, magic_type
+
+    jpeg = DetectedType("image", "jpeg", "image/jpeg")
+    assert magic_type(b"\xff\xd8\xff\xe0" + bytes(60)) == jpeg
+    assert magic_type(b"ID3\x04" + bytes(60)).mime == "audio/mpeg"
+    assert magic_type(b"\x1a\x45\xdf\xa3" + bytes(20) + b"webm" + bytes(40)).mime == "video/webm"
+    assert magic_type(bytes(4) + b"ftypisom" + bytes(52)) is None  # MP4: audio or video?
+    assert magic_type(b"%PDF-1.7" + bytes(56)) is None
+    assert magic_type(b"") is None
