@@ -7,13 +7,25 @@ source of everything else here). Each descriptor (256 bits) gives one key per
 sampling, an LSH family for the Hamming distance). Two descriptors of the same
 corner seen in two copies differ in a few dozen bits, so they share a table's
 key often; unrelated descriptors rarely. ``image_feature_postings`` has one row
-per key packing the work ids of every registered keypoint with that key
-(4 bytes each), read by primary key like the hash index's chunk rows.
+per key packing an entry for every registered keypoint with that key (the work
+id and the keypoint's geometry, 6 bytes: :data:`ENTRY`), read by primary key
+like the hash index's chunk rows.
 
-A query reads the rows of its strongest keypoints' keys (upright and mirrored),
-counts per work how many of its keypoints voted for it, and verifies the best
-few works geometrically (:func:`registry.core.image_features.verify`): the
-index only proposes; nothing is accepted without RANSAC agreeing.
+Each entry also carries the registered keypoint's geometry (orientation, size
+and a coarse position, :func:`geometry_codes`). A query reads the rows of its
+strongest keypoints' keys (upright and mirrored) and counts votes per work the
+way Lowe's Hough pre-filter does (:func:`votes`): every collision of a query
+keypoint with a registered one implies a turn, a scale and where the registered
+picture's reference point lands in the query; a copy's collisions agree on one
+such cell, chance collisions spread over many. A work's votes are those of its
+best cell. The best few works are verified geometrically
+(:func:`registry.core.image_features.verify`): the index only proposes; nothing
+is accepted without RANSAC agreeing.
+
+Why: counting every collision (one vote per query keypoint per work) let the
+lettering and interface corners of a screenshot, and the generic corners of any
+picture, vote for the works richest in generic descriptors; the right work of a
+screenshot ranked 13th-50th of 60 and was never verified (benchmarks/README_image.md).
 
 Everything runs on a SQLAlchemy ``Connection`` the caller owns, so the index is
 written in the same transaction as the work.
@@ -36,6 +48,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    literal,
     select,
 )
 
@@ -56,7 +69,29 @@ MIN_VOTES = 3
 STOP_POSTING = 2000
 MAX_PARAMS = 20000
 INSERT_BATCH = 2000
-ENTRY = np.dtype(">i4")
+#: A posting entry: the work, and its keypoint's geometry packed in 16 bits (see
+#: :func:`geometry_codes`): orientation in 1/32 turns (5 bits), size in half
+#: octaves above ORB's patch (3 bits; 7: unknown), position in 64-pixel cells of
+#: the feature frame (4 + 4 bits).
+ENTRY = np.dtype([("work", ">i4"), ("geo", ">u2")])
+ANGLE_STEPS = 32
+SIZE_STEPS = 7
+UNKNOWN_SIZE = 7
+#: Geometry of a keypoint stored without it (features of format 1, before
+#: migration image_02): such entries all vote in one cell, i.e. as plain votes,
+#: until ``flask index rebuild`` extracts the picture's keypoints again.
+UNKNOWN_GEOMETRY = 0xFFFF
+BASE_SIZE = 31.0  # ORB's patch diameter at the finest level
+POSITION_CELL = 64
+#: Hough cells of the vote count: turn (degrees), log2 scale, and the position
+#: of the registered frame's reference point in the query, in this share of the
+#: registered frame's nominal side (FRAME_SIDE) at the cell's scale. Each vote
+#: counts in the grid and in grids shifted by half a cell in turn and scale, so
+#: that a copy's votes near a cell border are not split.
+ANGLE_BIN = 30.0
+SCALE_BIN = 0.5
+POSITION_BIN = 0.25
+FRAME_SIDE = 1024.0
 
 image_feature_postings = Table(
     "image_feature_postings",
@@ -96,20 +131,47 @@ def descriptor_keys(descriptors: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- writes
 
 
+def geometry_codes(feats: LocalFeatures) -> np.ndarray:
+    """(n,) uint16: each keypoint's orientation, size and 64-pixel cell, packed
+    ``angle << 11 | size << 8 | x << 4 | y``; :data:`UNKNOWN_GEOMETRY` for all when
+    the features carry no orientation and size (format 1)."""
+    n = len(feats)
+    if feats.angles is None or feats.sizes is None:
+        return np.full(n, UNKNOWN_GEOMETRY, dtype=np.uint16)
+    angle = np.round(feats.angles.astype(np.float64) * ANGLE_STEPS / 360).astype(np.int64)
+    octaves = np.log2(np.maximum(feats.sizes.astype(np.float64), 1.0) / BASE_SIZE)
+    size = np.clip(np.round(2 * octaves), 0, SIZE_STEPS - 1).astype(np.int64)
+    cells = np.clip(feats.points.astype(np.int64) // POSITION_CELL, 0, 15)
+    codes = (angle % ANGLE_STEPS) << 11 | size << 8 | cells[:, 0] << 4 | cells[:, 1]
+    return codes.astype(np.uint16)
+
+
+def _entries(work_id: int, feats: LocalFeatures) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, entries) of a picture: one entry per keypoint and table, a keypoint's
+    key repeated in a table only once per geometry."""
+    keys = descriptor_keys(feats.descriptors)  # (n, TABLES)
+    geo = np.repeat(geometry_codes(feats).astype(np.int64), TABLES)
+    pairs = arrays.distinct(keys.ravel() << 16 | geo)
+    entries = np.zeros(pairs.size, dtype=ENTRY)
+    entries["work"] = work_id
+    entries["geo"] = pairs & 0xFFFF
+    return pairs >> 16, entries
+
+
 def _append(conn: Connection, items: Sequence[tuple[int, LocalFeatures]]) -> None:
-    keys_list, works_list = [], []
+    keys_list, entries_list = [], []
     for work_id, feats in items:
-        keys = np.unique(descriptor_keys(feats.descriptors).ravel())
+        keys, entries = _entries(work_id, feats)
         keys_list.append(keys)
-        works_list.append(np.full(keys.size, work_id, dtype=ENTRY))
+        entries_list.append(entries)
     if not keys_list:
         return
     keys = np.concatenate(keys_list)
-    works = np.concatenate(works_list).astype(ENTRY)
+    entries = np.concatenate(entries_list).astype(ENTRY)
     if not keys.size:
         return
     order = np.argsort(keys, kind="stable")
-    uniq, _, packed = arrays.packed_runs(keys[order], works[order])
+    uniq, _, packed = arrays.packed_runs(keys[order], entries[order])
     rows = list(zip(uniq, packed, strict=True))
     if conn.dialect.name != "postgresql":
         conn.exec_driver_sql(
@@ -176,6 +238,15 @@ def remove_features(conn: Connection, work_id: int) -> bool:
     return True
 
 
+def works_without_geometry(conn: Connection) -> list[int]:
+    """Works whose stored keypoints have no orientation and size (format 1, stored
+    before migration image_02): their entries vote as plain votes until the
+    picture's keypoints are extracted again (``flask index rebuild``)."""
+    first = func.substr(image_features.c.features, 1, 1)
+    query = select(image_features.c.work_id).where(first == literal(b"\x01", LargeBinary))
+    return list(conn.execute(query.order_by(image_features.c.work_id)).scalars())
+
+
 def count_features(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(image_features)).scalar_one())
 
@@ -208,7 +279,7 @@ def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None
 
 
 def _probe(conn: Connection, keys: list[int]) -> dict[int, np.ndarray]:
-    """key -> the work ids of its posting row."""
+    """key -> the entries of its posting row."""
     if not keys:
         return {}
     out: dict[int, np.ndarray] = {}
@@ -227,29 +298,101 @@ def _probe(conn: Connection, keys: list[int]) -> dict[int, np.ndarray]:
     return out
 
 
-def votes(conn: Connection, queries: Sequence[LocalFeatures]) -> dict[int, int]:
-    """work id -> how many probed query keypoints have a key in common with it."""
-    per_query = []
-    for q in queries:
-        keys = descriptor_keys(q.descriptors[:PROBED_KEYPOINTS])
-        per_query.append(keys)
+def _collisions(keys: np.ndarray,
+                rows: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(query keypoint index, posting entry) of every entry sharing a key with a
+    probed keypoint (rows of more than STOP_POSTING entries skipped)."""
+    index, hits = [], []
+    for i, row in enumerate(keys.tolist()):
+        for k in row:
+            hit = rows.get(k)
+            if hit is not None and hit.size <= STOP_POSTING:
+                hits.append(hit)
+                index.append(np.full(hit.size, i, dtype=np.int64))
+    if not hits:
+        return np.zeros(0, np.int64), np.zeros(0, ENTRY)
+    return np.concatenate(index), np.concatenate(hits)
+
+
+_CELL_BITS = 22  # 4 turn + 5 scale + 6 + 6 position, and one for "no geometry"
+_NO_GEOMETRY_CELL = 1 << (_CELL_BITS - 1)
+_ANGLE_BINS = round(360 / ANGLE_BIN)
+
+
+def _cells(query: LocalFeatures, qi: np.ndarray, geo: np.ndarray, shift_turn: float,
+           shift_scale: float) -> np.ndarray:
+    """The Hough cell (int64 < 2**_CELL_BITS) of each collision: the turn and the
+    scale from the query keypoint to the registered one, and where the registered
+    frame's reference point (FRAME_SIDE / 2, FRAME_SIDE / 2) lands in the query,
+    in cells of POSITION_BIN x its apparent side. The grid is shifted by
+    ``shift_turn`` / ``shift_scale`` of a cell."""
+    assert query.angles is not None and query.sizes is not None
+    step = 360.0 / ANGLE_STEPS
+    turn = (query.angles[qi].astype(np.float64) - (geo >> 11) * step) % 360.0
+    ref_size = BASE_SIZE * np.exp2(((geo >> 8) & 7) / 2.0)
+    log_scale = np.log2(query.sizes[qi].astype(np.float64) / ref_size)
+    a = np.floor(turn / ANGLE_BIN + shift_turn).astype(np.int64) % _ANGLE_BINS
+    s = np.floor(log_scale / SCALE_BIN + shift_scale).astype(np.int64)
+    cell_side = POSITION_BIN * FRAME_SIDE * np.exp2((s + 0.5 - shift_scale) * SCALE_BIN)
+    lever_x = FRAME_SIDE / 2 - (((geo >> 4) & 15) + 0.5) * POSITION_CELL
+    lever_y = FRAME_SIDE / 2 - ((geo & 15) + 0.5) * POSITION_CELL
+    scale, theta = np.exp2(log_scale), np.radians(turn)
+    cos, sin = np.cos(theta), np.sin(theta)
+    px = query.points[qi, 0] + scale * (cos * lever_x - sin * lever_y)
+    py = query.points[qi, 1] + scale * (sin * lever_x + cos * lever_y)
+    cx = np.clip(np.floor(px / cell_side) + 32, 0, 63).astype(np.int64)
+    cy = np.clip(np.floor(py / cell_side) + 32, 0, 63).astype(np.int64)
+    return ((a * 32 + np.clip(s + 16, 0, 31)) * 64 + cx) * 64 + cy
+
+
+def _best_cell_votes(query: LocalFeatures, qi: np.ndarray, entries: np.ndarray, *,
+                     geometric: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(works, votes): per work, the query keypoints voting in its best Hough cell
+    (each keypoint once per cell; the grid and its three half-shifted copies).
+    Entries without geometry, or all when not ``geometric``, share one cell."""
+    works = entries["work"].astype(np.int64)
+    geo = entries["geo"].astype(np.int64)
+    unknown = geo == UNKNOWN_GEOMETRY
+    if not geometric or not query.has_geometry:
+        unknown[:] = True
+    shifts = ((0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5))
+    found_works, found_votes = [], []
+    for shift_turn, shift_scale in shifts:
+        cells = np.full(qi.size, _NO_GEOMETRY_CELL, dtype=np.int64)
+        known = ~unknown
+        if known.any():
+            cells[known] = _cells(query, qi[known], geo[known], shift_turn, shift_scale)
+        voted = arrays.distinct(works << 32 | cells << 10 | qi) >> 10  # one vote per keypoint
+        per_cell, _, counts = arrays.runs(voted)  # sorted already
+        w, starts, _ = arrays.runs(per_cell >> _CELL_BITS)
+        found_works.append(w)
+        found_votes.append(np.maximum.reduceat(counts, starts))
+        if not known.any():
+            break
+    w_all, v_all = np.concatenate(found_works), np.concatenate(found_votes)
+    order = np.lexsort((-v_all, w_all))
+    w, starts, _ = arrays.runs(w_all[order])
+    return w, v_all[order][starts]
+
+
+def votes(conn: Connection, queries: Sequence[LocalFeatures], *,
+          geometric: bool = True) -> dict[int, int]:
+    """work id -> the probed query keypoints that collide with its keypoints in one
+    Hough cell (one turn, scale and position: the work's best cell), for the best
+    orientation of the query. ``geometric=False``: in any cell (the plain count of
+    before, one vote per query keypoint per work; kept to measure against)."""
+    per_query = [descriptor_keys(q.descriptors[:PROBED_KEYPOINTS]) for q in queries]
     if not per_query:
         return {}
     all_keys = sorted(set(np.concatenate([k.ravel() for k in per_query]).tolist()))
     rows = _probe(conn, all_keys)
     counts: dict[int, int] = {}
-    for keys in per_query:
-        pairs = []
-        for i, row in enumerate(keys.tolist()):
-            for k in row:
-                hit = rows.get(k)
-                if hit is not None and hit.size <= STOP_POSTING:
-                    pairs.append(hit.astype(np.int64) | (i << 32))
-        if not pairs:
+    for q, keys in zip(queries, per_query, strict=True):
+        qi, entries = _collisions(keys, rows)
+        if not qi.size:
             continue
-        distinct = arrays.distinct(np.concatenate(pairs))  # one vote per keypoint and work
-        uniq, n = arrays.value_counts(distinct & 0xFFFFFFFF)
-        for wid, c in zip(uniq.tolist(), n.tolist(), strict=True):
+        works, n = _best_cell_votes(q, qi, entries, geometric=geometric)
+        for wid, c in zip(works.tolist(), n.tolist(), strict=True):
             counts[wid] = max(counts.get(wid, 0), c)
     return counts
 
