@@ -76,7 +76,6 @@ INSERT_BATCH = 2000
 ENTRY = np.dtype([("work", ">i4"), ("geo", ">u2")])
 ANGLE_STEPS = 32
 SIZE_STEPS = 7
-UNKNOWN_SIZE = 7
 #: Geometry of a keypoint stored without it (features of format 1, before
 #: migration image_02): such entries all vote in one cell, i.e. as plain votes,
 #: until ``flask index rebuild`` extracts the picture's keypoints again.
@@ -87,11 +86,15 @@ POSITION_CELL = 64
 #: of the registered frame's reference point in the query, in this share of the
 #: registered frame's nominal side (FRAME_SIDE) at the cell's scale. Each vote
 #: counts in the grid and in grids shifted by half a cell in turn and scale, so
-#: that a copy's votes near a cell border are not split.
+#: that a copy's votes near a cell border are not split. Measured on 60 and 258
+#: registered real photos (benchmarks/README_image.md): 30 deg, half an octave
+#: and 0.15 ranked the right work best; finer or softer position cells did not help.
 ANGLE_BIN = 30.0
 SCALE_BIN = 0.5
-POSITION_BIN = 0.25
+POSITION_BIN = 0.15
 FRAME_SIDE = 1024.0
+#: Works scored in the first round of :func:`_score` (each round doubles).
+SCORED_ROUND = 256
 
 image_feature_postings = Table(
     "image_feature_postings",
@@ -314,7 +317,7 @@ def _collisions(keys: np.ndarray,
     return np.concatenate(index), np.concatenate(hits)
 
 
-_CELL_BITS = 22  # 4 turn + 5 scale + 6 + 6 position, and one for "no geometry"
+_CELL_BITS = 24  # 4 turn + 5 scale + 7 + 7 position, and one for "no geometry"
 _NO_GEOMETRY_CELL = 1 << (_CELL_BITS - 1)
 _ANGLE_BINS = round(360 / ANGLE_BIN)
 
@@ -340,47 +343,60 @@ def _cells(query: LocalFeatures, qi: np.ndarray, geo: np.ndarray, shift_turn: fl
     cos, sin = np.cos(theta), np.sin(theta)
     px = query.points[qi, 0] + scale * (cos * lever_x - sin * lever_y)
     py = query.points[qi, 1] + scale * (sin * lever_x + cos * lever_y)
-    cx = np.clip(np.floor(px / cell_side) + 32, 0, 63).astype(np.int64)
-    cy = np.clip(np.floor(py / cell_side) + 32, 0, 63).astype(np.int64)
-    return ((a * 32 + np.clip(s + 16, 0, 31)) * 64 + cx) * 64 + cy
+    cx = np.clip(np.floor(px / cell_side) + 32, 0, 127).astype(np.int64)
+    cy = np.clip(np.floor(py / cell_side) + 32, 0, 127).astype(np.int64)
+    return ((a * 32 + np.clip(s + 16, 0, 31)) * 128 + cx) * 128 + cy
+
+
+def _dense(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct values, index of each value among them): work ids made small
+    enough to pack beside a cell and a keypoint in one int64."""
+    order = np.argsort(values, kind="stable")
+    uniq, _, lengths = arrays.runs(values[order])
+    inverse = np.empty(values.size, dtype=np.int64)
+    inverse[order] = np.repeat(np.arange(uniq.size, dtype=np.int64), lengths)
+    return uniq, inverse
 
 
 def _best_cell_votes(query: LocalFeatures, qi: np.ndarray, entries: np.ndarray, *,
                      geometric: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """(works, votes): per work, the query keypoints voting in its best Hough cell
-    (each keypoint once per cell; the grid and its three half-shifted copies).
-    Entries without geometry, or all when not ``geometric``, share one cell."""
-    works = entries["work"].astype(np.int64)
+    """(works, votes): per work, the votes of its best Hough cell (the grid and its
+    three copies shifted by half a cell in turn and scale). A cell's votes are its
+    distinct query keypoints or its distinct registered keypoints, whichever are
+    fewer: a copy pairs keypoints one to one, while repeated patterns (lettering in
+    a common font, tilings) pair many query keypoints with a few registered ones.
+    Entries without geometry, or all when not ``geometric``, share one cell and
+    count their query keypoints (plain votes)."""
+    works, dense = _dense(entries["work"].astype(np.int64))
     geo = entries["geo"].astype(np.int64)
     unknown = geo == UNKNOWN_GEOMETRY
     if not geometric or not query.has_geometry:
         unknown[:] = True
-    shifts = ((0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5))
-    found_works, found_votes = [], []
-    for shift_turn, shift_scale in shifts:
+    known = ~unknown
+    ref_side = np.where(unknown, qi, geo)  # no geometry: one to one by definition
+    best = np.zeros(works.size, dtype=np.int64)
+    for shift_turn, shift_scale in ((0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5)):
         cells = np.full(qi.size, _NO_GEOMETRY_CELL, dtype=np.int64)
-        known = ~unknown
         if known.any():
             cells[known] = _cells(query, qi[known], geo[known], shift_turn, shift_scale)
-        voted = arrays.distinct(works << 32 | cells << 10 | qi) >> 10  # one vote per keypoint
-        per_cell, _, counts = arrays.runs(voted)  # sorted already
-        w, starts, _ = arrays.runs(per_cell >> _CELL_BITS)
-        found_works.append(w)
-        found_votes.append(np.maximum.reduceat(counts, starts))
+        base = dense << 40 | cells << 16  # keypoints (and geometries) < 2**16
+        per_cell, _, by_query = arrays.runs(arrays.distinct(base | qi) >> 16)
+        _, _, by_ref = arrays.runs(arrays.distinct(base | ref_side) >> 16)
+        counts = np.minimum(by_query, by_ref)  # same (work, cell) pairs, same order
+        index, starts, _ = arrays.runs(per_cell >> _CELL_BITS)
+        best[index] = np.maximum(best[index], np.maximum.reduceat(counts, starts))
         if not known.any():
             break
-    w_all, v_all = np.concatenate(found_works), np.concatenate(found_votes)
-    order = np.lexsort((-v_all, w_all))
-    w, starts, _ = arrays.runs(w_all[order])
-    return w, v_all[order][starts]
+    return works, best
 
 
 def votes(conn: Connection, queries: Sequence[LocalFeatures], *,
           geometric: bool = True) -> dict[int, int]:
-    """work id -> the probed query keypoints that collide with its keypoints in one
-    Hough cell (one turn, scale and position: the work's best cell), for the best
-    orientation of the query. ``geometric=False``: in any cell (the plain count of
-    before, one vote per query keypoint per work; kept to measure against)."""
+    """work id -> the votes of its best Hough cell (one turn, scale and position;
+    :func:`_best_cell_votes`), for the best orientation of the query; only works
+    that could be among the CANDIDATES best are scored (:func:`_score`).
+    ``geometric=False``: plain votes, the probed query keypoints colliding with the
+    work in any cell (the count of before; kept to measure against)."""
     per_query = [descriptor_keys(q.descriptors[:PROBED_KEYPOINTS]) for q in queries]
     if not per_query:
         return {}
@@ -389,12 +405,42 @@ def votes(conn: Connection, queries: Sequence[LocalFeatures], *,
     counts: dict[int, int] = {}
     for q, keys in zip(queries, per_query, strict=True):
         qi, entries = _collisions(keys, rows)
-        if not qi.size:
-            continue
-        works, n = _best_cell_votes(q, qi, entries, geometric=geometric)
-        for wid, c in zip(works.tolist(), n.tolist(), strict=True):
-            counts[wid] = max(counts.get(wid, 0), c)
+        if qi.size:
+            _score(q, qi, entries, counts, geometric=geometric)
     return counts
+
+
+def _merge(counts: dict[int, int], works: np.ndarray, n: np.ndarray) -> None:
+    for wid, c in zip(works.tolist(), n.tolist(), strict=True):
+        if c > counts.get(wid, 0):
+            counts[wid] = c
+
+
+def _score(query: LocalFeatures, qi: np.ndarray, entries: np.ndarray, counts: dict[int, int],
+           *, geometric: bool) -> None:
+    """Merge one orientation's votes into ``counts``. A work's cell votes never
+    exceed its plain votes, so works are scored in rounds, most plain votes first,
+    until no work left has as many plain votes as the CANDIDATES-th best score so
+    far: the candidates are those of scoring every work, at a fraction of the cost
+    (most of a large index's works collide with a query only by chance, a few times)."""
+    works, dense = _dense(entries["work"].astype(np.int64))
+    plain = arrays.runs(arrays.distinct(dense << 16 | qi) >> 16)[2]
+    if not geometric or not query.has_geometry:
+        _merge(counts, works, plain)
+        return
+    order = np.argsort(-plain, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    done = 0
+    while done < order.size:
+        scores = sorted(counts.values(), reverse=True)
+        least = max(MIN_VOTES, scores[CANDIDATES - 1] if len(scores) >= CANDIDATES else 0)
+        if plain[order[done]] < least:
+            break
+        upto = min(order.size, max(SCORED_ROUND, 2 * done))
+        pick = (rank[dense] >= done) & (rank[dense] < upto)
+        _merge(counts, *_best_cell_votes(query, qi[pick], entries[pick]))
+        done = upto
 
 
 @dataclass(frozen=True)
