@@ -51,6 +51,8 @@ def main() -> None:
     parser.add_argument("--refs", type=int, default=60)
     parser.add_argument("--fill", type=int, default=0)
     parser.add_argument("--only", default="quadrant,crop40,rot15,collage,screenshot")
+    parser.add_argument("--show", action="store_true",
+                        help="print the queries whose right work is not a candidate")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     registered, unregistered = _split_sources(all_photo_files(), 10**6, 30)
@@ -75,8 +77,13 @@ def main() -> None:
                 continue
             query = image_features.query_features(io.BytesIO(data))
             t0 = time.perf_counter()
-            stats[name]["hough"].append(rank(feature_index.votes(conn, query), work_id))
+            counted = feature_index.votes(conn, query)
             seconds.append(time.perf_counter() - t0)
+            stats[name]["hough"].append(rank(counted, work_id))
+            if args.show and stats[name]["hough"][-1] > feature_index.CANDIDATES:
+                best = sorted(counted.values(), reverse=True)[:3]
+                print(f"{name} {path.name}: rank {stats[name]['hough'][-1]}, "
+                      f"{counted.get(work_id, 0)} votes; best {best}")
             plain = feature_index.votes(conn, query, geometric=False)
             stats[name]["raw"].append(rank(plain, work_id))
     conn.close()

@@ -61,9 +61,11 @@ TABLES = 3
 KEY_BITS = 18
 #: Keypoints of a query (each orientation) whose keys are probed: the strongest.
 PROBED_KEYPOINTS = 600
-#: Works verified per query: the ones with the most votes (at least MIN_VOTES).
+#: Works verified per query: the ones with the most votes (at least MIN_VOTES; votes
+#: of one Hough cell, so 2 already agree on a turn, scale and position: a collage
+#: tile of a smooth picture may have no more among 60 registered pictures).
 CANDIDATES = 12
-MIN_VOTES = 3
+MIN_VOTES = 2
 #: A key shared by more than this many registered keypoints (and this share of
 #: all works) says little: it is skipped when counting votes.
 STOP_POSTING = 2000
@@ -93,6 +95,11 @@ ANGLE_BIN = 30.0
 SCALE_BIN = 0.5
 POSITION_BIN = 0.15
 FRAME_SIDE = 1024.0
+#: A cell counts at most this many query keypoints per distinct registered
+#: keypoint geometry in it (:func:`_best_cell_votes`). 2 found 2 more collages
+#: among 258 registered pictures and 3 fewer screenshots (whose lettering meets
+#: registered lettering): 1 kept.
+QUERY_PER_REGISTERED = 1
 #: Works scored in the first round of :func:`_score` (each round doubles).
 SCORED_ROUND = 256
 
@@ -382,7 +389,7 @@ def _best_cell_votes(query: LocalFeatures, qi: np.ndarray, entries: np.ndarray, 
         base = dense << 40 | cells << 16  # keypoints (and geometries) < 2**16
         per_cell, _, by_query = arrays.runs(arrays.distinct(base | qi) >> 16)
         _, _, by_ref = arrays.runs(arrays.distinct(base | ref_side) >> 16)
-        counts = np.minimum(by_query, by_ref)  # same (work, cell) pairs, same order
+        counts = np.minimum(by_query, QUERY_PER_REGISTERED * by_ref)  # same pairs, same order
         index, starts, _ = arrays.runs(per_cell >> _CELL_BITS)
         best[index] = np.maximum(best[index], np.maximum.reduceat(counts, starts))
         if not known.any():
