@@ -246,3 +246,20 @@ def test_features_without_geometry_vote_as_before(filled):
     query = F.query_features(io.BytesIO(_jpeg(src.crop((0, 0, 400, 300)))))
     assert fx.votes(filled, query)[7] == fx.votes(filled, query, geometric=False)[7]
     assert [m.work_id for m in fx.search(filled, query)] == [7]
+
+
+@pytest.mark.parametrize(("transformation", "score", "kept"), [
+    ("rotated", 0.667, False),  # weak, counter-rotated, refused by the features: dropped
+    ("rotated", 0.8, True),  # a strong hash match stands on its own
+    ("cropped", 0.667, True),  # only counter-rotated explanations are refuted
+])
+def test_a_weak_turned_hash_match_the_features_refuse_is_dropped(filled, monkeypatch,
+                                                                 transformation, score, kept):
+    """The hash-stage false match of the real-photo benchmark: an unregistered plain
+    picture matched a registered one only through a counter-rotated variant (score
+    0.667); the local features of both had keypoints enough and found nothing."""
+    fake = ix.ImageMatch(20, score, {"phash": 18, "dhash": 8, "whash": 6}, transformation,
+                         "rot+4/0.8" if transformation == "rotated" else "base", "c80")
+    monkeypatch.setattr(picture_search, "two_pass", lambda conn, hashes, limit: [fake])
+    found = _lookup(filled, _jpeg(Image.open(IMAGES / "texture.jpg")))
+    assert [m.work_id for m in found] == ([20] if kept else [])
