@@ -33,6 +33,7 @@ written in the same transaction as the work.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -329,27 +330,35 @@ _NO_GEOMETRY_CELL = 1 << (_CELL_BITS - 1)
 _ANGLE_BINS = round(360 / ANGLE_BIN)
 
 
-def _cells(query: LocalFeatures, qi: np.ndarray, geo: np.ndarray, shift_turn: float,
-           shift_scale: float) -> np.ndarray:
-    """The Hough cell (int64 < 2**_CELL_BITS) of each collision: the turn and the
-    scale from the query keypoint to the registered one, and where the registered
-    frame's reference point (FRAME_SIDE / 2, FRAME_SIDE / 2) lands in the query,
-    in cells of POSITION_BIN x its apparent side. The grid is shifted by
-    ``shift_turn`` / ``shift_scale`` of a cell."""
+def _predictions(query: LocalFeatures, qi: np.ndarray,
+                 geo: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(turn in degrees, log2 scale, x, y) of each collision: the turn and the scale
+    from the registered keypoint to the query one, and where the registered frame's
+    reference point (FRAME_SIDE / 2, FRAME_SIDE / 2) lands in the query."""
     assert query.angles is not None and query.sizes is not None
     step = 360.0 / ANGLE_STEPS
     turn = (query.angles[qi].astype(np.float64) - (geo >> 11) * step) % 360.0
     ref_size = BASE_SIZE * np.exp2(((geo >> 8) & 7) / 2.0)
     log_scale = np.log2(query.sizes[qi].astype(np.float64) / ref_size)
-    a = np.floor(turn / ANGLE_BIN + shift_turn).astype(np.int64) % _ANGLE_BINS
-    s = np.floor(log_scale / SCALE_BIN + shift_scale).astype(np.int64)
-    cell_side = POSITION_BIN * FRAME_SIDE * np.exp2((s + 0.5 - shift_scale) * SCALE_BIN)
     lever_x = FRAME_SIDE / 2 - (((geo >> 4) & 15) + 0.5) * POSITION_CELL
     lever_y = FRAME_SIDE / 2 - ((geo & 15) + 0.5) * POSITION_CELL
     scale, theta = np.exp2(log_scale), np.radians(turn)
     cos, sin = np.cos(theta), np.sin(theta)
     px = query.points[qi, 0] + scale * (cos * lever_x - sin * lever_y)
     py = query.points[qi, 1] + scale * (sin * lever_x + cos * lever_y)
+    return turn, log_scale, px, py
+
+
+def _cells(predicted: tuple[np.ndarray, ...], shift_turn: float,
+           shift_scale: float) -> np.ndarray:
+    """The Hough cell (int64 < 2**_CELL_BITS) of each collision's prediction: turn,
+    scale, and position in cells of POSITION_BIN x the registered frame's apparent
+    side at the cell's scale; the grid shifted by ``shift_turn`` / ``shift_scale``
+    of a cell."""
+    turn, log_scale, px, py = predicted
+    a = np.floor(turn / ANGLE_BIN + shift_turn).astype(np.int64) % _ANGLE_BINS
+    s = np.floor(log_scale / SCALE_BIN + shift_scale).astype(np.int64)
+    cell_side = POSITION_BIN * FRAME_SIDE * np.exp2((s + 0.5 - shift_scale) * SCALE_BIN)
     cx = np.clip(np.floor(px / cell_side) + 32, 0, 127).astype(np.int64)
     cy = np.clip(np.floor(py / cell_side) + 32, 0, 127).astype(np.int64)
     return ((a * 32 + np.clip(s + 16, 0, 31)) * 128 + cx) * 128 + cy
@@ -365,36 +374,39 @@ def _dense(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return uniq, inverse
 
 
-def _best_cell_votes(query: LocalFeatures, qi: np.ndarray, entries: np.ndarray, *,
-                     geometric: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """(works, votes): per work, the votes of its best Hough cell (the grid and its
+def _best_cell_votes(query: LocalFeatures, qi: np.ndarray, entries: np.ndarray,
+                     dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(dense work indexes, votes): per work (``dense``: each collision's work as a
+    small index), the votes of its best Hough cell (the grid and its
     three copies shifted by half a cell in turn and scale). A cell's votes are its
     distinct query keypoints or its distinct registered keypoints, whichever are
     fewer: a copy pairs keypoints one to one, while repeated patterns (lettering in
     a common font, tilings) pair many query keypoints with a few registered ones.
-    Entries without geometry, or all when not ``geometric``, share one cell and
-    count their query keypoints (plain votes)."""
-    works, dense = _dense(entries["work"].astype(np.int64))
+    Entries without geometry share one cell and count their query keypoints
+    (plain votes)."""
     geo = entries["geo"].astype(np.int64)
     unknown = geo == UNKNOWN_GEOMETRY
-    if not geometric or not query.has_geometry:
-        unknown[:] = True
     known = ~unknown
     ref_side = np.where(unknown, qi, geo)  # no geometry: one to one by definition
-    best = np.zeros(works.size, dtype=np.int64)
+    found, best = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    predicted = _predictions(query, qi[known], geo[known]) if known.any() else ()
     for shift_turn, shift_scale in ((0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5)):
         cells = np.full(qi.size, _NO_GEOMETRY_CELL, dtype=np.int64)
         if known.any():
-            cells[known] = _cells(query, qi[known], geo[known], shift_turn, shift_scale)
+            cells[known] = _cells(predicted, shift_turn, shift_scale)
         base = dense << 40 | cells << 16  # keypoints (and geometries) < 2**16
         per_cell, _, by_query = arrays.runs(arrays.distinct(base | qi) >> 16)
         _, _, by_ref = arrays.runs(arrays.distinct(base | ref_side) >> 16)
         counts = np.minimum(by_query, QUERY_PER_REGISTERED * by_ref)  # same pairs, same order
         index, starts, _ = arrays.runs(per_cell >> _CELL_BITS)
-        best[index] = np.maximum(best[index], np.maximum.reduceat(counts, starts))
+        grid_best = np.maximum.reduceat(counts, starts)
+        if not found.size:
+            found, best = index, grid_best
+        else:  # the same works in every grid
+            best = np.maximum(best, grid_best)
         if not known.any():
             break
-    return works, best
+    return found, best
 
 
 def votes(conn: Connection, queries: Sequence[LocalFeatures], *,
@@ -438,15 +450,19 @@ def _score(query: LocalFeatures, qi: np.ndarray, entries: np.ndarray, counts: di
     order = np.argsort(-plain, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
+    by_rank = np.argsort(rank[dense], kind="stable")  # collisions, most plain votes first
+    qi, entries, dense = qi[by_rank], entries[by_rank], dense[by_rank]
+    bounds = np.searchsorted(rank[dense], np.arange(order.size + 1))
     done = 0
     while done < order.size:
-        scores = sorted(counts.values(), reverse=True)
-        least = max(MIN_VOTES, scores[CANDIDATES - 1] if len(scores) >= CANDIDATES else 0)
+        scores = heapq.nlargest(CANDIDATES, counts.values())
+        least = max(MIN_VOTES, scores[-1] if len(scores) >= CANDIDATES else 0)
         if plain[order[done]] < least:
             break
         upto = min(order.size, max(SCORED_ROUND, 2 * done))
-        pick = (rank[dense] >= done) & (rank[dense] < upto)
-        _merge(counts, *_best_cell_votes(query, qi[pick], entries[pick]))
+        part = slice(bounds[done], bounds[upto])
+        index, best = _best_cell_votes(query, qi[part], entries[part], dense[part])
+        _merge(counts, works[index], best)
         done = upto
 
 
