@@ -5,9 +5,10 @@
 * Extraction: ``registration_features`` of a 12 MP JPEG and ``query_features``
   (upright + mirrored) of a 2 MP JPEG, made from real photos (real_photos.py).
 * The index is filled with *real-looking* pictures: each synthetic picture gets
-  400 descriptors drawn at random from the keypoints of real photographs (so the
-  bit statistics, and so the LSH buckets, are those of real pictures), each with
-  a few random bit flips, at random positions. Then 20 real photos are
+  REGISTERED_KEYPOINTS descriptors drawn at random from the keypoints of real
+  photographs (so the bit statistics, and so the LSH buckets, are those of real
+  pictures), each with a few random bit flips, at random positions, turns and
+  ORB sizes (the geometry the candidate votes are counted by). Then 20 real photos are
   registered for real and looked up under re-use variants.
 * ``lookup`` is the in-process pipeline a ``POST /api/v1/lookup`` runs for a
   2 MP JPEG (decode, hashes, hash index, features, feature index, verification),
@@ -35,6 +36,7 @@ from PIL import Image  # noqa: E402
 from real_photos import photo_files  # noqa: E402
 
 from registry.core import image_features as F  # noqa: E402
+from registry.core.errors import FeaturelessImage  # noqa: E402
 from registry.core.image import hash_image, load_image, query_variants  # noqa: E402
 from registry.core.matching import feature_index, image_index, picture_search  # noqa: E402
 
@@ -74,7 +76,12 @@ def fill(conn, pool: np.ndarray, start: int, count: int, rng: np.random.Generato
             bit = (1 << (flips[:, j] % 8)).astype(np.uint8)
             desc[np.arange(len(desc)), flips[:, j] // 8] ^= bit
         pts = rng.uniform(0, [1024, 768], (len(desc), 2)).astype(np.float32)
-        batch.append((wid, F.LocalFeatures(1024, 768, pts, desc, 4000, 3000)))
+        # orientation and size as ORB gives them: any turn, 8 levels x1.2, 35% at half size
+        angles = rng.uniform(0, 360, len(desc)).astype(np.float32)
+        sizes = 31 * 1.2 ** rng.integers(0, 8, len(desc)) * np.where(
+            rng.random(len(desc)) < F.COARSE_SHARE, 2, 1)
+        batch.append((wid, F.LocalFeatures(1024, 768, pts, desc, 4000, 3000, angles=angles,
+                                           sizes=sizes.astype(np.float32))))
         if len(batch) == 2000:
             feature_index.add_many(conn, batch)
             batch = []
@@ -136,7 +143,10 @@ def main() -> None:
                         img, random.Random(i), [img.rotate(180)] * 3))).convert("RGB")
                     data = jpeg(variant, (1732, 1155))
                     t = time.perf_counter()
-                    loaded = load_image(io.BytesIO(data))
+                    try:
+                        loaded = load_image(io.BytesIO(data))
+                    except FeaturelessImage:  # a flat crop: refused, as the API does
+                        continue
                     feats = F.query_features(io.BytesIO(data))
                     t_index = time.perf_counter()
                     found = picture_search.search(conn, query_variants(loaded), lambda f=feats: f,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
@@ -168,6 +170,61 @@ def test_video_02_rebuilds_the_frame_postings_for_every_chunk_and_back(tmp_path)
         downgrade(revision="creator4_01")
         with db.engine.connect() as conn:
             assert postings(conn) == expected(range(0, 16, 2))
+        db.engine.dispose()
+
+
+def test_image_02_rebuilds_feature_postings_with_geometry_and_back(tmp_path):
+    """Upgrading rewrites the local-feature postings from the stored keypoints in the
+    entry of today (work and geometry; format-1 keypoints get the unknown geometry),
+    exactly as the live code writes them; downgrading writes work ids alone again and
+    turns format-2 keypoints back into format 1."""
+    import numpy as np
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from registry import create_app
+    from registry.core import image_features as F
+    from registry.core.matching import feature_index as fx
+    from tests.conftest import _app_config
+
+    new = F.registration_features(Path(__file__).parent / "fixtures" / "images" / "shapes.jpg")
+    old = F.LocalFeatures(new.width, new.height, new.points, new.descriptors,
+                          new.original_width, new.original_height)
+    app = create_app(_app_config(f"sqlite:///{tmp_path / 'm.db'}", tmp_path))
+
+    def postings(conn, dtype):
+        rows = conn.execute(text("SELECT key, postings FROM image_feature_postings")).all()
+        return {k: sorted(np.frombuffer(b, dtype).tolist()) for k, b in rows}
+
+    def old_layout(items):
+        out: dict[int, list] = {}
+        for work_id, f in items:
+            for key in np.unique(fx.descriptor_keys(f.descriptors)).tolist():
+                out.setdefault(key, []).append(work_id)
+        return {k: sorted(v) for k, v in out.items()}
+
+    with app.app_context():
+        upgrade(revision="video_02")
+        from registry.extensions import db
+
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO image_features VALUES (3, :a), (4, :b)"),
+                         {"a": old.to_bytes(), "b": new.to_bytes()})
+        upgrade()
+        with db.engine.begin() as conn:
+            migrated = postings(conn, fx.ENTRY)
+            conn.execute(text("DELETE FROM image_feature_postings"))
+            fx.rebuild(conn)  # what the live code writes from the same stored keypoints
+            assert migrated == postings(conn, fx.ENTRY)
+            geo = {g for row in migrated.values() for w, g in row if w == 3}
+            assert geo == {fx.UNKNOWN_GEOMETRY} and fx.works_without_geometry(conn) == [3]
+            assert fx.UNKNOWN_GEOMETRY not in {g for r in migrated.values() for w, g in r
+                                               if w == 4}
+        downgrade(revision="video_02")
+        with db.engine.connect() as conn:
+            assert postings(conn, np.dtype(">i4")) == old_layout([(3, old), (4, new)])
+            blobs = dict(conn.execute(text("SELECT work_id, features FROM image_features")).all())
+        assert bytes(blobs[4]) == old.to_bytes() == bytes(blobs[3])
         db.engine.dispose()
 
 

@@ -188,7 +188,15 @@ def fit(grey: np.ndarray, side: int = FEATURE_SIDE) -> np.ndarray:
 @dataclass(frozen=True)
 class LocalFeatures:
     """Keypoints of one picture: positions in a ``width`` x ``height`` frame (the
-    feature image), their descriptors, and the picture's original size."""
+    feature image), their descriptors, and the picture's original size.
+
+    ``angles`` (degrees, ORB's orientation) and ``sizes`` (ORB's patch diameter,
+    pixels of the feature frame) say how each keypoint was turned and scaled: a
+    copy turned by t and scaled by s shows its keypoints turned by t and s times
+    as large, which the candidate index uses to tell a copy's votes from chance
+    (:mod:`registry.core.matching.feature_index`). Features stored before they were
+    kept (format 1) have none.
+    """
 
     width: int
     height: int
@@ -197,31 +205,51 @@ class LocalFeatures:
     original_width: int = 0
     original_height: int = 0
     mirrored: bool = False  # features of the mirrored picture (query side only)
+    angles: np.ndarray | None = None  # (n,) float32 degrees in [0, 360)
+    sizes: np.ndarray | None = None  # (n,) float32 pixels of the feature image
 
     def __len__(self) -> int:
         return int(self.points.shape[0])
 
+    @property
+    def has_geometry(self) -> bool:
+        return self.angles is not None and self.sizes is not None
+
     _HEAD = struct.Struct(">BHHIIH")
 
     def to_bytes(self) -> bytes:
-        """Compact form (version, sizes, count, then per keypoint x, y as uint16
-        in 1/16 pixel... of the feature frame and the 32-byte descriptor)."""
+        """Compact form: version, sizes, count, then per keypoint x, y as uint16 in
+        1/16 pixel of the feature frame, the 32-byte descriptor, and (format 2) the
+        angle in 1/256 turns and the size as 16 x log2(pixels), one byte each."""
         n = len(self)
         xy = np.round(self.points * 16).clip(0, 65535).astype(">u2")
-        head = self._HEAD.pack(1, self.width, self.height, self.original_width,
+        version = 2 if self.has_geometry else 1
+        head = self._HEAD.pack(version, self.width, self.height, self.original_width,
                                self.original_height, n)  # fmt: skip
-        return head + xy.tobytes() + self.descriptors.astype(np.uint8).tobytes()
+        out = head + xy.tobytes() + self.descriptors.astype(np.uint8).tobytes()
+        if self.angles is not None and self.sizes is not None:
+            turn = np.round(np.asarray(self.angles, np.float64) * 256 / 360).astype(np.int64) % 256
+            size = np.round(16 * np.log2(np.maximum(np.asarray(self.sizes, np.float64), 1.0)))
+            out += turn.astype(np.uint8).tobytes() + size.clip(0, 255).astype(np.uint8).tobytes()
+        return out
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> LocalFeatures:
         version, w, h, ow, oh, n = cls._HEAD.unpack_from(blob)
-        if version != 1:
+        if version not in (1, 2):
             raise ValueError(f"unknown local-feature format {version}")
         off = cls._HEAD.size
         xy = np.frombuffer(blob, dtype=">u2", count=2 * n, offset=off).reshape(n, 2)
         desc = np.frombuffer(blob, dtype=np.uint8, count=DESCRIPTOR_BYTES * n,
                              offset=off + 4 * n).reshape(n, DESCRIPTOR_BYTES)  # fmt: skip
-        return cls(w, h, xy.astype(np.float32) / 16, desc, ow, oh)
+        angles = sizes = None
+        if version == 2:
+            off += (4 + DESCRIPTOR_BYTES) * n
+            turn = np.frombuffer(blob, dtype=np.uint8, count=n, offset=off)
+            size = np.frombuffer(blob, dtype=np.uint8, count=n, offset=off + n)
+            angles = (turn.astype(np.float32) * np.float32(360 / 256))
+            sizes = np.exp2(size.astype(np.float32) / 16)
+        return cls(w, h, xy.astype(np.float32) / 16, desc, ow, oh, angles=angles, sizes=sizes)
 
 
 _orb_cache: dict[tuple[int, int], Any] = {}
@@ -256,10 +284,13 @@ def extract(grey: np.ndarray, keep: int = REGISTERED_KEYPOINTS, *, original: tup
     keypoints, desc = _orb(keep * 3).compute(grey, keypoints)
     if desc is None or not keypoints:
         pts, desc = np.zeros((0, 2), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
+        angles, sizes = np.zeros(0, np.float32), np.zeros(0, np.float32)
     else:
         pts = np.array([k.pt for k in keypoints], dtype=np.float32)
+        angles = np.array([k.angle % 360 for k in keypoints], dtype=np.float32)
+        sizes = np.array([k.size for k in keypoints], dtype=np.float32)
     ow, oh = original or (w, h)
-    return LocalFeatures(w, h, pts, desc, ow, oh, mirrored)
+    return LocalFeatures(w, h, pts, desc, ow, oh, mirrored, angles, sizes)
 
 
 def _detect(grey: np.ndarray, n: int, fallback: tuple[int, ...] = ()) -> list:
@@ -322,8 +353,11 @@ def registration_features_of(grey: np.ndarray, original: tuple[int, int]) -> Loc
     sx, sy = grey.shape[1] / half.shape[1], grey.shape[0] / half.shape[0]
     points = np.vstack([fine.points, coarse.points * np.array([sx, sy], dtype=np.float32)])
     descriptors = np.vstack([fine.descriptors, coarse.descriptors])
+    angles = np.concatenate([fine.angles, coarse.angles]).astype(np.float32)
+    sizes = np.concatenate([fine.sizes, coarse.sizes * np.float32((sx + sy) / 2)])
     return LocalFeatures(fine.width, fine.height, points.astype(np.float32), descriptors,
-                         fine.original_width, fine.original_height)
+                         fine.original_width, fine.original_height, angles=angles,
+                         sizes=sizes.astype(np.float32))
 
 
 def query_features(path: str | Path | BinaryIO, *,

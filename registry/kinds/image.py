@@ -205,16 +205,20 @@ class ImageKind(MediaKind):
 
 def rebuild_features(conn: Connection, progress: Any = None) -> int:
     """Extract the keypoints of indexed pictures registered before the feature
-    index existed (from the stored files), then rewrite every posting row."""
+    index existed, or stored without orientation and size (before migration
+    image_02), from the stored files; then rewrite every posting row."""
     from flask import current_app
 
     store = current_app.extensions["tamga.settings"].store
     limits = current_app.extensions["tamga.settings"].limits
-    missing = conn.execute(sa.text(
+    files = sa.text(
         "SELECT f.work_id, f.storage_key FROM work_files f JOIN image_works i "
-        "ON i.work_id = f.work_id WHERE f.role = 'main' AND f.work_id NOT IN "
-        "(SELECT work_id FROM image_features) ORDER BY f.work_id")).all()
-    for work_id, key in missing:
+        "ON i.work_id = f.work_id WHERE f.role = 'main' ORDER BY f.work_id")
+    stale = set(feature_index.works_without_geometry(conn))
+    indexed = set(conn.execute(sa.select(feature_index.image_features.c.work_id)).scalars())
+    for work_id, key in conn.execute(files).all():
+        if work_id in indexed and work_id not in stale:
+            continue
         try:
             feats = image_features.registration_features(store.path(key),
                                                          max_pixels=limits.max_pixels)

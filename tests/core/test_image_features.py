@@ -56,7 +56,21 @@ def test_round_trip_of_the_stored_form(registered):
     assert (back.width, back.height, len(back)) == (registered.width, registered.height, n)
     assert np.array_equal(back.descriptors, registered.descriptors)
     assert np.abs(back.points - registered.points).max() <= 1 / 32
-    assert len(registered.to_bytes()) == 15 + n * 36
+    turn = (back.angles - registered.angles + 180) % 360 - 180
+    assert np.abs(turn).max() <= 360 / 512 + 1e-3
+    assert np.abs(np.log2(back.sizes / registered.sizes)).max() <= 1 / 32 + 1e-6
+    assert len(registered.to_bytes()) == 15 + n * 38
+
+
+def test_features_stored_before_orientation_and_size_still_read(registered):
+    """Format 1 (positions and descriptors only) is still read: no geometry."""
+    old = F.LocalFeatures(registered.width, registered.height, registered.points,
+                          registered.descriptors, registered.original_width,
+                          registered.original_height)
+    blob = old.to_bytes()
+    assert blob[0] == 1 and len(blob) == 15 + len(old) * 36
+    back = F.LocalFeatures.from_bytes(blob)
+    assert not back.has_geometry and np.array_equal(back.descriptors, registered.descriptors)
 
 
 def test_identical_copy_covers_the_whole_query(source, registered):

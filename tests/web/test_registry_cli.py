@@ -47,6 +47,34 @@ def test_index_rebuild_extracts_features_of_pictures_indexed_before_them(app, ac
         db.session.rollback()
 
 
+def test_index_rebuild_extracts_again_keypoints_stored_without_geometry(app, accounts, media,
+                                                                        runner):
+    """Keypoints stored before migration image_02 (format 1: no orientation, no
+    size) vote as plain votes; the rebuild extracts them again from the file."""
+    from registry.core.image_features import LocalFeatures
+    from registry.core.matching import feature_index
+
+    _register_two(app, accounts, media)
+    with app.app_context():
+        conn = db.session.connection()
+        [work_id] = conn.execute(feature_index.image_features.select()).scalars().all()
+        f = feature_index.stored_features(conn, work_id)
+        assert f is not None and f.has_geometry
+        old = LocalFeatures(f.width, f.height, f.points, f.descriptors, f.original_width,
+                            f.original_height)
+        feature_index.add_features(conn, work_id, old)
+        assert feature_index.works_without_geometry(conn) == [work_id]
+        db.session.commit()
+    result = runner.invoke(args=["index", "rebuild", "--only", "image_features"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        conn = db.session.connection()
+        assert feature_index.works_without_geometry(conn) == []
+        back = feature_index.stored_features(conn, work_id)
+        assert back is not None and back.has_geometry
+        db.session.rollback()
+
+
 def test_index_rebuild_search_alone_refolds_the_documents(app, accounts, media, runner):
     _register_two(app, accounts, media)
     result = runner.invoke(args=["index", "rebuild", "--only", "search"])

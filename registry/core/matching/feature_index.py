@@ -7,13 +7,25 @@ source of everything else here). Each descriptor (256 bits) gives one key per
 sampling, an LSH family for the Hamming distance). Two descriptors of the same
 corner seen in two copies differ in a few dozen bits, so they share a table's
 key often; unrelated descriptors rarely. ``image_feature_postings`` has one row
-per key packing the work ids of every registered keypoint with that key
-(4 bytes each), read by primary key like the hash index's chunk rows.
+per key packing an entry for every registered keypoint with that key (the work
+id and the keypoint's geometry, 6 bytes: :data:`ENTRY`), read by primary key
+like the hash index's chunk rows.
 
-A query reads the rows of its strongest keypoints' keys (upright and mirrored),
-counts per work how many of its keypoints voted for it, and verifies the best
-few works geometrically (:func:`registry.core.image_features.verify`): the
-index only proposes; nothing is accepted without RANSAC agreeing.
+Each entry also carries the registered keypoint's geometry (orientation, size
+and a coarse position, :func:`geometry_codes`). A query reads the rows of its
+strongest keypoints' keys (upright and mirrored) and counts votes per work the
+way Lowe's Hough pre-filter does (:func:`votes`): every collision of a query
+keypoint with a registered one implies a turn, a scale and where the registered
+picture's reference point lands in the query; a copy's collisions agree on one
+such cell, chance collisions spread over many. A work's votes are those of its
+best cell. The best few works are verified geometrically
+(:func:`registry.core.image_features.verify`): the index only proposes; nothing
+is accepted without RANSAC agreeing.
+
+Why: counting every collision (one vote per query keypoint per work) let the
+lettering and interface corners of a screenshot, and the generic corners of any
+picture, vote for the works richest in generic descriptors; the right work of a
+screenshot ranked 13th-50th of 60 and was never verified (benchmarks/README_image.md).
 
 Everything runs on a SQLAlchemy ``Connection`` the caller owns, so the index is
 written in the same transaction as the work.
@@ -21,6 +33,7 @@ written in the same transaction as the work.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -36,6 +49,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    literal,
     select,
 )
 
@@ -48,15 +62,47 @@ TABLES = 3
 KEY_BITS = 18
 #: Keypoints of a query (each orientation) whose keys are probed: the strongest.
 PROBED_KEYPOINTS = 600
-#: Works verified per query: the ones with the most votes (at least MIN_VOTES).
+#: Works verified per query: the ones with the most votes (at least MIN_VOTES; votes
+#: of one Hough cell, so 2 already agree on a turn, scale and position: a collage
+#: tile of a smooth picture may have no more among 60 registered pictures).
 CANDIDATES = 12
-MIN_VOTES = 3
+MIN_VOTES = 2
 #: A key shared by more than this many registered keypoints (and this share of
 #: all works) says little: it is skipped when counting votes.
 STOP_POSTING = 2000
 MAX_PARAMS = 20000
 INSERT_BATCH = 2000
-ENTRY = np.dtype(">i4")
+#: A posting entry: the work, and its keypoint's geometry packed in 16 bits (see
+#: :func:`geometry_codes`): orientation in 1/32 turns (5 bits), size in half
+#: octaves above ORB's patch (3 bits; 7: unknown), position in 64-pixel cells of
+#: the feature frame (4 + 4 bits).
+ENTRY = np.dtype([("work", ">i4"), ("geo", ">u2")])
+ANGLE_STEPS = 32
+SIZE_STEPS = 7
+#: Geometry of a keypoint stored without it (features of format 1, before
+#: migration image_02): such entries all vote in one cell, i.e. as plain votes,
+#: until ``flask index rebuild`` extracts the picture's keypoints again.
+UNKNOWN_GEOMETRY = 0xFFFF
+BASE_SIZE = 31.0  # ORB's patch diameter at the finest level
+POSITION_CELL = 64
+#: Hough cells of the vote count: turn (degrees), log2 scale, and the position
+#: of the registered frame's reference point in the query, in this share of the
+#: registered frame's nominal side (FRAME_SIDE) at the cell's scale. Each vote
+#: counts in the grid and in grids shifted by half a cell in turn and scale, so
+#: that a copy's votes near a cell border are not split. Measured on 60 and 258
+#: registered real photos (benchmarks/README_image.md): 30 deg, half an octave
+#: and 0.15 ranked the right work best; finer or softer position cells did not help.
+ANGLE_BIN = 30.0
+SCALE_BIN = 0.5
+POSITION_BIN = 0.15
+FRAME_SIDE = 1024.0
+#: A cell counts at most this many query keypoints per distinct registered
+#: keypoint geometry in it (:func:`_best_cell_votes`). 2 found 2 more collages
+#: among 258 registered pictures and 3 fewer screenshots (whose lettering meets
+#: registered lettering): 1 kept.
+QUERY_PER_REGISTERED = 1
+#: Works scored in the first round of :func:`_score` (each round doubles).
+SCORED_ROUND = 256
 
 image_feature_postings = Table(
     "image_feature_postings",
@@ -96,20 +142,47 @@ def descriptor_keys(descriptors: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- writes
 
 
+def geometry_codes(feats: LocalFeatures) -> np.ndarray:
+    """(n,) uint16: each keypoint's orientation, size and 64-pixel cell, packed
+    ``angle << 11 | size << 8 | x << 4 | y``; :data:`UNKNOWN_GEOMETRY` for all when
+    the features carry no orientation and size (format 1)."""
+    n = len(feats)
+    if feats.angles is None or feats.sizes is None:
+        return np.full(n, UNKNOWN_GEOMETRY, dtype=np.uint16)
+    angle = np.round(feats.angles.astype(np.float64) * ANGLE_STEPS / 360).astype(np.int64)
+    octaves = np.log2(np.maximum(feats.sizes.astype(np.float64), 1.0) / BASE_SIZE)
+    size = np.clip(np.round(2 * octaves), 0, SIZE_STEPS - 1).astype(np.int64)
+    cells = np.clip(feats.points.astype(np.int64) // POSITION_CELL, 0, 15)
+    codes = (angle % ANGLE_STEPS) << 11 | size << 8 | cells[:, 0] << 4 | cells[:, 1]
+    return codes.astype(np.uint16)
+
+
+def _entries(work_id: int, feats: LocalFeatures) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, entries) of a picture: one entry per keypoint and table, a keypoint's
+    key repeated in a table only once per geometry."""
+    keys = descriptor_keys(feats.descriptors)  # (n, TABLES)
+    geo = np.repeat(geometry_codes(feats).astype(np.int64), TABLES)
+    pairs = arrays.distinct(keys.ravel() << 16 | geo)
+    entries = np.zeros(pairs.size, dtype=ENTRY)
+    entries["work"] = work_id
+    entries["geo"] = pairs & 0xFFFF
+    return pairs >> 16, entries
+
+
 def _append(conn: Connection, items: Sequence[tuple[int, LocalFeatures]]) -> None:
-    keys_list, works_list = [], []
+    keys_list, entries_list = [], []
     for work_id, feats in items:
-        keys = np.unique(descriptor_keys(feats.descriptors).ravel())
+        keys, entries = _entries(work_id, feats)
         keys_list.append(keys)
-        works_list.append(np.full(keys.size, work_id, dtype=ENTRY))
+        entries_list.append(entries)
     if not keys_list:
         return
     keys = np.concatenate(keys_list)
-    works = np.concatenate(works_list).astype(ENTRY)
+    entries = np.concatenate(entries_list).astype(ENTRY)
     if not keys.size:
         return
     order = np.argsort(keys, kind="stable")
-    uniq, _, packed = arrays.packed_runs(keys[order], works[order])
+    uniq, _, packed = arrays.packed_runs(keys[order], entries[order])
     rows = list(zip(uniq, packed, strict=True))
     if conn.dialect.name != "postgresql":
         conn.exec_driver_sql(
@@ -176,6 +249,15 @@ def remove_features(conn: Connection, work_id: int) -> bool:
     return True
 
 
+def works_without_geometry(conn: Connection) -> list[int]:
+    """Works whose stored keypoints have no orientation and size (format 1, stored
+    before migration image_02): their entries vote as plain votes until the
+    picture's keypoints are extracted again (``flask index rebuild``)."""
+    first = func.substr(image_features.c.features, 1, 1)
+    query = select(image_features.c.work_id).where(first == literal(b"\x01", LargeBinary))
+    return list(conn.execute(query.order_by(image_features.c.work_id)).scalars())
+
+
 def count_features(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(image_features)).scalar_one())
 
@@ -208,7 +290,7 @@ def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None
 
 
 def _probe(conn: Connection, keys: list[int]) -> dict[int, np.ndarray]:
-    """key -> the work ids of its posting row."""
+    """key -> the entries of its posting row."""
     if not keys:
         return {}
     out: dict[int, np.ndarray] = {}
@@ -227,31 +309,161 @@ def _probe(conn: Connection, keys: list[int]) -> dict[int, np.ndarray]:
     return out
 
 
-def votes(conn: Connection, queries: Sequence[LocalFeatures]) -> dict[int, int]:
-    """work id -> how many probed query keypoints have a key in common with it."""
-    per_query = []
-    for q in queries:
-        keys = descriptor_keys(q.descriptors[:PROBED_KEYPOINTS])
-        per_query.append(keys)
+def _collisions(keys: np.ndarray,
+                rows: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(query keypoint index, posting entry) of every entry sharing a key with a
+    probed keypoint (rows of more than STOP_POSTING entries skipped)."""
+    index, hits = [], []
+    for i, row in enumerate(keys.tolist()):
+        for k in row:
+            hit = rows.get(k)
+            if hit is not None and hit.size <= STOP_POSTING:
+                hits.append(hit)
+                index.append(np.full(hit.size, i, dtype=np.int64))
+    if not hits:
+        return np.zeros(0, np.int64), np.zeros(0, ENTRY)
+    return np.concatenate(index), np.concatenate(hits)
+
+
+_CELL_BITS = 24  # 4 turn + 5 scale + 7 + 7 position, and one for "no geometry"
+_NO_GEOMETRY_CELL = 1 << (_CELL_BITS - 1)
+_ANGLE_BINS = round(360 / ANGLE_BIN)
+
+
+def _predictions(query: LocalFeatures, qi: np.ndarray,
+                 geo: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(turn in degrees, log2 scale, x, y) of each collision: the turn and the scale
+    from the registered keypoint to the query one, and where the registered frame's
+    reference point (FRAME_SIDE / 2, FRAME_SIDE / 2) lands in the query."""
+    assert query.angles is not None and query.sizes is not None
+    step = 360.0 / ANGLE_STEPS
+    turn = (query.angles[qi].astype(np.float64) - (geo >> 11) * step) % 360.0
+    ref_size = BASE_SIZE * np.exp2(((geo >> 8) & 7) / 2.0)
+    log_scale = np.log2(query.sizes[qi].astype(np.float64) / ref_size)
+    lever_x = FRAME_SIDE / 2 - (((geo >> 4) & 15) + 0.5) * POSITION_CELL
+    lever_y = FRAME_SIDE / 2 - ((geo & 15) + 0.5) * POSITION_CELL
+    scale, theta = np.exp2(log_scale), np.radians(turn)
+    cos, sin = np.cos(theta), np.sin(theta)
+    px = query.points[qi, 0] + scale * (cos * lever_x - sin * lever_y)
+    py = query.points[qi, 1] + scale * (sin * lever_x + cos * lever_y)
+    return turn, log_scale, px, py
+
+
+def _cells(predicted: tuple[np.ndarray, ...], shift_turn: float,
+           shift_scale: float) -> np.ndarray:
+    """The Hough cell (int64 < 2**_CELL_BITS) of each collision's prediction: turn,
+    scale, and position in cells of POSITION_BIN x the registered frame's apparent
+    side at the cell's scale; the grid shifted by ``shift_turn`` / ``shift_scale``
+    of a cell."""
+    turn, log_scale, px, py = predicted
+    a = np.floor(turn / ANGLE_BIN + shift_turn).astype(np.int64) % _ANGLE_BINS
+    s = np.floor(log_scale / SCALE_BIN + shift_scale).astype(np.int64)
+    cell_side = POSITION_BIN * FRAME_SIDE * np.exp2((s + 0.5 - shift_scale) * SCALE_BIN)
+    cx = np.clip(np.floor(px / cell_side) + 32, 0, 127).astype(np.int64)
+    cy = np.clip(np.floor(py / cell_side) + 32, 0, 127).astype(np.int64)
+    return ((a * 32 + np.clip(s + 16, 0, 31)) * 128 + cx) * 128 + cy
+
+
+def _dense(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct values, index of each value among them): work ids made small
+    enough to pack beside a cell and a keypoint in one int64."""
+    order = np.argsort(values, kind="stable")
+    uniq, _, lengths = arrays.runs(values[order])
+    inverse = np.empty(values.size, dtype=np.int64)
+    inverse[order] = np.repeat(np.arange(uniq.size, dtype=np.int64), lengths)
+    return uniq, inverse
+
+
+def _best_cell_votes(query: LocalFeatures, qi: np.ndarray, entries: np.ndarray,
+                     dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(dense work indexes, votes): per work (``dense``: each collision's work as a
+    small index), the votes of its best Hough cell (the grid and its
+    three copies shifted by half a cell in turn and scale). A cell's votes are its
+    distinct query keypoints or its distinct registered keypoints, whichever are
+    fewer: a copy pairs keypoints one to one, while repeated patterns (lettering in
+    a common font, tilings) pair many query keypoints with a few registered ones.
+    Entries without geometry share one cell and count their query keypoints
+    (plain votes)."""
+    geo = entries["geo"].astype(np.int64)
+    unknown = geo == UNKNOWN_GEOMETRY
+    known = ~unknown
+    ref_side = np.where(unknown, qi, geo)  # no geometry: one to one by definition
+    found, best = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    predicted = _predictions(query, qi[known], geo[known]) if known.any() else ()
+    for shift_turn, shift_scale in ((0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5)):
+        cells = np.full(qi.size, _NO_GEOMETRY_CELL, dtype=np.int64)
+        if known.any():
+            cells[known] = _cells(predicted, shift_turn, shift_scale)
+        base = dense << 40 | cells << 16  # keypoints (and geometries) < 2**16
+        per_cell, _, by_query = arrays.runs(arrays.distinct(base | qi) >> 16)
+        _, _, by_ref = arrays.runs(arrays.distinct(base | ref_side) >> 16)
+        counts = np.minimum(by_query, QUERY_PER_REGISTERED * by_ref)  # same pairs, same order
+        index, starts, _ = arrays.runs(per_cell >> _CELL_BITS)
+        grid_best = np.maximum.reduceat(counts, starts)
+        if not found.size:
+            found, best = index, grid_best
+        else:  # the same works in every grid
+            best = np.maximum(best, grid_best)
+        if not known.any():
+            break
+    return found, best
+
+
+def votes(conn: Connection, queries: Sequence[LocalFeatures], *,
+          geometric: bool = True) -> dict[int, int]:
+    """work id -> the votes of its best Hough cell (one turn, scale and position;
+    :func:`_best_cell_votes`), for the best orientation of the query; only works
+    that could be among the CANDIDATES best are scored (:func:`_score`).
+    ``geometric=False``: plain votes, the probed query keypoints colliding with the
+    work in any cell (the count of before; kept to measure against)."""
+    per_query = [descriptor_keys(q.descriptors[:PROBED_KEYPOINTS]) for q in queries]
     if not per_query:
         return {}
     all_keys = sorted(set(np.concatenate([k.ravel() for k in per_query]).tolist()))
     rows = _probe(conn, all_keys)
     counts: dict[int, int] = {}
-    for keys in per_query:
-        pairs = []
-        for i, row in enumerate(keys.tolist()):
-            for k in row:
-                hit = rows.get(k)
-                if hit is not None and hit.size <= STOP_POSTING:
-                    pairs.append(hit.astype(np.int64) | (i << 32))
-        if not pairs:
-            continue
-        distinct = arrays.distinct(np.concatenate(pairs))  # one vote per keypoint and work
-        uniq, n = arrays.value_counts(distinct & 0xFFFFFFFF)
-        for wid, c in zip(uniq.tolist(), n.tolist(), strict=True):
-            counts[wid] = max(counts.get(wid, 0), c)
+    for q, keys in zip(queries, per_query, strict=True):
+        qi, entries = _collisions(keys, rows)
+        if qi.size:
+            _score(q, qi, entries, counts, geometric=geometric)
     return counts
+
+
+def _merge(counts: dict[int, int], works: np.ndarray, n: np.ndarray) -> None:
+    for wid, c in zip(works.tolist(), n.tolist(), strict=True):
+        if c > counts.get(wid, 0):
+            counts[wid] = c
+
+
+def _score(query: LocalFeatures, qi: np.ndarray, entries: np.ndarray, counts: dict[int, int],
+           *, geometric: bool) -> None:
+    """Merge one orientation's votes into ``counts``. A work's cell votes never
+    exceed its plain votes, so works are scored in rounds, most plain votes first,
+    until no work left has as many plain votes as the CANDIDATES-th best score so
+    far: the candidates are those of scoring every work, at a fraction of the cost
+    (most of a large index's works collide with a query only by chance, a few times)."""
+    works, dense = _dense(entries["work"].astype(np.int64))
+    plain = arrays.runs(arrays.distinct(dense << 16 | qi) >> 16)[2]
+    if not geometric or not query.has_geometry:
+        _merge(counts, works, plain)
+        return
+    order = np.argsort(-plain, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    by_rank = np.argsort(rank[dense], kind="stable")  # collisions, most plain votes first
+    qi, entries, dense = qi[by_rank], entries[by_rank], dense[by_rank]
+    bounds = np.searchsorted(rank[dense], np.arange(order.size + 1))
+    done = 0
+    while done < order.size:
+        scores = heapq.nlargest(CANDIDATES, counts.values())
+        least = max(MIN_VOTES, scores[-1] if len(scores) >= CANDIDATES else 0)
+        if plain[order[done]] < least:
+            break
+        upto = min(order.size, max(SCORED_ROUND, 2 * done))
+        part = slice(bounds[done], bounds[upto])
+        index, best = _best_cell_votes(query, qi[part], entries[part], dense[part])
+        _merge(counts, works[index], best)
+        done = upto
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,10 @@ SAME_IMAGE_SCORE = 0.75
 VERIFIED_BASE = 0.76
 VERIFIED_MAX = 0.99
 
+#: Keypoints both pictures need for their local features to refute a weak,
+#: counter-rotated hash match (:func:`refuted_turns`).
+REFUTING_KEYPOINTS = 200
+
 _CROP_WINDOWS = {"c80": 0.8, "c60": 0.6}
 _ROT = re.compile(r"^rot([+-][0-9.]+)/")
 
@@ -101,7 +105,8 @@ def search(conn: Connection, hashes: QueryHashes,
         found = image_index.search(conn, hashes, limit=limit)
     else:
         found = two_pass(conn, hashes, limit)
-    sizes = feature_index.original_sizes(conn, [m.work_id for m in found])
+    stored = feature_index.load_features(conn, [m.work_id for m in found])
+    sizes = {wid: (f.original_width, f.original_height) for wid, f in stored.items()}
     merged: dict[int, PictureMatch] = {
         m.work_id: PictureMatch(
             m.work_id, m.score, m.transformation, WHOLE,
@@ -112,17 +117,50 @@ def search(conn: Connection, hashes: QueryHashes,
     if not fast and features is not None:
         feats = list(features())
         if feats:
-            for lm in feature_index.search(conn, feats, extra_candidates=list(merged),
-                                           limit=limit):
-                fm = lm.match
-                score = verified_score(fm.inliers)
-                current = merged.get(lm.work_id)
-                merged[lm.work_id] = PictureMatch(
-                    lm.work_id, max(score, current.score if current else 0.0), fm.label,
-                    fm.region, fm.transform, current.distances if current else {}, fm.inliers,
-                    "both" if current else "features", fm)
+            _merge_features(conn, merged, feats, limit)
+            for wid in refuted_turns(found, feats, stored, merged):
+                merged.pop(wid, None)
     ranked = sorted(merged.values(), key=lambda p: (-p.score, p.work_id))
     return ranked[:limit]
+
+
+def _merge_features(conn: Connection, merged: dict[int, PictureMatch],
+                    feats: Sequence[LocalFeatures], limit: int) -> None:
+    """Verify the feature index's candidates and every work the hashes found; a
+    verified work takes the geometry's label, region and transform."""
+    hashed = list(merged)
+    # every verified hash work is returned (limit + its count), so none is mistaken as refused
+    for lm in feature_index.search(conn, feats, extra_candidates=hashed,
+                                   limit=limit + len(hashed)):
+        fm = lm.match
+        score = verified_score(fm.inliers)
+        current = merged.get(lm.work_id)
+        merged[lm.work_id] = PictureMatch(
+            lm.work_id, max(score, current.score if current else 0.0), fm.label,
+            fm.region, fm.transform, current.distances if current else {}, fm.inliers,
+            "both" if current else "features", fm)
+
+
+def refuted_turns(found: Sequence[image_index.ImageMatch], feats: Sequence[LocalFeatures],
+                  stored: dict[int, LocalFeatures],
+                  merged: dict[int, PictureMatch]) -> list[int]:
+    """Weak hash matches that only a counter-rotated query variant explains and that
+    the local features refuse: both pictures have keypoints enough to be compared
+    (:data:`REFUTING_KEYPOINTS`), the geometric verification of the work found
+    nothing, and the hash score is under :data:`SAME_IMAGE_SCORE`.
+
+    Why: the counter-rotations multiply the hash comparisons of a query (4 angles x
+    2 crops against 5 windows), and so the chance of a coincidence between two plain
+    pictures of similar layout (a dark disc on grey matched a pale spike on grey this
+    way, pHash 18 bits apart). Local features see a turned copy directly (turned
+    real photos verify: rot15 100%, rot45 90%, rot90 98% of 60 in
+    benchmarks/README_image.md), so their silence is evidence."""
+    if not feats or max(len(f) for f in feats) < REFUTING_KEYPOINTS:
+        return []
+    return [m.work_id for m in found
+            if merged[m.work_id].feature_match is None and m.transformation == "rotated"
+            and m.score < SAME_IMAGE_SCORE
+            and len(stored.get(m.work_id, ())) >= REFUTING_KEYPOINTS]
 
 
 def two_pass(conn: Connection, query: QueryHashes, limit: int) -> list[image_index.ImageMatch]:
