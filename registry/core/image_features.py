@@ -351,6 +351,9 @@ def registration_features_of(grey: np.ndarray, original: tuple[int, int]) -> Loc
                       interpolation=cv2.INTER_AREA)
     coarse = extract(half, REGISTERED_KEYPOINTS - fine_n, fallback=REGISTERED_FALLBACK_THRESHOLDS)
     sx, sy = grey.shape[1] / half.shape[1], grey.shape[0] / half.shape[0]
+    # freshly extracted keypoints always carry their geometry (only old blobs lack it)
+    assert fine.angles is not None and coarse.angles is not None
+    assert fine.sizes is not None and coarse.sizes is not None
     points = np.vstack([fine.points, coarse.points * np.array([sx, sy], dtype=np.float32)])
     descriptors = np.vstack([fine.descriptors, coarse.descriptors])
     angles = np.concatenate([fine.angles, coarse.angles]).astype(np.float32)
