@@ -21,6 +21,8 @@ from sqlalchemy import Engine, create_engine, make_url, text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORE_TEST_SCHEMA = "tamga_core_tests"
+#: PostgreSQL connection arguments of every engine a core test makes (its own schema).
+CORE_CONNECT_ARGS = {"options": f"-csearch_path={CORE_TEST_SCHEMA}"}
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -133,7 +135,7 @@ def core_engine(tmp_path: Path) -> Iterator[Engine]:
         with admin.begin() as conn:
             conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {CORE_TEST_SCHEMA}"))
         admin.dispose()
-        engine = create_engine(url, connect_args={"options": f"-csearch_path={CORE_TEST_SCHEMA}"})
+        engine = create_engine(url, connect_args=CORE_CONNECT_ARGS)
     else:
         engine = create_engine(f"sqlite:///{tmp_path / 'core.db'}")
     yield engine

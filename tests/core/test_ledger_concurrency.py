@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine
 from registry.core.ledger import KeyRing, append, get_entries, load_or_create_keyring, verify_ledger
 from registry.core.ledger.store import LEDGER_TABLES, tree_size, use_immediate_transactions
 from registry.core.sql import metadata
+from tests.conftest import CORE_CONNECT_ARGS
 
 ORIGIN = "tamga.example/ledger"
 THREADS, PER_THREAD = 8, 25
@@ -21,7 +22,10 @@ THREADS, PER_THREAD = 8, 25
 @pytest.fixture
 def engine(core_engine: Engine) -> Iterator[Engine]:
     url = core_engine.url
-    options = {"connect_args": {"timeout": 60}} if url.get_backend_name() == "sqlite" else {}
+    # the same schema as core_engine's on PostgreSQL (its search_path): never the
+    # application's tables in the same database
+    options = ({"connect_args": {"timeout": 60}} if url.get_backend_name() == "sqlite"
+               else {"connect_args": CORE_CONNECT_ARGS})
     engine = create_engine(url, pool_size=THREADS, **options)
     with engine.begin() as conn:
         metadata.drop_all(conn, tables=LEDGER_TABLES)
