@@ -34,7 +34,7 @@ IMPORT_OUTCOME_LABELS = {
               help="Threads of the job runner running the registration jobs. Default: 2 "
                    "on PostgreSQL, 1 on SQLite, which lets one writer in at a time.")
 def import_works(folder: Path, email: str, csv_path: Path | None, workers: int | None) -> None:
-    """Register every audio and image file in FOLDER for the account --owner."""
+    """Register every audio, image and video file in FOLDER for the account --owner."""
     owner = user_by_email(email)
     workers = workers or (1 if db.engine.dialect.name == "sqlite" else 2)
     from registry.tasks import runner_of
