@@ -189,8 +189,10 @@ DEFAULT = peak_index.PeakSearchParams()
 #: Chromaprint thresholds tried on every query (the first is the default): the
 #: table of :func:`_calibration` shows what each gives, alone and with the peaks'
 #: confirmation of a weak Chromaprint stretch.
-CHROMA_GRID: tuple[tuple[float, float], ...] = (
-    (0.36, 0.32), (0.34, 0.30), (0.32, 0.28), (0.30, 0.26), (0.28, 0.24),
+#: The third number is ``change_ref``, the held-chord rule (0: off).
+CHROMA_GRID: tuple[tuple[float, float, float], ...] = (
+    (0.36, 0.32, 0.0), (0.28, 0.24, 0.0), (0.28, 0.24, 0.08), (0.28, 0.24, 0.10),
+    (0.28, 0.24, 0.12),
 )
 
 
@@ -202,15 +204,16 @@ def _search(url: str, chroma: list[AudioFingerprint], peaks: ap.PeakPrint
         by_chroma = audio_index.search(conn, chroma, strict=audio_index.STRICT)
         candidates = peak_index.search(conn, peaks, params=PERMISSIVE)
         grid = [audio_index.search(conn, chroma, params=audio_index.SearchParams(
-            ber_base=base, max_ber=top)) for base, top in CHROMA_GRID]
+            ber_base=base, max_ber=top, change_ref=ref)) for base, top, ref in CHROMA_GRID]
     return vote(by_chroma, candidates), candidates, by_chroma, grid
 
 
 def _grid_rows(grid: list, candidates: list[peak_index.PeakMatch], truth: int | None) -> list:
-    """Per rule of the grid: (work, right work?, BER, items, peak stats of that work or None)."""
+    """Per rule of the grid: (work, right work?, BER, items, peak stats of that work or
+    None, the query stretch's item change)."""
     by_work = {m.work_id: _stats(m) for m in candidates}
     return [[(m.work_id, m.work_id == truth, m.bit_error_rate, m.aligned_items,
-              by_work.get(m.work_id))
+              by_work.get(m.work_id), m.item_change)
              for m in found] for found in grid]  # fmt: skip
 
 
@@ -462,7 +465,7 @@ def _calibration(results: list[tuple], fres: list[tuple]) -> None:
                           f"{'base':>5} {'min':>4} {'bins':>4} {'extra':>5}", fres)
     results = [r for r in results if r[1] is not None]
     for base, min_matched, bins, extra in itertools.product(
-            (0.12, 0.2), (10, 12, 14), (0, 5, 6, 7), (0, 4, 8)):
+            (0.2, 0.25, 0.3), (12, 14, 16), (6, 8), (4, 8)):
         p = peak_index.PeakSearchParams(ratio_base=base, min_matched=min_matched,
                                         min_distinct_bins=bins, changed_extra_matched=extra)
         ok = sum(1 for r in results if r[9] or (r[8] is not None and _ok(r[8], p)))
@@ -491,7 +494,7 @@ def _chroma_calibration(results: list[tuple], fres: list[tuple]) -> None:
     lengths = _table_head("calibration of Chromaprint's rule (BER <= min(max_ber, base - "
                           "0.9/sqrt(items))); confirm = a weaker stretch passes when the "
                           "peaks re-find >= N peaks of that work:",
-                          f"{'base':>5} {'max':>5} {'confirm':>7}", fres)
+                          f"{'base':>5} {'max':>5} {'held':>5} {'confirm':>7}", fres)
     results = [r for r in results if r[1] is not None]
     for g, confirm in itertools.product(range(len(CHROMA_GRID)), (None, 6, 8, 10)):
         if g == 0 and confirm is not None:
@@ -509,6 +512,7 @@ def _chroma_calibration(results: list[tuple], fres: list[tuple]) -> None:
             hits = sum(1 for r in rows if any(_chroma_accepts(r[5], g, confirm))
                        or any(_ok(b, DEFAULT) for b in r[3]))
             fmr.append(f"{100 * hits / len(rows):>8.2f}%")
-        base, top = CHROMA_GRID[g]
-        print(f"{base:>5.2f} {top:>5.2f} {confirm or '-':>7} {100 * ok / len(results):>6.1f}% "
+        base, top, ref = CHROMA_GRID[g]
+        print(f"{base:>5.2f} {top:>5.2f} {ref or '-':>5} {confirm or '-':>7} "
+              f"{100 * ok / len(results):>6.1f}% "
               f"{wrong:>5} {' '.join(fmr)}")

@@ -364,13 +364,14 @@ def magic_type(head: bytes) -> DetectedType | None:
     return None
 
 
-def sniff(path: Path) -> DetectedType:
+def sniff(path: Path, *, in_process: bool = False) -> DetectedType:
     """Classify a file as a supported audio, image or video format, from content only.
 
-    Audio is confirmed by ``ffprobe`` (it must contain a decodable audio stream of
-    the expected codec and no video; an MP4 with a picture is a video); images
-    and videos are only classified here, their engines decode them themselves
-    (an animated GIF is a video).
+    Audio is confirmed by a probe of its streams (it must contain a decodable audio
+    stream of the expected codec and no video; an MP4 with a picture is a video):
+    ``ffprobe``, or libavformat in process with ``in_process`` (a lookup: no process
+    per query). Images and videos are only classified here, their engines decode
+    them themselves (an animated GIF is a video).
     """
     with open(path, "rb") as fh:
         head = fh.read(HEAD_BYTES)
@@ -385,7 +386,7 @@ def sniff(path: Path) -> DetectedType:
         return DetectedType("image", fmt, _IMAGE_MIME[fmt])
     if kind == "video":  # decoded in process by the video kind, which checks the streams
         return DetectedType("video", fmt, _VIDEO_MIME[fmt])
-    probe = _ffprobe(path)
+    probe = _probe(path) if in_process else _ffprobe(path)
     if fmt in ("mp4", "m4a") and _has_video(probe):
         return DetectedType("video", "mp4", _VIDEO_MIME["mp4"])
     _reject_video(probe, fmt)
@@ -431,6 +432,47 @@ def _ffprobe(path: Path, ffprobe: str = "ffprobe") -> dict:
     if not data.get("streams"):
         raise CorruptMedia.because("no_readable_audio", tool_error=err[-500:])
     return data
+
+
+def _probe(path: Path) -> dict:
+    """What :func:`_ffprobe` reports, read by libavformat in process (PyAV).
+
+    Only the container's headers are read, as ffprobe does. Used by lookups, where
+    starting a process per query cost more than the rest of the decoding; a
+    registration keeps ffprobe, whose declared durations its records were made with
+    (the two can differ by an encoder delay of a few tens of milliseconds)."""
+    import av
+
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            streams = [_stream_entry(s) for s in container.streams]
+            duration = container.duration / 1_000_000 if container.duration else None
+            fmt = {"format_name": container.format.name, "duration": duration}
+    except (av.FFmpegError, ValueError, UnicodeDecodeError) as exc:
+        raise CorruptMedia.because("undecodable", tool_error=str(exc)[-500:]) from exc
+    if not streams:
+        raise CorruptMedia.because("no_readable_audio")
+    return {"streams": streams, "format": fmt}
+
+
+#: AV_DISPOSITION_ATTACHED_PIC: a cover picture, not a video track.
+ATTACHED_PIC = 0x400
+
+
+def _stream_entry(stream) -> dict:
+    """One stream as ffprobe's JSON names it (``codec_name`` is the codec, not the decoder)."""
+    ctx = stream.codec_context
+    codec = getattr(ctx, "codec", None) if ctx is not None else None
+    entry: dict = {
+        "codec_type": stream.type,
+        "codec_name": codec.canonical_name if codec is not None else None,
+        "disposition": {"attached_pic": int(bool(stream.disposition & ATTACHED_PIC))},
+    }
+    if stream.type == "audio" and ctx is not None:
+        entry.update(sample_rate=ctx.sample_rate, channels=ctx.channels)
+    if stream.duration is not None and stream.time_base is not None:
+        entry["duration"] = float(stream.duration * stream.time_base)
+    return entry
 
 
 def _is_animated_gif(path: Path) -> bool:
@@ -508,13 +550,15 @@ def declared_duration(path: Path, *, ffprobe: str = "ffprobe") -> float:
     return _duration(probe, _first_audio_stream(probe))
 
 
-def probe_audio(path: Path, limits: MediaLimits, *, ffprobe: str = "ffprobe") -> AudioInfo:
+def probe_audio(path: Path, limits: MediaLimits, *, ffprobe: str = "ffprobe",
+                in_process: bool = False) -> AudioInfo:  # fmt: skip
     """Duration, codec and layout of an audio file, checked against ``limits``.
 
     Decides from the container's declared duration only: nothing is decoded here, so
-    an over-long file is refused before any decoder runs."""
+    an over-long file is refused before any decoder runs. ``in_process``: read by
+    libavformat in this process instead of ``ffprobe`` (see :func:`_probe`)."""
     _check_wav_complete(path)
-    probe = _ffprobe(path, ffprobe)
+    probe = _probe(path) if in_process else _ffprobe(path, ffprobe)
     stream = _first_audio_stream(probe)
     duration = _duration(probe, stream)
     if duration < limits.min_audio_seconds:

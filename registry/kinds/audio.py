@@ -128,12 +128,12 @@ class AudioKind(MediaKind):
         ``TAMGA_LOOKUP_MAX_SECONDS`` default of :func:`lookup_max_seconds`):
         Chromaprint's speed variants and the peaks.
 
-        The intake check (ffprobe: audio, not video, a supported codec, the declared
-        duration against the limits) comes first: an over-long or hostile file is
-        refused before anything is decoded.
+        The intake check (audio, not video, a supported codec, the declared duration
+        against the limits; read in process, no ffprobe) comes first: an over-long or
+        hostile file is refused before anything is decoded.
         """
-        sniff(path)
-        declared = probe_audio(path, query_limits(limits)).duration_s
+        sniff(path, in_process=True)
+        declared = probe_audio(path, query_limits(limits), in_process=True).duration_s
         bound = max_seconds if max_seconds is not None else lookup_max_seconds(limits)
         q = fingerprint_query_file(path, query_limits(limits), max_seconds=bound)
         analysed = round(q.duration_s, 2)

@@ -171,12 +171,12 @@ def lookup_upload(connect: Callable[[], AbstractContextManager[Connection]], str
 
 def _kind_of(path: Path) -> tuple[kinds.MediaKind, DetectedType | None]:
     """The kind that fingerprints a query file, and the file's type (from its magic
-    bytes, or sniffed in full: the provenance reader needs it too, and an ffprobe
-    costs ~100 ms).
+    bytes, or sniffed in full: the provenance reader needs it too).
 
     The cheap magic-byte half of :func:`sniff` decides when a kind claims the
-    magic (that kind then runs its own checks, e.g. ffprobe beside the
-    fingerprinting); anything else is sniffed in full first.
+    magic (that kind then runs its own checks of the streams beside the
+    fingerprinting); anything else (an MP4: audio or video?) is sniffed in full
+    first, its streams read in process (no ffprobe per query).
     """
     with path.open("rb") as fh:
         head = fh.read(HEAD_BYTES)
@@ -184,7 +184,7 @@ def _kind_of(path: Path) -> tuple[kinds.MediaKind, DetectedType | None]:
     kind = next((k for k in kinds.all_kinds() if magic in k.magic), None)
     if kind is not None:
         return kind, magic_type(head)
-    detected = sniff(path)
+    detected = sniff(path, in_process=True)
     kind = kinds.for_detected(detected)
     if kind is None:  # a detected type no kind takes (none today)
         raise ValidationFailed(_l("This kind of file cannot be looked up."), field="file")

@@ -1,4 +1,5 @@
-"""Media intake: streamed upload, content sniffing and the audio probe (real ffprobe)."""
+"""Media intake: streamed upload, content sniffing and the audio probe (real ffprobe, and
+libavformat in process as a lookup probes: both must say the same)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,12 @@ def tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ffmpeg("-f", "lavfi", "-i", "sine=f=440:d=5", "-f", "lavfi", "-i", "sine=f=660:d=5",
            "-filter_complex", "amerge", "-ar", "44100", str(path))  # fmt: skip
     return path
+
+
+@pytest.fixture(params=[False, True], ids=["ffprobe", "in-process"])
+def in_process(request: pytest.FixtureRequest) -> bool:
+    """Both probes: ffprobe (registration) and PyAV in process (lookups)."""
+    return request.param
 
 
 class ChunkedStream(io.RawIOBase):
@@ -102,24 +109,28 @@ AUDIO_FORMATS = {
 
 
 @pytest.mark.parametrize("case", sorted(AUDIO_FORMATS))
-def test_sniff_audio_formats_by_content(case: str, tone: Path, tmp_path: Path) -> None:
+def test_sniff_audio_formats_by_content(
+    case: str, tone: Path, tmp_path: Path, in_process: bool
+) -> None:
     name, args, mime = AUDIO_FORMATS[case]
     encoded = tmp_path / name
     ffmpeg("-i", str(tone), *args, str(encoded))
     disguised = tmp_path / "upload.bin"  # the extension must not matter
     encoded.rename(disguised)
-    detected = sniff(disguised)
+    detected = sniff(disguised, in_process=in_process)
     assert detected.kind == "audio"
     assert detected.format == case.split("-")[0]
     assert detected.mime == mime
 
 
-def test_sniff_mp3_without_id3_uses_frame_sync(tone: Path, tmp_path: Path) -> None:
+def test_sniff_mp3_without_id3_uses_frame_sync(
+    tone: Path, tmp_path: Path, in_process: bool
+) -> None:
     path = tmp_path / "raw.mp3"
     ffmpeg("-i", str(tone), "-c:a", "libmp3lame", "-id3v2_version", "0", "-write_xing", "0",
            str(path))  # fmt: skip
     assert path.read_bytes()[:3] != b"ID3"
-    assert sniff(path).format == "mp3"
+    assert sniff(path, in_process=in_process).format == "mp3"
 
 
 # --------------------------------------------------------------------------- sniff: images
@@ -181,8 +192,8 @@ def test_sniff_rejects_and_names_what_it_found(content: bytes, named: str, tmp_p
     assert err.value.details["detected"] == named
 
 
-def test_sniff_tells_an_mp4_video_from_m4a_audio() -> None:
-    detected = sniff(MEDIA / "video.mp4")
+def test_sniff_tells_an_mp4_video_from_m4a_audio(in_process: bool) -> None:
+    detected = sniff(MEDIA / "video.mp4", in_process=in_process)
     assert (detected.kind, detected.format, detected.mime) == ("video", "mp4", "video/mp4")
 
 
@@ -193,49 +204,49 @@ def test_sniff_empty_file(tmp_path: Path) -> None:
         sniff(path)
 
 
-def test_sniff_corrupt_audio_with_valid_magic(tmp_path: Path) -> None:
+def test_sniff_corrupt_audio_with_valid_magic(tmp_path: Path, in_process: bool) -> None:
     path = tmp_path / "bad.flac"
     path.write_bytes(b"fLaC" + os.urandom(3000))
     with pytest.raises(CorruptMedia) as err:
-        sniff(path)
+        sniff(path, in_process=in_process)
     assert "damaged" in err.value.message
 
 
-def test_sniff_truncated_m4a_is_corrupt(tone: Path, tmp_path: Path) -> None:
+def test_sniff_truncated_m4a_is_corrupt(tone: Path, tmp_path: Path, in_process: bool) -> None:
     full = tmp_path / "full.m4a"
     ffmpeg("-i", str(tone), "-c:a", "aac", str(full))  # moov atom at the end
     cut = tmp_path / "cut.m4a"
     cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
     with pytest.raises(CorruptMedia):
-        sniff(cut)
+        sniff(cut, in_process=in_process)
 
 
 # --------------------------------------------------------------------------- probe
 
 
-def test_probe_audio_reports_layout(tone: Path) -> None:
-    info = probe_audio(tone, MediaLimits())
+def test_probe_audio_reports_layout(tone: Path, in_process: bool) -> None:
+    info = probe_audio(tone, MediaLimits(), in_process=in_process)
     assert info.duration_s == pytest.approx(5.0, abs=0.05)
     assert (info.sample_rate, info.channels) == (44100, 2)
     assert info.codec.startswith("pcm_")
 
 
-def test_probe_audio_too_short() -> None:
+def test_probe_audio_too_short(in_process: bool) -> None:
     with pytest.raises(MediaTooShort) as err:
-        probe_audio(MEDIA / "short.wav", MediaLimits())
+        probe_audio(MEDIA / "short.wav", MediaLimits(), in_process=in_process)
     assert "1.5 s" in err.value.message
 
 
-def test_probe_audio_too_long(tone: Path) -> None:
+def test_probe_audio_too_long(tone: Path, in_process: bool) -> None:
     with pytest.raises(MediaTooLong):
-        probe_audio(tone, MediaLimits(max_audio_seconds=4.0))
+        probe_audio(tone, MediaLimits(max_audio_seconds=4.0), in_process=in_process)
 
 
-def test_probe_audio_garbage_is_corrupt(tmp_path: Path) -> None:
+def test_probe_audio_garbage_is_corrupt(tmp_path: Path, in_process: bool) -> None:
     path = tmp_path / "noise.bin"
     path.write_bytes(os.urandom(4096))
     with pytest.raises(CorruptMedia):
-        probe_audio(path, MediaLimits())
+        probe_audio(path, MediaLimits(), in_process=in_process)
 
 
 def test_committed_fixtures_stay_small() -> None:
@@ -253,3 +264,28 @@ def test_magic_type_names_what_the_magic_bytes_settle_and_nothing_else():
     assert magic_type(bytes(4) + b"ftypisom" + bytes(52)) is None  # MP4: audio or video?
     assert magic_type(b"%PDF-1.7" + bytes(56)) is None
     assert magic_type(b"") is None
+
+
+def test_both_probes_report_the_same_streams(tone: Path, tmp_path: Path) -> None:
+    """The in-process probe names codecs as ffprobe does (``mp3``, not the decoder
+    ``mp3float``), tells a cover picture from a video track, and declares durations
+    within an encoder delay of ffprobe's."""
+    from registry.core.media import _ffprobe, _probe
+
+    cover = tmp_path / "cover.png"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=s=64x64:d=1", "-frames:v", "1", str(cover))
+    with_cover = tmp_path / "cover.mp3"
+    ffmpeg("-i", str(tone), "-i", str(cover), "-map", "0:a", "-map", "1:v", "-c:a",
+           "libmp3lame", "-c:v", "png", "-disposition:v", "attached_pic", str(with_cover))
+    files = [with_cover, MEDIA / "video.mp4", MEDIA / "silence.flac"]
+    for case in ("ogg", "m4a", "opus"):
+        name, args, _ = AUDIO_FORMATS[case]
+        ffmpeg("-i", str(tone), *args, str(tmp_path / name))
+        files.append(tmp_path / name)
+    for path in files:
+        a, b = _ffprobe(path), _probe(path)
+        fields = ("codec_type", "codec_name", "disposition")
+        assert [[s.get(k) for k in fields] for s in a["streams"]] == \
+               [[s.get(k) for k in fields] for s in b["streams"]], path.name
+        assert float(b["format"]["duration"]) == pytest.approx(
+            float(a["format"]["duration"]), abs=0.1), path.name

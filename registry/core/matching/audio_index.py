@@ -106,6 +106,9 @@ class AudioMatch:
     aligned_items: int
     bit_error_rate: float
     speed: float
+    # Share of the query stretch's bits that flip from one item to the next
+    # (:func:`item_change`): low for held chords and drones.
+    item_change: float = 1.0
     # Whether the stretch also passes the strict rule (:data:`STRICT`): a weaker one
     # stands only where the peak fingerprint vouches for the same work
     # (:func:`registry.core.audio_query.vote`).
@@ -136,6 +139,12 @@ class SearchParams:
     min_votes: int = 2  # key hits at one offset to become a candidate
     max_candidates: int = 12
     max_key_works: int = 1000  # keys in more works are ignored (<= SATURATED_WORKS)
+    # Held chords: where the query's items barely change from one to the next (a
+    # drone, a sustained chord), n aligned items are not n pieces of evidence. A
+    # stretch whose items flip a share ``change`` of their bits per step counts as
+    # n * min(1, change / change_ref) items (0 turns this off). Clips of music flip
+    # 0.09-0.13 of their bits per item; held chords 0.03-0.05.
+    change_ref: float = 0.0
 
 
 #: The rule a Chromaprint stretch must pass to stand on its own. Between it and the
@@ -489,6 +498,21 @@ class _Verified:
     start: int  # query item index (variant timebase)
     end: int
     offset: int
+    change: float = 1.0  # item_change of the query stretch
+
+
+def item_change(items: np.ndarray) -> float:
+    """Share of the bits that flip between consecutive items (1.0 when fewer than two)."""
+    if items.size < 2:
+        return 1.0
+    return float(np.bitwise_count(items[1:] ^ items[:-1]).sum()) / (32 * (items.size - 1))
+
+
+def effective_items(n_items: int, change: float, params: SearchParams) -> int:
+    """How many items a stretch counts as under the held-chord rule (``change_ref``)."""
+    if params.change_ref <= 0:
+        return n_items
+    return int(n_items * min(1.0, change / params.change_ref))
 
 
 def ber_threshold(n_items: int, params: SearchParams) -> float:
@@ -503,8 +527,10 @@ def _verify(q: np.ndarray, w: np.ndarray, offset: int, params: SearchParams) -> 
     start, errors = bit_errors(q, w, offset)
     stretches = [longest_stretch(errors, params.window, window_ber, params.edge_errors)
                  for window_ber in params.window_bers]  # fmt: skip
-    v = _accept(errors, stretches, q.size, w.size, offset, params)
-    return None if v is None else _Verified(v.ber, start + v.start, start + v.end, offset)
+    v = _accept(errors, stretches, q[start : start + errors.size], w.size, offset, params, q.size)
+    if v is None:
+        return None
+    return _Verified(v.ber, start + v.start, start + v.end, offset, v.change)
 
 
 class QueryVariants:
@@ -604,19 +630,22 @@ def _stretches(trials: _Trials, params: SearchParams) -> list[list[tuple[int, in
 
 
 def _accept(
-    errors: np.ndarray, stretches: Sequence[tuple[int, int] | None], q_size: int, w_size: int,
-    shift: int, params: SearchParams,
+    errors: np.ndarray, stretches: Sequence[tuple[int, int] | None], q_items: np.ndarray,
+    w_size: int, shift: int, params: SearchParams, q_size: int,
 ) -> _Verified | None:
     """The first delimiter's stretch that is long enough and agrees well enough;
-    a stretch too short (or none) at a delimiter ends the search."""
+    a stretch too short (or none) at a delimiter ends the search. ``q_items`` are
+    the query items that ``errors`` compares, index for index."""
     for stretch in stretches:
         if stretch is None or stretch[1] - stretch[0] < params.min_items:
             return None
         a, b = stretch
         ber = float(errors[a:b].sum()) / (32 * (b - a))
-        covers = b - a >= min(params.long_items, params.min_cover * min(q_size, w_size))
-        if covers and ber <= ber_threshold(b - a, params):
-            return _Verified(ber, a, b, shift)
+        change = item_change(q_items[a:b])
+        n = effective_items(b - a, change, params)
+        covers = n >= min(params.long_items, params.min_cover * min(q_size, w_size))
+        if covers and ber <= ber_threshold(n, params):
+            return _Verified(ber, a, b, shift, change)
     return None
 
 
@@ -655,7 +684,7 @@ def verify_candidates(
         if short[t]:  # overlap shorter than one window: the plain rule
             v = _verify(q, works[c], shift, params)
         else:
-            v = _accept(trials.errors[t], stretches[t], q.size, works[c].size, shift, params)
+            v = _accept(trials.errors[t], stretches[t], q, works[c].size, shift, params, q.size)
         if v is None:
             continue
         quality = (1 - 2 * v.ber) * min(1.0, (v.end - v.start) / 100) ** 0.5
@@ -703,6 +732,7 @@ def _to_match(
         bit_error_rate=round(v.ber, 4),
         speed=fp.speed,
         strong=strong,
+        item_change=round(v.change, 4),
     )
 
 
