@@ -157,12 +157,14 @@ def main() -> None:
                         help="seconds for the false-match queries (--real)")
     parser.add_argument("--by-package", action="store_true",
                         help="unregistered tracks from packages with no registered track (--real)")
+    parser.add_argument("--variants", default=None,
+                        help="only the variants whose name contains this text (--real)")
     args = parser.parse_args()
     if args.real:
         import audio_real
 
         audio_real.run(args.refs, args.queries, args.false, args.jobs, args.db,
-                       args.false_budget, args.by_package)
+                       args.false_budget, args.by_package, args.variants)
         return
     n_ref, n_dis = (30, 15) if args.quick else (100, 50)
     n_clips = args.clips or (30 if args.quick else 100)

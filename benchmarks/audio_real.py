@@ -357,7 +357,11 @@ def split_by_package(tracks: list[Path], refs_n: int) -> tuple[list[Path], list[
 
 
 def run(refs_n: int, queries: int, false_n: int, jobs: int, url: str | None,
-        false_budget: float = float("inf"), by_package: bool = False) -> None:
+        false_budget: float = float("inf"), by_package: bool = False,
+        only: str | None = None) -> None:
+    global RAW
+    if only is not None:  # a partial run keeps the last full run's outcomes
+        RAW = RAW.with_name("audio_real_partial.json")
     tracks = music_files()
     if len(tracks) < refs_n + 20:
         raise SystemExit(f"need more than {refs_n + 20} tracks, have {len(tracks)}")
@@ -378,13 +382,17 @@ def run(refs_n: int, queries: int, false_n: int, jobs: int, url: str | None,
                 i = rng.randrange(len(refs))
                 need = v.seconds + 2
                 start = rng.uniform(1.0, max(1.5, durations[i] - need))
-                tasks.append((url, v, refs[i], i, start, k))
+                # The same queries whatever ``only`` picks (the draws above happen).
+                if only is None or only in v.name:
+                    tasks.append((url, v, refs[i], i, start, k))
         t0 = time.time()
         with ProcessPoolExecutor(jobs) as pool:
             results = list(pool.map(_one_query, tasks, chunksize=2))
         print(f"{len(tasks)} transformed queries in {time.time() - t0:.0f} s", flush=True)
         _save(results, [])
         _print(results, [], len(refs), len(others))
+        if false_n <= 0:
+            return
         lengths = (3.0, 5.0, 10.0, 15.0)
         per_track = math.ceil(false_n / len(others))
         ftasks = [(url, str(p), lengths, per_track, 1000 + j) for j, p in enumerate(others)]
@@ -419,6 +427,8 @@ def _print(results: list[tuple], fres: list[tuple], n_refs: int, n_others: int) 
         rows = [r for r in results if r[0] == v.name and r[1] is not None]
         silent[v.name] = sum(1 for r in results if r[0] == v.name and r[1] is None)
         n = len(rows)
+        if not n:
+            continue
         ok = sum(r[1] for r in rows)
         loc = sum(r[2] for r in rows)
         loop = sum(r[12] for r in rows)
