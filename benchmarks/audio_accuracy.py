@@ -157,6 +157,8 @@ def main() -> None:
                         help="seconds for the false-match queries (--real)")
     parser.add_argument("--by-package", action="store_true",
                         help="unregistered tracks from packages with no registered track (--real)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="other queries and unregistered clips (a validation set; --real)")
     parser.add_argument("--variants", default=None,
                         help="only the variants whose name contains this text (--real)")
     args = parser.parse_args()
@@ -164,7 +166,7 @@ def main() -> None:
         import audio_real
 
         audio_real.run(args.refs, args.queries, args.false, args.jobs, args.db,
-                       args.false_budget, args.by_package, args.variants)
+                       args.false_budget, args.by_package, args.variants, args.seed)
         return
     n_ref, n_dis = (30, 15) if args.quick else (100, 50)
     n_clips = args.clips or (30 if args.quick else 100)

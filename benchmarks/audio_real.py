@@ -358,7 +358,7 @@ def split_by_package(tracks: list[Path], refs_n: int) -> tuple[list[Path], list[
 
 def run(refs_n: int, queries: int, false_n: int, jobs: int, url: str | None,
         false_budget: float = float("inf"), by_package: bool = False,
-        only: str | None = None) -> None:
+        only: str | None = None, seed: int = 0) -> None:
     global RAW
     if only is not None:  # a partial run keeps the last full run's outcomes
         RAW = RAW.with_name("audio_real_partial.json")
@@ -372,7 +372,7 @@ def run(refs_n: int, queries: int, false_n: int, jobs: int, url: str | None,
     with tempfile.TemporaryDirectory() as tmp:
         url = url or f"sqlite:///{tmp}/real.db"
         _register(url, refs, jobs)
-        rng = random.Random(16)
+        rng = random.Random(16 + 7919 * seed)
         r = audio_index.audio_recordings
         with sa.create_engine(url).connect() as conn:
             durations = dict(conn.execute(sa.select(r.c.work_id, r.c.duration_s)).all())
@@ -395,7 +395,8 @@ def run(refs_n: int, queries: int, false_n: int, jobs: int, url: str | None,
             return
         lengths = (3.0, 5.0, 10.0, 15.0)
         per_track = math.ceil(false_n / len(others))
-        ftasks = [(url, str(p), lengths, per_track, 1000 + j) for j, p in enumerate(others)]
+        ftasks = [(url, str(p), lengths, per_track, 1000 + j + 100_000 * seed)
+                  for j, p in enumerate(others)]
         t0 = time.time()
         fres: list[tuple] = []
         with ProcessPoolExecutor(jobs) as pool:

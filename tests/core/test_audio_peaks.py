@@ -198,6 +198,45 @@ def test_slowed_with_reverb(index: Connection, media: dict[str, Path]) -> None:
     assert found[0].speed == pytest.approx(0.85, abs=0.02)
 
 
+def _synthetic_copy(scale: float, pitch_bins: float, start_s: float, seconds: float
+                    ) -> tuple[ap.PeakPrint, ap.PeakPrint]:  # fmt: skip
+    """A recording's peaks (6 a second, 60 s) and a copy of ``seconds`` from ``start_s``
+    that plays ``scale`` times as fast, ``pitch_bins`` higher, with its own peaks too."""
+    rng = np.random.default_rng(8)
+    n = int(60 * 6)
+    t = np.sort(rng.uniform(0, 60 * ap.FPS, n)).astype(np.float32)
+    b = rng.uniform(10, ap.N_BINS - 10, n).astype(np.float32)
+    work = ap.PeakPrint(t, b, 60.0)
+    a = start_s * ap.FPS
+    keep = (t >= a) & (t < a + seconds * scale * ap.FPS)
+    qt = (t[keep] - a) / scale
+    extra = rng.uniform(0, seconds * ap.FPS, 30)  # the copy's own peaks (a voice, noise)
+    times = np.concatenate([qt, extra])
+    bins = np.concatenate([b[keep] + pitch_bins, rng.uniform(0, ap.N_BINS - 1, 30)])
+    order = np.argsort(times)
+    return work, ap.PeakPrint(times[order].astype(np.float32), bins[order].astype(np.float32),
+                              seconds)
+
+
+def test_verification_climbs_from_a_loosely_voted_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slowed copy whose peaks voted for a scale 3.5 % off (reverb smears them):
+    only the middle of the clip lines up at the voted transform; the climb finds
+    the copy's true scale and re-finds nearly every peak."""
+    scale, pitch = 0.85, -5.6
+    work, copy = _synthetic_copy(scale, pitch, 20.0, 15.0)
+    centre = copy.duration_s * ap.FPS / 2
+    voted = 0.82  # the centre of the clip is where the votes agree
+    offset = 20.0 * ap.FPS + centre * (scale - voted)
+    guess = ap.Transform(voted, pitch + 0.4, offset)
+    found = ap.verify(copy, work, guess)
+    copied = int(np.sum((work.times >= 20 * ap.FPS) & (work.times < (20 + 15 * scale) * ap.FPS)))
+    assert found is not None and found.transform.scale == pytest.approx(scale, abs=0.005)
+    assert found.matched >= 0.95 * copied and found.query_end - found.query_start > 14
+    monkeypatch.setattr(ap, "CLIMB_ROUNDS", 0)  # the small grid alone stays near the vote
+    stuck = ap.verify(copy, work, guess)
+    assert stuck is not None and stuck.matched < 0.5 * copied
+
+
 @pytest.mark.xfail(strict=True, reason="known gap (issue 16): speech over this fixture's "
                    "sparse MIDI mix masks too many of its peaks")
 def test_voice_over_at_minus_6db(index: Connection, media: dict[str, Path]) -> None:
