@@ -431,20 +431,26 @@ CLIMB_ROUNDS = 4
 def _neighbourhood(rt: np.ndarray, rf: np.ndarray, grid: np.ndarray, centre: float,
                    guess: Transform, steps: tuple[float, ...]
                    ) -> tuple[int, Transform]:  # fmt: skip
-    """The transform near ``guess`` that re-finds the most peaks (ties keep the nearest)."""
-    best: tuple[int, Transform] | None = None
-    for ds in steps:
-        scale = guess.scale * (1 + ds)
-        # Keep the query's centre fixed while the scale moves.
-        base = guess.offset + centre * (guess.scale - scale)
-        for dp in (0.0, -0.5, 0.5):
-            for do in (0.0, -2.0, 2.0):
-                tr = Transform(scale, guess.pitch_bins + dp, base + do)
-                n = int(_count(grid, rt, rf, tr).sum())
-                if best is None or n > best[0]:
-                    best = (n, tr)
-    assert best is not None
-    return best
+    """The transform near ``guess`` that re-finds the most peaks (ties keep the nearest):
+    every scale step of ``steps`` (the query's centre kept fixed), pitch +-0.5 bin and
+    offset +-2 frames, counted in one gather."""
+    scales = guess.scale * (1 + np.asarray(steps, dtype=np.float64))
+    bases = guess.offset + centre * (guess.scale - scales)
+    pitches = guess.pitch_bins + np.array([0.0, -0.5, 0.5])
+    shifts = np.array([0.0, -2.0, 2.0])
+    # (scale, offset, peak) query frames and (pitch, peak) query bins.
+    qt = np.rint((rt[None, None, :] - (bases[:, None, None] + shifts[None, :, None]))
+                 / scales[:, None, None]).astype(np.int64)  # fmt: skip
+    qf = np.rint(rf[None, :] + pitches[:, None]).astype(np.int64)
+    t_in = (qt >= 0) & (qt < grid.shape[0])
+    f_in = (qf >= 0) & (qf < N_BINS)
+    hits = grid[np.clip(qt, 0, grid.shape[0] - 1)[:, None, :, :],
+                np.clip(qf, 0, N_BINS - 1)[None, :, None, :]]  # (scale, pitch, offset, peak)
+    counts = (hits & t_in[:, None, :, :] & f_in[None, :, None, :]).sum(axis=3)
+    # The first maximum in (scale, pitch, offset) order: ties keep the nearest.
+    s, p, o = np.unravel_index(int(np.argmax(counts)), counts.shape)
+    best = Transform(float(scales[s]), float(pitches[p]), float(bases[s] + shifts[o]))
+    return int(counts[s, p, o]), best
 
 
 def _climb(rt: np.ndarray, rf: np.ndarray, grid: np.ndarray, centre: float,

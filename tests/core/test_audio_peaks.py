@@ -198,6 +198,23 @@ def test_slowed_with_reverb(index: Connection, media: dict[str, Path]) -> None:
     assert found[0].speed == pytest.approx(0.85, abs=0.02)
 
 
+def test_a_query_reads_its_rarest_keys_first(conn: Connection) -> None:
+    """Past ``max_postings``, the postings of the keys in the fewest works are read;
+    keys in too many works are never read; all of them when they fit."""
+    works = {101: 5, 102: 1, 103: 40, 104: 2, 105: 3000}
+    one = np.zeros(1, dtype=pi.POSTING).tobytes()
+    conn.execute(pi.audio_peak_postings.insert(), [
+        {"key": k, "works": n, "postings": one * n} for k, n in works.items()])
+    keys = list(works)
+    assert sorted(pi.rarest_keys(conn, keys, 2000, 10)) == [101, 102, 104]
+    assert sorted(pi.rarest_keys(conn, keys, 2000, 2)) == [102]
+    assert sorted(pi.rarest_keys(conn, keys, 2000, 10_000)) == [101, 102, 103, 104]
+    pk, postings = pi.fetch_postings(conn, keys, 2000, max_postings=10)
+    assert sorted(set(pk.tolist())) == [101, 102, 104] and postings.size == 8
+    pk, _ = pi.fetch_postings(conn, keys, 2000)
+    assert sorted(set(pk.tolist())) == [101, 102, 103, 104]
+
+
 def _synthetic_copy(scale: float, pitch_bins: float, start_s: float, seconds: float
                     ) -> tuple[ap.PeakPrint, ap.PeakPrint]:  # fmt: skip
     """A recording's peaks (6 a second, 60 s) and a copy of ``seconds`` from ``start_s``
