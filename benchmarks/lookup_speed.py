@@ -336,7 +336,8 @@ def latency(label: str, path: Path, expect: str, runs: int) -> None:
     print(f"\n{label}: {runs} lookups, {found}/{runs} found the registered work; "
           f"works compared: {data['checked']['works_compared']:,}")
     print(f"  {'end-to-end p50':<18}{statistics.median(totals):8.1f} ms   "
-          f"p90 {pct(totals, 0.9):.1f} ms   max {max(totals):.1f} ms")
+          f"p90 {pct(totals, 0.9):.1f} ms   p95 {pct(totals, 0.95):.1f} ms   "
+          f"max {max(totals):.1f} ms")
     for n in names:
         print(f"  {n:<18}{median[n]:8.1f} ms")
     print(f"  {'response/other':<18}{rest:8.1f} ms")

@@ -99,9 +99,11 @@ class MergedMatch:
 
 def merge_matches(chroma: list[AudioMatch], peaks: list[PeakMatch]) -> list[MergedMatch]:
     """One match per work, best first. The score is the better of the two
-    fingerprints' scores (each already calibrated to its own false-match rate);
-    the segment is Chromaprint's when it found the work (its items align to
-    ~0.1 s), else the peaks'."""
+    fingerprints' scores (each already calibrated to its own false-match rate).
+    The segment is Chromaprint's when it found an unchanged copy (its items align
+    to ~0.1 s); for a changed copy it is the peaks', whose fitted scale places
+    both ends (Chromaprint's speed variants come in steps of a few per cent, and a
+    tempo change is not one of them)."""
     by_chroma = {m.work_id: m for m in chroma}
     by_peaks = {m.work_id: m for m in peaks}
     out = []
@@ -112,7 +114,7 @@ def merge_matches(chroma: list[AudioMatch], peaks: list[PeakMatch]) -> list[Merg
         else:
             assert c is not None
             transform = rounded(c.speed, 12 * math.log2(c.speed))
-        seg = c if c is not None else p
+        seg = p if p is not None and (c is None or not transform.is_identity) else c
         assert seg is not None
         details: dict = {}
         if c is not None:

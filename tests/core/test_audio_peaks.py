@@ -287,7 +287,12 @@ def test_merge_prefers_measured_transform() -> None:
     merged = merge_matches(chroma, peaks)
     assert [m.work_id for m in merged] == [5, 6]
     assert merged[0].transform.as_dict() == {"speed": 1.12, "pitch_semitones": 2.0}
-    assert merged[0].score == 0.8 and merged[0].query_start == 0
-    assert merged[0].found_by == ("chromaprint", "peaks")
+    assert merged[0].score == 0.8 and merged[0].found_by == ("chromaprint", "peaks")
+    # A changed copy is placed by the peaks' fitted scale, not by Chromaprint's
+    # nearest speed variant; an unchanged one by Chromaprint's finer items.
+    assert (merged[0].query_start, merged[0].work_start) == (0.5, 21)
+    same = [pi.PeakMatch(5, 0.7, 40, 50, 1.0, 90, 0.5, 10.1, 21, 31, 1.002, 0.1)]
+    unchanged = merge_matches([AudioMatch(5, 0.8, 0, 10, 20, 30, 70, 0.1, 1.0)], same)
+    assert (unchanged[0].query_start, unchanged[0].work_start) == (0, 20)
     only_chroma = merge_matches(chroma, [])[0].transform
     assert only_chroma.speed == 1.03 and only_chroma.pitch_semitones == 0.5
