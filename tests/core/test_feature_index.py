@@ -357,3 +357,30 @@ def test_posting_rows_over_the_stop_length_are_not_read(filled, monkeypatch):
     short = fx._probe(filled, list(keys))
     assert short and all(r.size <= sizes[0] for r in short.values())
     assert len(short) == sum(1 for r in rows.values() if r.size <= sizes[0]) < len(rows)
+
+
+def test_a_candidate_is_verified_in_the_orientations_it_got_votes_in(filled, monkeypatch):
+    """A work proposed by the votes is verified only in the query orientations
+    (upright, mirrored) where it got MIN_VOTES; a work the hashes proposed in both.
+    A mirrored copy votes in the mirrored orientation and is still found."""
+    stored = fx.load_features(filled, [7, 20, 21, 22, 23])
+    names = {f.descriptors.tobytes(): w for w, f in stored.items()}
+    calls: dict[int, tuple[bool, ...]] = {}
+    real = fx.best_match
+
+    def recording(queries, ref):
+        calls[names[ref.descriptors.tobytes()]] = tuple(q.mirrored for q in queries)
+        return real(queries, ref)
+
+    monkeypatch.setattr(fx, "best_match", recording)
+    src = Image.open(IMAGES / "features_source.jpg")
+    query = F.query_features(io.BytesIO(_jpeg(src.rotate(30, expand=True))))
+    _, each = fx.votes_by_orientation(filled, query)
+    assert [m.work_id for m in fx.search(filled, query, extra_candidates=[21])] == [7]
+    assert calls.pop(21) == (False, True)  # the hashes' work: both orientations
+    expected = {w: tuple(q.mirrored for q, mine in zip(query, each, strict=True)
+                         if mine.get(w, 0) >= fx.MIN_VOTES) for w in calls}
+    assert calls == expected and any(len(o) == 1 for o in calls.values())
+    mirrored = F.query_features(io.BytesIO(_jpeg(ImageOps.mirror(src.crop((40, 30, 560, 420))))))
+    assert [m.work_id for m in fx.search(filled, mirrored)] == [7]
+    assert calls[7][-1] is True
