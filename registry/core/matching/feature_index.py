@@ -488,20 +488,24 @@ def _turn_bound(query: LocalFeatures, c: _ByWork) -> np.ndarray:
     without geometry in a cell of their own): an upper bound of the votes of its
     best Hough cell (each Hough cell lies in one turn cell of its grid and counts
     at most its collisions), cheap to count for every work (no sort, no position).
-    The turns are computed as in :func:`_predictions`, from a table per query
-    keypoint and stored orientation, so they fall in the same cells."""
+
+    The turns are computed as in :func:`_predictions` and binned by
+    :func:`_turn_bins`, from a table per query keypoint and stored orientation, so
+    they fall in the same cells. Each collision is counted once, in a half cell
+    (the cell of the unshifted grid and which half of it): a cell of either grid is
+    two neighbouring half cells."""
     assert query.angles is not None
     n = c.works.size
-    turns = (query.angles[: PROBED_KEYPOINTS].astype(np.float64)[:, None]
+    turns = (query.angles[:PROBED_KEYPOINTS].astype(np.float64)[:, None]
              - np.arange(ANGLE_STEPS, dtype=np.int64)[None, :] * _STEP) % 360.0
-    at = c.qi * ANGLE_STEPS + (c.geo >> 11)
-    unknown = c.geo == UNKNOWN_GEOMETRY
-    bound = np.zeros(n, dtype=np.int64)
-    for shift in (0.0, 0.5):
-        cell = np.where(unknown, _ANGLE_BINS, _turn_bins(turns, shift).ravel()[at])
-        per_cell = np.bincount(c.dense * (_ANGLE_BINS + 1) + cell, minlength=n * (_ANGLE_BINS + 1))
-        bound = np.maximum(bound, per_cell.reshape(n, _ANGLE_BINS + 1).max(axis=1))
-    return bound
+    first, second = _turn_bins(turns, 0.0), _turn_bins(turns, 0.5)
+    halves = 2 * _ANGLE_BINS
+    half = (2 * first + (second != first)).ravel()[c.qi * ANGLE_STEPS + (c.geo >> 11)]
+    half[c.geo == UNKNOWN_GEOMETRY] = halves
+    per_half = np.bincount(half * n + c.dense, minlength=(halves + 1) * n).reshape(halves + 1, n)
+    # unshifted cell k: halves 2k, 2k + 1; shifted cell k: halves 2k - 1, 2k
+    bound = np.maximum(per_half[halves - 1] + per_half[0], per_half[halves])
+    return np.maximum(bound, (per_half[: halves - 1] + per_half[1:halves]).max(axis=0))
 
 
 def _score(query: LocalFeatures, qi: np.ndarray, entries: np.ndarray, counts: dict[int, int],
