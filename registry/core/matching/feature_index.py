@@ -471,16 +471,14 @@ class _ByWork:
 
 
 def _by_work(qi: np.ndarray, entries: np.ndarray) -> _ByWork:
-    """Sort the collisions by work: one sort of packed values (work id above the
-    collision's position) instead of a stable argsort, several times slower."""
-    n = qi.size
-    bits = max(1, n.bit_length())
-    packed = np.sort(entries["work"].astype(np.int64) << bits | np.arange(n, dtype=np.int64))
-    order = packed & ((1 << bits) - 1)
-    works, starts, lengths = arrays.runs(packed >> bits)
+    """Sort the collisions by work: one sort of packed values (work id, query
+    keypoint, registered geometry: 31 + 16 + 16 bits) instead of a stable argsort,
+    several times slower, and no gathers."""
+    packed = np.sort(entries["work"].astype(np.int64) << 32 | qi << 16
+                     | entries["geo"].astype(np.int64))
+    works, starts, lengths = arrays.runs(packed >> 32)
     dense = np.repeat(np.arange(works.size, dtype=np.int64), lengths)
-    return _ByWork(qi[order], entries["geo"][order].astype(np.int64), works, starts, lengths,
-                   dense)
+    return _ByWork(packed >> 16 & 0xFFFF, packed & 0xFFFF, works, starts, lengths, dense)
 
 
 def _turn_bound(query: LocalFeatures, c: _ByWork) -> np.ndarray:
