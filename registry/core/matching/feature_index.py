@@ -105,10 +105,10 @@ QUERY_PER_REGISTERED = 1
 SCORED_ROUND = 256
 #: Works scored by Hough cells per query orientation, at most (the highest
 #: :func:`_turn_bound` first). In a large index the CANDIDATES-th best score is the
-#: chance level (2-3 votes at 100,000 pictures, reached by tens of thousands of
-#: works), so scoring stops here instead of at that score; a work whose votes
-#: exceed the bound of the MAX_SCORED-th work is always scored
-#: (benchmarks/README_image.md, "Session 8").
+#: chance level (MIN_VOTES at 100,000 pictures, where 81,000-99,000 of the works a
+#: query collides with have as many plain votes), so scoring stops here instead of
+#: at that score; a work whose votes exceed the bound of the MAX_SCORED-th work is
+#: always scored (benchmarks/README_image.md, "Session 8").
 MAX_SCORED = 1024
 
 image_feature_postings = Table(
