@@ -1,6 +1,13 @@
 """Local-feature stage speed: extraction, index size, lookup at scale (issue #17).
 
     .venv/bin/python benchmarks/image_feature_speed.py [--sizes 20000,100000] [--pg URL]
+                                                       [--reuse] [--no-extraction]
+
+``--reuse`` keeps the SQLite file of an earlier run (benchmarks/.cache/feature_speed.db)
+and only adds the pictures it lacks: the synthetic fill is deterministic (each
+batch of FILL_BATCH pictures seeded by its first work id), so a reused index
+holds the same postings as a fresh one when the sizes are multiples of FILL_BATCH.
+With ``--reuse`` an index larger than a requested size is measured at its own size.
 
 * Extraction: ``registration_features`` of a 12 MP JPEG and ``query_features``
   (upright + mirrored) of a 2 MP JPEG, made from real photos (real_photos.py).
@@ -67,9 +74,19 @@ def extraction(photos: list[Path]) -> None:
           f"query features of a 2 MP JPEG p50 {p50(qry):.0f} ms")
 
 
-def fill(conn, pool: np.ndarray, start: int, count: int, rng: np.random.Generator) -> None:
-    batch = []
+#: Synthetic pictures written per batch (one upsert of every posting row per batch:
+#: larger batches make the 100,000-picture fill several times faster).
+FILL_BATCH = 20000
+
+
+def fill(conn, pool: np.ndarray, start: int, count: int) -> None:
+    batch: list[tuple[int, F.LocalFeatures]] = []
+    rng = np.random.default_rng([7, start])
     for wid in range(start, start + count):
+        if len(batch) == FILL_BATCH:
+            _write(conn, batch)
+            batch = []
+            rng = np.random.default_rng([7, wid])
         desc = pool[rng.integers(0, len(pool), F.REGISTERED_KEYPOINTS)].copy()
         flips = rng.integers(0, 256, (len(desc), 6))
         for j in range(flips.shape[1]):
@@ -82,10 +99,16 @@ def fill(conn, pool: np.ndarray, start: int, count: int, rng: np.random.Generato
             rng.random(len(desc)) < F.COARSE_SHARE, 2, 1)
         batch.append((wid, F.LocalFeatures(1024, 768, pts, desc, 4000, 3000, angles=angles,
                                            sizes=sizes.astype(np.float32))))
-        if len(batch) == 2000:
-            feature_index.add_many(conn, batch)
-            batch = []
-    feature_index.add_many(conn, batch)
+    _write(conn, batch)
+
+
+def _write(conn, batch: list[tuple[int, F.LocalFeatures]]) -> None:
+    saved = feature_index.INSERT_BATCH
+    feature_index.INSERT_BATCH = FILL_BATCH
+    try:
+        feature_index.add_many(conn, batch)
+    finally:
+        feature_index.INSERT_BATCH = saved
 
 
 def size_per_picture(conn, n: int) -> float:
@@ -105,33 +128,43 @@ def main() -> None:
     ap.add_argument("--sizes", default="20000,100000")
     ap.add_argument("--pg")
     ap.add_argument("--db", default=str(Path(__file__).parent / ".cache" / "feature_speed.db"))
+    ap.add_argument("--reuse", action="store_true",
+                    help="keep the index of an earlier run and only add the pictures it lacks")
+    ap.add_argument("--no-extraction", action="store_true",
+                    help="skip the extraction timing of 12 MP / 2 MP JPEGs")
     args = ap.parse_args()
     photos = photo_files(120)
-    extraction(photos)
+    if not args.no_extraction:
+        extraction(photos)
     pool = np.vstack([F.registration_features(p).descriptors for p in photos[20:120]])
     real = photos[:20]
     url = args.pg or f"sqlite:///{args.db}"
-    if not args.pg:
+    if not args.pg and not args.reuse:
         Path(args.db).unlink(missing_ok=True)
     engine = create_engine(url)
     tables = image_index.TABLES + feature_index.INDEX_TABLES
     with engine.begin() as conn:
-        image_index.metadata.drop_all(conn, tables=tables)
+        if not args.reuse:
+            image_index.metadata.drop_all(conn, tables=tables)
         image_index.metadata.create_all(conn, tables=tables)
-    rng = np.random.default_rng(7)
-    filled = 0
     with engine.connect() as conn:
-        for wid, p in enumerate(real, start=10_000_000):
-            data = p.read_bytes()
-            image_index.add_image(conn, wid, hash_image(load_image(io.BytesIO(data))))
-            feature_index.add_features(conn, wid, F.registration_features(io.BytesIO(data)))
-        conn.commit()
+        if not conn.execute(text("SELECT COUNT(*) FROM image_features WHERE work_id >= 10000000")
+                            ).scalar():
+            for wid, p in enumerate(real, start=10_000_000):
+                data = p.read_bytes()
+                image_index.add_image(conn, wid, hash_image(load_image(io.BytesIO(data))))
+                feature_index.add_features(conn, wid, F.registration_features(io.BytesIO(data)))
+            conn.commit()
+        filled = int(conn.execute(text(
+            "SELECT COALESCE(MAX(work_id), 0) FROM image_features WHERE work_id < 10000000")
+        ).scalar())
         for size in [int(s) for s in args.sizes.split(",")]:
             t = time.perf_counter()
-            fill(conn, pool, filled + 1, size - filled, rng)
-            conn.commit()
+            if size > filled:
+                fill(conn, pool, filled + 1, size - filled)
+                conn.commit()
+                filled = size
             fill_s = time.perf_counter() - t
-            filled = size
             if conn.dialect.name == "postgresql":
                 conn.execute(text("ANALYZE image_feature_postings"))
                 conn.commit()
@@ -155,10 +188,10 @@ def main() -> None:
                     times.append(done - t)
                     index_times.append(done - t_index)
                     right += bool(found) and found[0].work_id == 10_000_000 + i
-            print(f"{engine.dialect.name} {size + len(real):>7,} pictures: fill {fill_s:.0f} s; "
+            print(f"{engine.dialect.name} {filled + len(real):>7,} pictures: fill {fill_s:.0f} s; "
                   f"lookup p50 {p50(times):.0f} ms (of which index + verification "
                   f"{p50(index_times):.0f} ms); right {right}/{len(times)}; "
-                  f"{size_per_picture(conn, size + len(real)) / 1024:.1f} KiB/picture")
+                  f"{size_per_picture(conn, filled + len(real)) / 1024:.1f} KiB/picture")
 
 
 if __name__ == "__main__":

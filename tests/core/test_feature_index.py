@@ -263,3 +263,124 @@ def test_a_weak_turned_hash_match_the_features_refuse_is_dropped(filled, monkeyp
     monkeypatch.setattr(picture_search, "two_pass", lambda conn, hashes, limit: [fake])
     found = _lookup(filled, _jpeg(Image.open(IMAGES / "texture.jpg")))
     assert [m.work_id for m in found] == ([20] if kept else [])
+
+
+def _collisions_with_copies(rng: np.random.Generator) -> tuple[F.LocalFeatures, np.ndarray,
+                                                                np.ndarray]:
+    """A query of 600 keypoints; 10 works are copies turned by 30 degrees (a turn-cell
+    border: their votes fall in the grid shifted by half a cell), each sharing 40
+    keypoints with the query, among 20,000 chance collisions with 300 works (5%
+    of them without geometry)."""
+    n = fx.PROBED_KEYPOINTS
+    points = rng.uniform(0, [1024, 768], (n, 2))
+    angles = rng.uniform(0, 360, n)
+    sizes = 31 * 1.2 ** rng.integers(0, 8, n)
+    theta = np.radians(30)
+    turn = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+    qi, works, geo = [rng.integers(0, n, 20000)], [rng.integers(100, 400, 20000)], []
+    noise = rng.integers(0, 1 << 16, 20000)
+    noise[rng.random(20000) < 0.05] = fx.UNKNOWN_GEOMETRY
+    geo.append(noise)
+    for w, k in enumerate(rng.permutation(n)[:400].reshape(10, 40)):
+        ref = rng.uniform(100, 900, (40, 2))
+        points[k] = ref @ turn.T + [300, 50]
+        copy = F.LocalFeatures(1024, 1024, ref.astype(np.float32),
+                               np.zeros((40, 32), np.uint8), 1024, 1024,
+                               angles=((angles[k] - 30) % 360).astype(np.float32),
+                               sizes=sizes[k].astype(np.float32))
+        qi.append(k)
+        works.append(np.full(40, w))
+        geo.append(fx.geometry_codes(copy).astype(np.int64))
+    query = F.LocalFeatures(1024, 768, points.astype(np.float32),
+                            np.zeros((n, 32), np.uint8), 1024, 768,
+                            angles=angles.astype(np.float32), sizes=sizes.astype(np.float32))
+    entries = np.zeros(sum(w.size for w in works), dtype=fx.ENTRY)
+    entries["work"], entries["geo"] = np.concatenate(works) * 7 + 1, np.concatenate(geo)
+    return query, np.concatenate(qi), entries
+
+
+def test_turn_bound_is_never_below_the_best_cell_votes():
+    """The rounds of _score stop on the turn bound: it must be at least the votes of
+    every work's best Hough cell, in every grid. The copies here are turned onto a
+    turn-cell border, so a bound counted in the unshifted turn grid alone would be
+    below their votes (checked below: the data does exercise the shifted grid)."""
+    query, qi, entries = _collisions_with_copies(np.random.default_rng(3))
+    c = fx._by_work(qi, entries)
+    index, votes = fx._best_cell_votes(query, c.qi, c.geo, c.dense)
+    bound = fx._turn_bound(query, c)
+    assert index.tolist() == list(range(c.works.size))
+    assert np.all(bound >= votes)
+    copies = c.works < 70
+    assert votes[copies].min() >= 15 > votes[~copies].max()
+    assert query.angles is not None
+    turns = (query.angles[c.qi].astype(np.float64) - (c.geo >> 11) * fx._STEP) % 360.0
+    one_grid = np.bincount(c.dense * fx._ANGLE_BINS + fx._turn_bins(turns, 0.0),
+                           minlength=c.works.size * fx._ANGLE_BINS)
+    assert np.any(one_grid.reshape(-1, fx._ANGLE_BINS).max(axis=1) < votes)
+
+
+def test_collisions_sorted_by_work():
+    """_by_work groups the collisions by work; part() gives the chosen works' ones."""
+    _, qi, entries = _collisions_with_copies(np.random.default_rng(4))
+    c = fx._by_work(qi, entries)
+    assert np.array_equal(c.works, np.unique(entries["work"]))
+    assert np.array_equal(c.works[c.dense], np.sort(entries["work"]))
+    chosen = np.array([5, 2, 40])
+    expected = np.isin(entries["work"], c.works[chosen])
+    assert sorted(c.qi[c.part(chosen)].tolist()) == sorted(qi[expected].tolist())
+    assert sorted(c.geo[c.part(chosen)].tolist()) == sorted(
+        entries["geo"][expected].astype(int).tolist())
+
+
+def test_scoring_stops_at_max_scored_and_keeps_the_best_bound(filled, monkeypatch):
+    """With one work scored per orientation, the one scored is the copy (highest
+    turn bound), with the votes it gets when every work is scored."""
+    src = Image.open(IMAGES / "features_source.jpg")
+    turned = src.rotate(30, Image.BICUBIC, expand=True, fillcolor=(255, 255, 255))
+    query = F.query_features(io.BytesIO(_jpeg(turned)))
+    every = fx.votes(filled, query)
+    assert len(every) > 1
+    monkeypatch.setattr(fx, "MAX_SCORED", 1)
+    monkeypatch.setattr(fx, "SCORED_ROUND", 1)
+    capped = fx.votes(filled, query)
+    assert 7 in capped and capped[7] == every[7] and len(capped) <= len(query)
+
+
+def test_posting_rows_over_the_stop_length_are_not_read(filled, monkeypatch):
+    """_probe leaves out rows of more than STOP_POSTING entries in SQL (votes skip
+    them anyway): the long rows of a large index are never transferred."""
+    keys = filled.execute(select(fx.image_feature_postings.c.key)).scalars().all()
+    rows = fx._probe(filled, list(keys))
+    sizes = sorted({r.size for r in rows.values()})
+    assert len(rows) == len(keys) and len(sizes) > 1
+    monkeypatch.setattr(fx, "STOP_POSTING", sizes[0])
+    short = fx._probe(filled, list(keys))
+    assert short and all(r.size <= sizes[0] for r in short.values())
+    assert len(short) == sum(1 for r in rows.values() if r.size <= sizes[0]) < len(rows)
+
+
+def test_a_candidate_is_verified_in_the_orientations_it_got_votes_in(filled, monkeypatch):
+    """A work proposed by the votes is verified only in the query orientations
+    (upright, mirrored) where it got MIN_VOTES; a work the hashes proposed in both.
+    A mirrored copy votes in the mirrored orientation and is still found."""
+    stored = fx.load_features(filled, [7, 20, 21, 22, 23])
+    names = {f.descriptors.tobytes(): w for w, f in stored.items()}
+    calls: dict[int, tuple[bool, ...]] = {}
+    real = fx.best_match
+
+    def recording(queries, ref):
+        calls[names[ref.descriptors.tobytes()]] = tuple(q.mirrored for q in queries)
+        return real(queries, ref)
+
+    monkeypatch.setattr(fx, "best_match", recording)
+    src = Image.open(IMAGES / "features_source.jpg")
+    query = F.query_features(io.BytesIO(_jpeg(src.rotate(30, expand=True))))
+    _, each = fx.votes_by_orientation(filled, query)
+    assert [m.work_id for m in fx.search(filled, query, extra_candidates=[21])] == [7]
+    assert calls.pop(21) == (False, True)  # the hashes' work: both orientations
+    expected = {w: tuple(q.mirrored for q, mine in zip(query, each, strict=True)
+                         if mine.get(w, 0) >= fx.MIN_VOTES) for w in calls}
+    assert calls == expected and any(len(o) == 1 for o in calls.values())
+    mirrored = F.query_features(io.BytesIO(_jpeg(ImageOps.mirror(src.crop((40, 30, 560, 420))))))
+    assert [m.work_id for m in fx.search(filled, mirrored)] == [7]
+    assert calls[7][-1] is True

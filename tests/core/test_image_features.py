@@ -350,3 +350,28 @@ def test_exif_orientation_is_applied(source):
     grey, width, height = F.feature_image(out)
     assert (width, height) == source.size
     assert grey.shape == (source.height, source.width)
+
+
+def _knn_pairs(query: F.LocalFeatures, ref: F.LocalFeatures) -> tuple[list[int], list[int]]:
+    """The ratio-test pairs as BFMatcher.knnMatch gives them (the code of before)."""
+    qi, ri = [], []
+    for best, second in cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(query.descriptors,
+                                                                 ref.descriptors, k=2):
+        if best.distance <= F.MAX_PAIR_DISTANCE and best.distance < F.RATIO * second.distance:
+            qi.append(best.queryIdx)
+            ri.append(best.trainIdx)
+    first = {}
+    for q, r in zip(qi, ri, strict=True):
+        first.setdefault(r, q)
+    return [first[r] for r in sorted(first)], sorted(first)
+
+
+def test_pairs_are_those_of_knn_match(source, other, registered):
+    """_pairs reads the two nearest descriptors as arrays (cv2.batchDistance): the
+    same pairs, in the same order, as the knnMatch loop it replaces."""
+    crop = F.query_features(_jpeg(source.crop((100, 80, 600, 480))))
+    unrelated = F.query_features(_jpeg(other))
+    for query in [*crop, *unrelated]:
+        qi, ri = F._pairs(query, registered)
+        assert (qi.tolist(), ri.tolist()) == _knn_pairs(query, registered)
+    assert len(F._pairs(crop[0], registered)[0]) > 50

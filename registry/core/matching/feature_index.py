@@ -103,6 +103,13 @@ FRAME_SIDE = 1024.0
 QUERY_PER_REGISTERED = 1
 #: Works scored in the first round of :func:`_score` (each round doubles).
 SCORED_ROUND = 256
+#: Works scored by Hough cells per query orientation, at most (the highest
+#: :func:`_turn_bound` first). In a large index the CANDIDATES-th best score is the
+#: chance level (MIN_VOTES at 100,000 pictures, where 81,000-99,000 of the works a
+#: query collides with have as many plain votes), so scoring stops here instead of
+#: at that score; a work whose votes exceed the bound of the MAX_SCORED-th work is
+#: always scored (benchmarks/README_image.md, "Session 8").
+MAX_SCORED = 1024
 
 image_feature_postings = Table(
     "image_feature_postings",
@@ -290,22 +297,26 @@ def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None
 
 
 def _probe(conn: Connection, keys: list[int]) -> dict[int, np.ndarray]:
-    """key -> the entries of its posting row."""
+    """key -> the entries of its posting row; rows of more than STOP_POSTING
+    entries are not read (they are skipped when counting: their length is known
+    without reading the blob)."""
     if not keys:
         return {}
     out: dict[int, np.ndarray] = {}
+    longest = STOP_POSTING * ENTRY.itemsize
     if conn.dialect.name == "postgresql":
-        sql = "SELECT key, postings FROM image_feature_postings WHERE key = ANY(%s)"
-        rows = driver_rows(conn, sql, [keys])
+        sql = ("SELECT key, postings FROM image_feature_postings WHERE key = ANY(%s) "
+               "AND octet_length(postings) <= %s")  # fmt: skip
+        rows = driver_rows(conn, sql, [keys, longest])
     else:
         rows = []
         for start in range(0, len(keys), MAX_PARAMS):
             part = keys[start : start + MAX_PARAMS]
             sql = ("SELECT key, postings FROM image_feature_postings WHERE key IN "
-                   f"({','.join('?' * len(part))})")  # fmt: skip
+                   f"({','.join('?' * len(part))}) AND length(postings) <= {longest:d}")
             rows += driver_rows(conn, sql, part)
     for key, blob in rows:
-        out[int(key)] = np.frombuffer(bytes(blob), dtype=ENTRY)
+        out[int(key)] = np.frombuffer(blob, dtype=ENTRY)
     return out
 
 
@@ -319,15 +330,17 @@ def _collisions(keys: np.ndarray,
             hit = rows.get(k)
             if hit is not None and hit.size <= STOP_POSTING:
                 hits.append(hit)
-                index.append(np.full(hit.size, i, dtype=np.int64))
+                index.append(i)
     if not hits:
         return np.zeros(0, np.int64), np.zeros(0, ENTRY)
-    return np.concatenate(index), np.concatenate(hits)
+    sizes = np.fromiter((h.size for h in hits), dtype=np.int64, count=len(hits))
+    return np.repeat(np.array(index, dtype=np.int64), sizes), np.concatenate(hits)
 
 
 _CELL_BITS = 24  # 4 turn + 5 scale + 7 + 7 position, and one for "no geometry"
 _NO_GEOMETRY_CELL = 1 << (_CELL_BITS - 1)
 _ANGLE_BINS = round(360 / ANGLE_BIN)
+_STEP = 360.0 / ANGLE_STEPS
 
 
 def _predictions(query: LocalFeatures, qi: np.ndarray,
@@ -336,8 +349,7 @@ def _predictions(query: LocalFeatures, qi: np.ndarray,
     from the registered keypoint to the query one, and where the registered frame's
     reference point (FRAME_SIDE / 2, FRAME_SIDE / 2) lands in the query."""
     assert query.angles is not None and query.sizes is not None
-    step = 360.0 / ANGLE_STEPS
-    turn = (query.angles[qi].astype(np.float64) - (geo >> 11) * step) % 360.0
+    turn = (query.angles[qi].astype(np.float64) - (geo >> 11) * _STEP) % 360.0
     ref_size = BASE_SIZE * np.exp2(((geo >> 8) & 7) / 2.0)
     log_scale = np.log2(query.sizes[qi].astype(np.float64) / ref_size)
     lever_x = FRAME_SIDE / 2 - (((geo >> 4) & 15) + 0.5) * POSITION_CELL
@@ -356,7 +368,7 @@ def _cells(predicted: tuple[np.ndarray, ...], shift_turn: float,
     side at the cell's scale; the grid shifted by ``shift_turn`` / ``shift_scale``
     of a cell."""
     turn, log_scale, px, py = predicted
-    a = np.floor(turn / ANGLE_BIN + shift_turn).astype(np.int64) % _ANGLE_BINS
+    a = _turn_bins(turn, shift_turn)
     s = np.floor(log_scale / SCALE_BIN + shift_scale).astype(np.int64)
     cell_side = POSITION_BIN * FRAME_SIDE * np.exp2((s + 0.5 - shift_scale) * SCALE_BIN)
     cx = np.clip(np.floor(px / cell_side) + 32, 0, 127).astype(np.int64)
@@ -364,17 +376,12 @@ def _cells(predicted: tuple[np.ndarray, ...], shift_turn: float,
     return ((a * 32 + np.clip(s + 16, 0, 31)) * 128 + cx) * 128 + cy
 
 
-def _dense(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted distinct values, index of each value among them): work ids made small
-    enough to pack beside a cell and a keypoint in one int64."""
-    order = np.argsort(values, kind="stable")
-    uniq, _, lengths = arrays.runs(values[order])
-    inverse = np.empty(values.size, dtype=np.int64)
-    inverse[order] = np.repeat(np.arange(uniq.size, dtype=np.int64), lengths)
-    return uniq, inverse
+def _turn_bins(turn: np.ndarray, shift_turn: float) -> np.ndarray:
+    """The turn cell of each turn (degrees), in the grid shifted by ``shift_turn``."""
+    return np.floor(turn / ANGLE_BIN + shift_turn).astype(np.int64) % _ANGLE_BINS
 
 
-def _best_cell_votes(query: LocalFeatures, qi: np.ndarray, entries: np.ndarray,
+def _best_cell_votes(query: LocalFeatures, qi: np.ndarray, geo: np.ndarray,
                      dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(dense work indexes, votes): per work (``dense``: each collision's work as a
     small index), the votes of its best Hough cell (the grid and its
@@ -382,9 +389,8 @@ def _best_cell_votes(query: LocalFeatures, qi: np.ndarray, entries: np.ndarray,
     distinct query keypoints or its distinct registered keypoints, whichever are
     fewer: a copy pairs keypoints one to one, while repeated patterns (lettering in
     a common font, tilings) pair many query keypoints with a few registered ones.
-    Entries without geometry share one cell and count their query keypoints
-    (plain votes)."""
-    geo = entries["geo"].astype(np.int64)
+    Entries without geometry (``geo`` :data:`UNKNOWN_GEOMETRY`) share one cell and
+    count their query keypoints (plain votes)."""
     unknown = geo == UNKNOWN_GEOMETRY
     known = ~unknown
     ref_side = np.where(unknown, qi, geo)  # no geometry: one to one by definition
@@ -416,17 +422,27 @@ def votes(conn: Connection, queries: Sequence[LocalFeatures], *,
     that could be among the CANDIDATES best are scored (:func:`_score`).
     ``geometric=False``: plain votes, the probed query keypoints colliding with the
     work in any cell (the count of before; kept to measure against)."""
+    return votes_by_orientation(conn, queries, geometric=geometric)[0]
+
+
+def votes_by_orientation(conn: Connection, queries: Sequence[LocalFeatures], *,
+                         geometric: bool = True) -> tuple[dict[int, int], list[dict[int, int]]]:
+    """(:func:`votes`, and the votes of each orientation of the query: only the works
+    scored in it)."""
     per_query = [descriptor_keys(q.descriptors[:PROBED_KEYPOINTS]) for q in queries]
     if not per_query:
-        return {}
-    all_keys = sorted(set(np.concatenate([k.ravel() for k in per_query]).tolist()))
+        return {}, []
+    all_keys = arrays.distinct(np.concatenate([k.ravel() for k in per_query])).tolist()
     rows = _probe(conn, all_keys)
     counts: dict[int, int] = {}
+    each: list[dict[int, int]] = []
     for q, keys in zip(queries, per_query, strict=True):
+        mine: dict[int, int] = {}
         qi, entries = _collisions(keys, rows)
         if qi.size:
-            _score(q, qi, entries, counts, geometric=geometric)
-    return counts
+            _score(q, qi, entries, counts, mine, geometric=geometric)
+        each.append(mine)
+    return counts, each
 
 
 def _merge(counts: dict[int, int], works: np.ndarray, n: np.ndarray) -> None:
@@ -435,34 +451,89 @@ def _merge(counts: dict[int, int], works: np.ndarray, n: np.ndarray) -> None:
             counts[wid] = c
 
 
+@dataclass(frozen=True)
+class _ByWork:
+    """One orientation's collisions sorted by work: ``works`` the distinct work ids,
+    ``starts``/``lengths`` each work's slice, ``dense`` each collision's work index."""
+    qi: np.ndarray
+    geo: np.ndarray
+    works: np.ndarray
+    starts: np.ndarray
+    lengths: np.ndarray
+    dense: np.ndarray
+
+    def part(self, chosen: np.ndarray) -> np.ndarray:
+        """Indexes of the collisions of the works ``chosen`` (dense indexes)."""
+        lengths = self.lengths[chosen]
+        ends = np.cumsum(lengths)
+        offsets = np.repeat(self.starts[chosen] - (ends - lengths), lengths)
+        return offsets + np.arange(int(ends[-1]) if ends.size else 0, dtype=np.int64)
+
+
+def _by_work(qi: np.ndarray, entries: np.ndarray) -> _ByWork:
+    """Sort the collisions by work: one sort of packed values (work id, query
+    keypoint, registered geometry: 31 + 16 + 16 bits) instead of a stable argsort,
+    several times slower, and no gathers."""
+    packed = np.sort(entries["work"].astype(np.int64) << 32 | qi << 16
+                     | entries["geo"].astype(np.int64))
+    works, starts, lengths = arrays.runs(packed >> 32)
+    dense = np.repeat(np.arange(works.size, dtype=np.int64), lengths)
+    return _ByWork(packed >> 16 & 0xFFFF, packed & 0xFFFF, works, starts, lengths, dense)
+
+
+def _turn_bound(query: LocalFeatures, c: _ByWork) -> np.ndarray:
+    """Per work, the most collisions in one turn cell of either turn grid (entries
+    without geometry in a cell of their own): an upper bound of the votes of its
+    best Hough cell (each Hough cell lies in one turn cell of its grid and counts
+    at most its collisions), cheap to count for every work (no sort, no position).
+
+    The turns are computed as in :func:`_predictions` and binned by
+    :func:`_turn_bins`, from a table per query keypoint and stored orientation, so
+    they fall in the same cells. Each collision is counted once, in a half cell
+    (the cell of the unshifted grid and which half of it): a cell of either grid is
+    two neighbouring half cells."""
+    assert query.angles is not None
+    n = c.works.size
+    turns = (query.angles[:PROBED_KEYPOINTS].astype(np.float64)[:, None]
+             - np.arange(ANGLE_STEPS, dtype=np.int64)[None, :] * _STEP) % 360.0
+    first, second = _turn_bins(turns, 0.0), _turn_bins(turns, 0.5)
+    halves = 2 * _ANGLE_BINS
+    half = (2 * first + (second != first)).ravel()[c.qi * ANGLE_STEPS + (c.geo >> 11)]
+    half[c.geo == UNKNOWN_GEOMETRY] = halves
+    per_half = np.bincount(half * n + c.dense, minlength=(halves + 1) * n).reshape(halves + 1, n)
+    # unshifted cell k: halves 2k, 2k + 1; shifted cell k: halves 2k - 1, 2k
+    bound = np.maximum(per_half[halves - 1] + per_half[0], per_half[halves])
+    return np.maximum(bound, (per_half[: halves - 1] + per_half[1:halves]).max(axis=0))
+
+
 def _score(query: LocalFeatures, qi: np.ndarray, entries: np.ndarray, counts: dict[int, int],
-           *, geometric: bool) -> None:
-    """Merge one orientation's votes into ``counts``. A work's cell votes never
-    exceed its plain votes, so works are scored in rounds, most plain votes first,
-    until no work left has as many plain votes as the CANDIDATES-th best score so
-    far: the candidates are those of scoring every work, at a fraction of the cost
-    (most of a large index's works collide with a query only by chance, a few times)."""
-    works, dense = _dense(entries["work"].astype(np.int64))
-    plain = arrays.runs(arrays.distinct(dense << 16 | qi) >> 16)[2]
+           mine: dict[int, int], *, geometric: bool) -> None:
+    """Merge one orientation's votes into ``counts`` (and put them in ``mine``). A
+    work's cell votes never exceed its :func:`_turn_bound`, so works are scored in
+    rounds, highest bound first, until no work left has a bound as high as the
+    CANDIDATES-th best score so far (the candidates of scoring every work), or
+    MAX_SCORED works were scored."""
+    c = _by_work(qi, entries)
     if not geometric or not query.has_geometry:
-        _merge(counts, works, plain)
+        plain = arrays.runs(arrays.distinct(c.dense << 16 | c.qi) >> 16)[2]
+        _merge(counts, c.works, plain)
+        _merge(mine, c.works, plain)
         return
-    order = np.argsort(-plain, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.size)
-    by_rank = np.argsort(rank[dense], kind="stable")  # collisions, most plain votes first
-    qi, entries, dense = qi[by_rank], entries[by_rank], dense[by_rank]
-    bounds = np.searchsorted(rank[dense], np.arange(order.size + 1))
-    done = 0
-    while done < order.size:
+    bound = _turn_bound(query, c)
+    # highest bound first, ties by work id: one sort of packed values
+    n = c.works.size
+    order = np.sort((int(bound.max()) - bound) << 32 | np.arange(n, dtype=np.int64)) & 0xFFFFFFFF
+    done, last = 0, min(n, MAX_SCORED)
+    while done < last:
         scores = heapq.nlargest(CANDIDATES, counts.values())
         least = max(MIN_VOTES, scores[-1] if len(scores) >= CANDIDATES else 0)
-        if plain[order[done]] < least:
+        if bound[order[done]] < least:
             break
-        upto = min(order.size, max(SCORED_ROUND, 2 * done))
-        part = slice(bounds[done], bounds[upto])
-        index, best = _best_cell_votes(query, qi[part], entries[part], dense[part])
-        _merge(counts, works[index], best)
+        upto = min(last, max(SCORED_ROUND, 2 * done))
+        part = c.part(order[done:upto])
+        index, best = _best_cell_votes(query, c.qi[part], c.geo[part], c.dense[part])
+        _merge(counts, c.works[index], best)
+        _merge(mine, c.works[index], best)
         done = upto
 
 
@@ -487,21 +558,34 @@ def search(conn: Connection, queries: Sequence[LocalFeatures], *,
 
     ``extra_candidates`` (e.g. works the hash index found) are verified too.
     """
-    counted = votes(conn, queries)
+    counted, each = votes_by_orientation(conn, queries)
     ranked = sorted((wid for wid, v in counted.items() if v >= MIN_VOTES),
                     key=lambda wid: (-counted[wid], wid))[:CANDIDATES]
     candidates = list(dict.fromkeys([*extra_candidates, *ranked]))
+    extra = set(extra_candidates)
     stored = load_features(conn, candidates)
     found = []
     for wid in candidates:
         ref = stored.get(wid)
         if ref is None:
             continue
-        m = best_match(list(queries), ref)
+        m = best_match(list(queries) if wid in extra else _voted(queries, each, wid), ref)
         if m is not None:
             found.append(LocalMatch(wid, counted.get(wid, 0), m))
     found.sort(key=lambda x: (-x.match.inliers, x.work_id))
     return found[:limit]
+
+
+def _voted(queries: Sequence[LocalFeatures], each: list[dict[int, int]],
+           work_id: int) -> list[LocalFeatures]:
+    """The orientations of the query (upright, mirrored) in which a candidate of the
+    votes got at least MIN_VOTES: the only ones verified.
+
+    Why: verifying an orientation costs ~6 ms (2,000 x 600 descriptor distances),
+    and at 100,000 pictures 28 of 694 candidates had votes in both orientations; a
+    copy's keypoints vote in the orientation it is seen in (a mirrored copy in the
+    mirrored one)."""
+    return [q for q, mine in zip(queries, each, strict=True) if mine.get(work_id, 0) >= MIN_VOTES]
 
 
 def original_sizes(conn: Connection, work_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
