@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import io
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import statistics
@@ -48,6 +50,7 @@ CACHE = ROOT / "benchmarks" / ".cache" / "lookup"
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/lookup_bench"
 PORT = 8731
+REAL_PHOTOS = 4  # registered for the local-feature lookups (--pictures)
 #: Length of the registered 720p video of ``--video-hours`` (video_accuracy's speed video).
 VIDEO_MINUTES = 2.0
 
@@ -133,7 +136,7 @@ def fresh_database(kind: str, pg_url: str, instance: Path) -> str:
 
 
 def build(url: str, instance: Path, n_audio: int, n_image_rows: int,
-          video_hours: float = 0.0) -> dict[str, str]:
+          video_hours: float = 0.0, n_pictures: int = 0) -> dict[str, str]:
     """Migrate, register the real works, add the synthetic rows; returns their numbers."""
     from flask_migrate import upgrade
 
@@ -154,6 +157,14 @@ def build(url: str, instance: Path, n_audio: int, n_image_rows: int,
             hashes = fill_synthetic(conn, video_hours, first_id=30_000_000)
             print(f"  {hashes:,} synthetic frame hashes ({video_hours:g} h) in "
                   f"{time.perf_counter() - t:.0f} s")
+    if n_pictures:
+        for i, path in enumerate(real_photos()):
+            numbers[f"photo{i}"] = register(app, path, "photograph", key=f"photo{i}")
+        with app.app_context(), db.engine.begin() as conn:
+            t = time.perf_counter()
+            fill_pictures(conn, n_pictures)
+            print(f"  {n_pictures:,} synthetic pictures in the local-feature index in "
+                  f"{time.perf_counter() - t:.0f} s")
     with app.app_context():
         t = time.perf_counter()
         fill_audio(db.engine, n_audio)
@@ -171,7 +182,7 @@ def build(url: str, instance: Path, n_audio: int, n_image_rows: int,
     return numbers
 
 
-def register(app, path: Path, work_type: str) -> str:
+def register(app, path: Path, work_type: str, key: str | None = None) -> str:
     from decimal import Decimal
 
     from registry.extensions import db
@@ -189,7 +200,7 @@ def register(app, path: Path, work_type: str) -> str:
             user = accounts.register_account("bench@example.kz", "benchmark password", "Bench")
             accounts.confirm_email_now(user)
             db.session.commit()
-        meta = WorkMetadata(title=f"Benchmark {work_type}", work_type=WorkType(work_type),
+        meta = WorkMetadata(title=f"Benchmark {key or work_type}", work_type=WorkType(work_type),
                             authors=[AuthorInput("Bench", "author", Decimal(100))])
         with path.open("rb") as fh:
             work = register_work(user, Upload(fh, path.name), meta,
@@ -206,10 +217,13 @@ def existing_numbers(url: str) -> dict[str, str]:
 
     engine = create_engine(url)
     with engine.connect() as conn:
-        rows = dict(conn.execute(text("SELECT media_kind, registration_number FROM works "
-                                      "WHERE title LIKE 'Benchmark %'")).all())
+        rows = conn.execute(text("SELECT title, media_kind, registration_number FROM works "
+                                 "WHERE title LIKE 'Benchmark %'")).all()
     engine.dispose()
-    return rows
+    # The real photos of --pictures are named by their key, the other works by kind.
+    named = (re.fullmatch(r"Benchmark (photo\d+)", title) for title, _, _ in rows)
+    return {m.group(1) if m else kind: number
+            for m, (_, kind, number) in zip(named, rows, strict=True)}
 
 
 def fill_audio(engine, n: int) -> None:
@@ -234,6 +248,41 @@ def fill_audio(engine, n: int) -> None:
         with engine.begin() as conn:
             audio_index.add_recordings(conn, [(w, filler.chroma()) for w in ids])
             peak_index.add_recordings(conn, [(w, filler.peaks()) for w in ids])
+
+
+def real_photos() -> list[Path]:
+    """Real photographs registered for the local-feature lookups (``real_photos.py``)."""
+    from real_photos import photo_files
+
+    return photo_files(120)[:REAL_PHOTOS]
+
+
+def fill_pictures(conn, n: int) -> None:
+    """``n`` synthetic pictures in the local-feature index, drawn from real photos'
+    descriptors as ``image_feature_speed.py`` makes them (its ``fill``)."""
+    from image_feature_speed import fill
+    from real_photos import photo_files
+
+    from registry.core import image_features
+
+    pool = np.vstack([image_features.registration_features(p).descriptors
+                      for p in photo_files(120)[20:120]])  # fmt: skip
+    fill(conn, pool, 40_000_000, n)
+
+
+def picture_query(i: int, variant: str) -> Path:
+    """A 2 MP JPEG of real photo ``i`` under a re-use variant (``image_corpus``)."""
+    import random as _random
+
+    from image_corpus import REUSE_VARIANTS
+    from PIL import Image
+
+    out = CACHE / f"photo{i}_{variant}.jpg"
+    if not out.exists():
+        img = Image.open(real_photos()[i]).convert("RGB")
+        data = REUSE_VARIANTS[variant](img, _random.Random(i), [img.rotate(180)] * 3)
+        Image.open(io.BytesIO(data)).convert("RGB").resize((1732, 1155)).save(out, quality=90)
+    return out
 
 
 def fill_images(engine, n_rows: int) -> None:
@@ -392,6 +441,9 @@ def main() -> None:
     parser.add_argument("--video-hours", type=float, default=0.0,
                         help="also register a real 720p video, fill the frame index with "
                              "this many synthetic hours and time 10 s video clips")
+    parser.add_argument("--pictures", type=int, default=0,
+                        help="also register real photos, fill the local-feature index with "
+                             "this many synthetic pictures and time crops and collages")
     parser.add_argument("--reuse", action="store_true",
                         help="measure again on the database built by an earlier run")
     args = parser.parse_args()
@@ -408,7 +460,7 @@ def main() -> None:
     else:
         print(f"Lookup speed on {args.db}: building the database ...")
         url = fresh_database(args.db, args.pg, instance)
-        numbers = build(url, instance, n_audio, n_image, args.video_hours)
+        numbers = build(url, instance, n_audio, n_image, args.video_hours, args.pictures)
     proc = start_gunicorn(url, instance)
     try:
         runs = 15 if args.quick else 40
@@ -418,6 +470,10 @@ def main() -> None:
             for variant in ("reencode_360p", "vertical_crop", "mirror"):
                 latency(f"10 s video clip ({variant})", speed_clip(
                     speed_video(VIDEO_MINUTES), VIDEO_MINUTES, variant), numbers["video"], runs)
+        for i in range(REAL_PHOTOS if "photo0" in numbers else 0):
+            variant = ("crop40", "collage")[i % 2]
+            latency(f"2 MP JPEG, {variant} of real photo {i} (local features)",
+                    picture_query(i, variant), numbers[f"photo{i}"], runs // 2)
         latency("15 s MP3 clip", clip(), numbers["audio"], runs)
         if not args.audio_only:
             latency("2-megapixel JPEG (re-encoded)", photos()[1], numbers["image"], runs)
