@@ -80,7 +80,9 @@ class PeakSearchParams:
     pitch_step: float = 1.0
     offset_step: float = 12.0
     min_votes: int = 3
-    max_candidates: int = 8
+    # Cells verified per query (one per work). With 8, a right work whose cell ranked
+    # 9th-14th behind chance works (a 3 s clip, a shifted pitch) was never verified.
+    max_candidates: int = 16
     max_key_works: int = 2000
     # A query reads the postings of its rarest keys first, up to about this many
     # (a key's postings are counted by its works). In a small registry every key
