@@ -169,10 +169,13 @@ def _split_sources(paths, n_reg: int, n_unreg: int):
     by_source: dict[str, list] = {}
     for p in paths:
         by_source.setdefault(source_of(p), []).append(p)
-    reg, unreg = [], []
-    for i, (_, tiles) in enumerate(sorted(by_source.items())):
-        # two sources of three registered, one unregistered: disjoint sources
-        (unreg if i % 3 == 2 else reg).extend(tiles)
+    reg: list = []
+    unreg: list = []
+    for _, tiles in sorted(by_source.items()):
+        # Disjoint sources, each to the group further below its share of n_reg : n_unreg
+        # (every third source to the unregistered left them 5 short: sources differ in
+        # their number of tiles).
+        (unreg if len(unreg) * n_reg < len(reg) * n_unreg else reg).extend(tiles)
     return reg[:n_reg], unreg[:n_unreg]
 
 
