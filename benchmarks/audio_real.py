@@ -53,6 +53,7 @@ from registry.core.audio import (  # noqa: E402
     fingerprint_samples,
 )
 from registry.core.audio_query import (  # noqa: E402
+    DensePeaks,
     fingerprint_query_file,
     merge_matches,
     query_peak_sets,
@@ -204,7 +205,7 @@ PAIR_KEPT = 8
 
 
 def _search(url: str, chroma: list[AudioFingerprint], peaks: ap.PeakPrint,
-            dense: ap.PeakPrint | None = None) -> tuple:  # fmt: skip
+            dense: DensePeaks | None = None) -> tuple:  # fmt: skip
     """(the lookup's answer, every peak candidate, Chromaprint's (strong and weak),
     Chromaprint's under each rule of :data:`CHROMA_GRID`, the pair stage's
     candidates (run when the rest found nothing, as in ``audio_query.lookup``), its
@@ -217,7 +218,8 @@ def _search(url: str, chroma: list[AudioFingerprint], peaks: ap.PeakPrint,
         found = vote(by_chroma, candidates)
         if not found and dense is not None:
             t0 = time.perf_counter()
-            pair_cands = pair_index.search(conn, dense, keep=lambda v: v.matched >= PAIR_KEPT)
+            fp = dense() if callable(dense) else dense
+            pair_cands = pair_index.search(conn, fp, keep=lambda v: v.matched >= PAIR_KEPT)
             pair_ms = 1000 * (time.perf_counter() - t0)
             found = merge_matches([], [], [m for m in pair_cands
                                            if pair_index.passes(m, PAIRS)])

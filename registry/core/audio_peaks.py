@@ -279,17 +279,6 @@ def peaks_of_samples(samples: np.ndarray, settings: QuadSettings = REFERENCE) ->
     return PeakPrint(times, bins, samples.size / SAMPLE_RATE, strength)
 
 
-def peaks_and_dense(samples: np.ndarray, settings: QuadSettings,
-                    dense_per_block: int) -> tuple[PeakPrint, PeakPrint]:  # fmt: skip
-    """The peaks under ``settings`` and a denser set (``dense_per_block`` per block,
-    a superset: the same ranking) from one spectrogram."""
-    spec = log_spectrogram(samples)
-    duration = samples.size / SAMPLE_RATE
-    t, f, s = find_peaks(spec, settings.peaks_per_block)
-    dt, df, ds = find_peaks(spec, dense_per_block)
-    return PeakPrint(t, f, duration, s), PeakPrint(dt, df, duration, ds)
-
-
 def check_content(samples: np.ndarray, min_seconds: float) -> None:
     """Too short or silent audio: the same errors as the Chromaprint side."""
     if samples.size < min_seconds * SAMPLE_RATE * 0.98:

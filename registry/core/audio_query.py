@@ -47,7 +47,7 @@ class AudioQuery:
     chromaprint: list[AudioFingerprint]
     peaks: PeakPrint
     duration_s: float  # seconds decoded
-    dense: PeakPrint | None = None  # the pair stage's peaks (first 30 s)
+    dense: DensePeaks | None = None  # the pair stage's peaks (first 30 s, lazy)
 
 
 def peaks_for_query(samples_8k: np.ndarray) -> PeakPrint:
@@ -57,19 +57,33 @@ def peaks_for_query(samples_8k: np.ndarray) -> PeakPrint:
     return audio_peaks.peaks_of_samples(samples_8k, settings)
 
 
-def query_peak_sets(samples_8k: np.ndarray) -> tuple[PeakPrint, PeakPrint]:
-    """The quad query's peaks (:func:`peaks_for_query`) and the pair stage's dense
-    peaks of the first :data:`pair_index.MAX_QUERY_SECONDS` (one spectrogram for a
-    query up to that long)."""
+class DensePeaks:
+    """A query's dense peaks for the pair stage (:mod:`.pair_index`), picked on first
+    use from the spectrogram of its first :data:`pair_index.MAX_QUERY_SECONDS`: a
+    lookup that Chromaprint or the quads answer never picks them."""
+
+    def __init__(self, spec: np.ndarray, duration_s: float) -> None:
+        self._spec, self.duration_s = spec, duration_s
+        self._peaks: PeakPrint | None = None
+
+    def __call__(self) -> PeakPrint:
+        if self._peaks is None:
+            t, f, s = audio_peaks.find_peaks(self._spec, pair_index.DENSE_PEAKS_PER_BLOCK)
+            self._peaks = PeakPrint(t, f, self.duration_s, s)
+        return self._peaks
+
+
+def query_peak_sets(samples_8k: np.ndarray) -> tuple[PeakPrint, DensePeaks]:
+    """The quad query's peaks (as :func:`peaks_for_query`) and the pair stage's dense
+    peaks (lazy), from one spectrogram."""
     rate = audio_peaks.SAMPLE_RATE
-    head = samples_8k[: int(pair_index.MAX_QUERY_SECONDS * rate)]
-    if head.size < samples_8k.size:
-        _, dense = audio_peaks.peaks_and_dense(head, audio_peaks.QUERY_LONG,
-                                               pair_index.DENSE_PEAKS_PER_BLOCK)  # fmt: skip
-        return peaks_for_query(samples_8k), dense
     seconds = samples_8k.size / rate
     settings = audio_peaks.QUERY if seconds <= LONG_QUERY_SECONDS else audio_peaks.QUERY_LONG
-    return audio_peaks.peaks_and_dense(samples_8k, settings, pair_index.DENSE_PEAKS_PER_BLOCK)
+    spec = audio_peaks.log_spectrogram(samples_8k)
+    t, f, s = audio_peaks.find_peaks(spec, settings.peaks_per_block)
+    head = min(samples_8k.size, int(pair_index.MAX_QUERY_SECONDS * rate))
+    frames = max(0, (head - audio_peaks.N_FFT) // audio_peaks.HOP + 1)
+    return PeakPrint(t, f, seconds, s), DensePeaks(spec[:frames], head / rate)
 
 
 def fingerprint_query_file(path: Path, limits: MediaLimits, *,
@@ -177,7 +191,8 @@ def vote(chroma: list[AudioMatch], candidates: list[PeakMatch],
 
 
 def lookup(conn: Connection, chroma: Sequence[AudioFingerprint] | None, peaks: PeakPrint | None,
-           dense: PeakPrint | None = None, *, pair_stage: bool = True) -> list[MergedMatch]:
+           dense: DensePeaks | PeakPrint | None = None, *,
+           pair_stage: bool = True) -> list[MergedMatch]:  # fmt: skip
     """The lookup's answer from the indexes: Chromaprint (strict rule) and the quads
     (:func:`vote`); when neither found anything and ``dense`` peaks are given, the
     pair stage (:mod:`.pair_index`: unchanged speed, a masked copy such as a
@@ -187,6 +202,7 @@ def lookup(conn: Connection, chroma: Sequence[AudioFingerprint] | None, peaks: P
     candidates = (peak_index.search(conn, peaks, params=peak_index.LENIENT)
                   if peaks is not None and len(peaks) else [])  # fmt: skip
     found = vote(found_chroma, candidates)
-    if found or not pair_stage or dense is None or not len(dense):
+    if found or not pair_stage or dense is None:
         return found
-    return merge_matches([], [], pair_index.search(conn, dense))
+    fp = dense() if isinstance(dense, DensePeaks) else dense
+    return merge_matches([], [], pair_index.search(conn, fp)) if len(fp) else []

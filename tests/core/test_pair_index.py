@@ -131,7 +131,7 @@ def test_voice_over_at_0db_found_only_by_the_pair_stage(
 ) -> None:  # fmt: skip
     register(conn, registered)
     q = fingerprint_query_file(voice_over(media, "song_a", 15.0), LIMITS)
-    assert q.dense is not None and len(q.dense) > 2 * len(q.peaks)
+    assert q.dense is not None and len(q.dense()) > 2 * len(q.peaks)
     without = ask(conn, q, pair_stage=False)
     assert SONG_A not in without  # Chromaprint and the quads miss it
     found = ask(conn, q)
@@ -158,6 +158,7 @@ def test_pair_stage_does_not_run_on_a_hit(conn: Connection, registered: dict[int
     monkeypatch.setattr(pr, "search", fail)
     found = ask(conn, q)
     assert list(found)[0] == SONG_B and "pairs" not in found[SONG_B].found_by
+    assert q.dense is not None and q.dense._peaks is None  # never picked: a hit costs nothing
 
 
 def test_unrelated_music_and_noise_are_not_found_by_pairs(
@@ -175,7 +176,7 @@ def test_unrelated_music_and_noise_are_not_found_by_pairs(
     for clip in [*clips, noise]:
         q = fingerprint_query_file(clip, LIMITS)
         assert q.dense is not None
-        assert pr.search(conn, q.dense) == [], clip.name
+        assert pr.search(conn, q.dense()) == [], clip.name
 
 
 def test_pairs_removed_with_the_recording_and_rebuilt(
@@ -189,12 +190,12 @@ def test_pairs_removed_with_the_recording_and_rebuilt(
     assert pair_postings(conn) == before
     q = fingerprint_query_file(voice_over(media, "song_b", 25.0, 15.0), LIMITS)
     assert q.dense is not None
-    assert [m.work_id for m in pr.search(conn, q.dense)] == [SONG_B]
+    assert [m.work_id for m in pr.search(conn, q.dense())] == [SONG_B]
     remove(conn, SONG_B)
     assert not pr.remove_recording(conn, SONG_B)  # its peaks are gone
     left = np.frombuffer(b"".join(pair_postings(conn).values()), dtype=pr.PAIR_POSTING)
     assert set(left["work"].tolist()) == {SONG_A}
-    assert pr.search(conn, q.dense) == [] and SONG_B not in ask(conn, q)
+    assert pr.search(conn, q.dense()) == [] and SONG_B not in ask(conn, q)
     # A rebuild from the stored peaks gives the rows an index of SONG_A alone has.
     after = pair_postings(conn)
     assert pr.rebuild(conn) == 1
