@@ -3,15 +3,18 @@
 * Chromaprint items in the positional inverted index (:mod:`.audio_index`):
   exact copies, re-encodings, small speed changes (query variants).
 * Spectral-peak quads (:mod:`registry.core.audio_peaks`, :mod:`.peak_index`):
-  pitch shifts, speed and tempo changes of 10-25 %, short clips, voice-overs.
+  pitch shifts, speed and tempo changes of 10-25 %, short clips.
+* Pairs of the same peaks (:mod:`.pair_index`), a fallback when both found
+  nothing: unchanged-speed copies under a voice-over at the music's loudness.
 
 Tracks it fills and searches: ``"audio"`` — a list of :class:`AudioFingerprint`
 (one for a registered recording; the speed variants for a query) and
 ``"audio_peaks"`` — a :class:`PeakPrint` (a registered recording's peaks at
 reference density in ``Fingerprinted.extra``, a query's at query density in
-the tracks). Both indexes vote; a work found by either is a match and carries
-``transform`` (speed, pitch in semitones). Other kinds reuse it for their sound
-(a video's soundtrack goes into these indexes as a recording of the video):
+the tracks) and ``"audio_dense_peaks"`` — a query's :class:`DensePeaks` (picked
+on first use, by the pair stage only). Both indexes vote; a work found by
+either is a match and carries ``transform`` (speed, pitch in semitones). Other
+kinds reuse it for their sound (a video's soundtrack goes into these indexes as a recording of the video):
 call :meth:`AudioKind.add_fingerprint` with the video's work id, and any query
 carrying an ``"audio"`` or ``"audio_peaks"`` track is searched here.
 """
