@@ -14,9 +14,9 @@ reference density in ``Fingerprinted.extra``, a query's at query density in
 the tracks) and ``"audio_dense_peaks"`` — a query's :class:`DensePeaks` (picked
 on first use, by the pair stage only). Both indexes vote; a work found by
 either is a match and carries ``transform`` (speed, pitch in semitones). Other
-kinds reuse it for their sound (a video's soundtrack goes into these indexes as a recording of the video):
-call :meth:`AudioKind.add_fingerprint` with the video's work id, and any query
-carrying an ``"audio"`` or ``"audio_peaks"`` track is searched here.
+kinds reuse it for their sound (a video's soundtrack goes into these indexes as
+a recording of the video): call :meth:`AudioKind.add_fingerprint` with the
+video's work id, and any query carrying an ``"audio"`` or ``"audio_peaks"`` track is searched here.
 """
 
 from __future__ import annotations
