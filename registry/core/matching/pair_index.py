@@ -107,7 +107,7 @@ class PairSearchParams:
     # ``min_ratio`` of those in the aligned stretch, the count ``min_z`` deviations
     # above chance (:func:`verify`), on ``min_distinct_bins`` frequencies. On 2,013
     # unregistered clips the best chance candidates reached 25 peaks (ratio 0.28,
-    # z 10.6) or z 12.8 (24 peaks on 4 frequencies); voice-overs found re-found 29
+    # z 10.6) or z 12.8 (24 peaks on 4 frequencies); found voice-overs re-found 29
     # peaks and more, ratio 0.33 and more (README_audio.md, "Session 9").
     min_matched: int = 24
     min_ratio: float = 0.30
