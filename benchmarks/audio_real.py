@@ -53,12 +53,14 @@ from registry.core.audio import (  # noqa: E402
     fingerprint_samples,
 )
 from registry.core.audio_query import (  # noqa: E402
+    DensePeaks,
     fingerprint_query_file,
-    peaks_for_query,
+    merge_matches,
+    query_peak_sets,
     vote,
 )
 from registry.core.errors import MediaError, SilentAudio  # noqa: E402
-from registry.core.matching import audio_index, peak_index  # noqa: E402
+from registry.core.matching import audio_index, pair_index, peak_index  # noqa: E402
 from registry.core.media import MediaLimits  # noqa: E402
 from registry.core.sql import metadata  # noqa: E402
 
@@ -66,7 +68,7 @@ CACHE = ROOT / "benchmarks" / ".cache" / "real_fp"
 RAW = ROOT / "benchmarks" / ".cache" / "audio_real_last.json"  # every query's outcome
 LIMITS = MediaLimits(min_audio_seconds=3.0)
 RATE = 44100
-TABLES = audio_index.AUDIO_TABLES + peak_index.PEAK_TABLES
+TABLES = audio_index.AUDIO_TABLES + peak_index.PEAK_TABLES + pair_index.PAIR_TABLES
 
 
 def _pitch(n: float) -> str:
@@ -164,6 +166,7 @@ def _register(url: str, refs: list[Path], jobs: int) -> float:
         kept = [(i, fp) for i, fp in enumerate(fps) if fp is not None]
         audio_index.add_recordings(conn, [(i, c) for i, (c, _) in kept])
         peak_index.add_recordings(conn, [(i, p) for i, (_, p) in kept])
+        pair_index.add_recordings(conn, [(i, p) for i, (_, p) in kept])
     audio = sum(c.duration_s for _, (c, _) in kept)
     print(f"{len(refs)} registered tracks, {audio / 3600:.1f} h, fingerprinted (or read from "
           f"the cache) in {seconds:.0f} s", flush=True)
@@ -196,16 +199,37 @@ CHROMA_GRID: tuple[tuple[float, float, float], ...] = (
 )
 
 
-def _search(url: str, chroma: list[AudioFingerprint], peaks: ap.PeakPrint
-            ) -> tuple[list, list[peak_index.PeakMatch], list, list]:  # fmt: skip
+PAIRS = pair_index.PairSearchParams()
+#: The pair stage's candidates kept for the calibration (the rule is applied here).
+PAIR_KEPT = 8
+
+
+def _search(url: str, chroma: list[AudioFingerprint], peaks: ap.PeakPrint,
+            dense: DensePeaks | None = None) -> tuple:  # fmt: skip
     """(the lookup's answer, every peak candidate, Chromaprint's (strong and weak),
-    Chromaprint's under each rule of :data:`CHROMA_GRID`)."""
+    Chromaprint's under each rule of :data:`CHROMA_GRID`, the pair stage's
+    candidates (run when the rest found nothing, as in ``audio_query.lookup``), its
+    milliseconds)."""
+    pair_cands: list[peak_index.PeakMatch] = []
+    pair_ms = 0.0
     with _engine(url).connect() as conn:
         by_chroma = audio_index.search(conn, chroma, strict=audio_index.STRICT)
         candidates = peak_index.search(conn, peaks, params=PERMISSIVE)
+        found = vote(by_chroma, candidates)
+        if not found and dense is not None:
+            t0 = time.perf_counter()
+            fp = dense() if callable(dense) else dense
+            pair_cands = pair_index.search(conn, fp, keep=lambda v: v.matched >= PAIR_KEPT)
+            pair_ms = 1000 * (time.perf_counter() - t0)
+            found = merge_matches([], [], [m for m in pair_cands
+                                           if pair_index.passes(m, PAIRS)])
         grid = [audio_index.search(conn, chroma, params=audio_index.SearchParams(
             ber_base=base, max_ber=top, change_ref=ref)) for base, top, ref in CHROMA_GRID]
-    return vote(by_chroma, candidates), candidates, by_chroma, grid
+    return found, candidates, by_chroma, grid, pair_cands, pair_ms
+
+
+def _pair_stats(m: peak_index.PeakMatch) -> tuple:
+    return (m.matched, m.considered, m.z, m.distinct_bins, m.query_end - m.query_start)
 
 
 def _grid_rows(grid: list, candidates: list[peak_index.PeakMatch], truth: int | None) -> list:
@@ -253,7 +277,8 @@ def _one_query(task: tuple) -> tuple:
         t0 = time.perf_counter()
         try:
             q = fingerprint_query_file(out, LIMITS)
-            found, candidates, by_chroma, grid = _search(url, q.chromaprint, q.peaks)
+            found, candidates, by_chroma, grid, pcands, pms = _search(
+                url, q.chromaprint, q.peaks, q.dense)
         except SilentAudio:
             # A silent stretch of the track (game music pauses): a lookup refuses it
             # with a message, nobody could find it; not counted (``_print`` says how many).
@@ -261,6 +286,7 @@ def _one_query(task: tuple) -> tuple:
         except Exception as exc:  # noqa: BLE001 - reported as a miss with its reason
             print(f"  {v.name}: {exc}", flush=True)
             found, candidates, by_chroma, grid = [], [], [], [[] for _ in CHROMA_GRID]
+            pcands, pms = [], 0.0
         ms = 1000 * (time.perf_counter() - t0)
         baseline = None
         if v.name in CHROMAPRINT_BASELINE:
@@ -289,7 +315,8 @@ def _one_query(task: tuple) -> tuple:
     return (v.name, ok, located, wrong, ms, tr.speed if tr else None,
             tr.pitch_semitones if tr else None, baseline, right[0] if right else None, chroma_ok,
             others, chroma_wrong, located or repeat, _grid_rows(grid, candidates, work_id),
-            duplicate)
+            duplicate, [(_pair_stats(m), m.work_id == work_id) for m in pcands], pms,
+            list(found[0].found_by) if found else [])
 
 
 def _same_passage(url: str, work_id: int, at: float, found: float, seconds: float,
@@ -334,17 +361,18 @@ def _false_queries(task: tuple) -> list[tuple]:
                 continue
             try:
                 chroma = fingerprint_samples(clip)
-                peaks = peaks_for_query(ap.resample(clip, SAMPLE_RATE, ap.SAMPLE_RATE))
+                peaks, dense = query_peak_sets(ap.resample(clip, SAMPLE_RATE, ap.SAMPLE_RATE))
             except MediaError:  # silent or too quiet: refused, as a lookup would be
                 continue
-            found, candidates, _, grid = _search(url, chroma, peaks)
+            found, candidates, _, grid, pcands, pms = _search(url, chroma, peaks, dense)
             desc = "" if not found else (
                 f"{Path(path).name}@{a / SAMPLE_RATE:.0f}s -> work {found[0].work_id} "
                 f"score {found[0].score:.2f} by {'+'.join(found[0].found_by)} {found[0].details}")
             best = [_stats(m) for m in candidates]
             chroma_hit = bool(found) and "chromaprint" in found[0].found_by
             out.append((seconds, bool(found), desc, best, chroma_hit,
-                        _grid_rows(grid, candidates, None)))
+                        _grid_rows(grid, candidates, None),
+                        [_pair_stats(m) for m in pcands], pms))
     return out
 
 
@@ -423,6 +451,7 @@ def run(refs_n: int, queries: int, false_n: int, jobs: int, url: str | None,
     _print(results, fres, len(refs), len(others))
     _calibration(results, fres)
     _chroma_calibration(results, fres)
+    _pair_calibration(results, fres)
 
 
 def _save(results: list[tuple], fres: list[tuple]) -> None:
@@ -461,6 +490,11 @@ def _print(results: list[tuple], fres: list[tuple], n_refs: int, n_others: int) 
     print("-" * 113)
     print("or dup: or another registered work holding the same recording there; "
           "or loop: located at another repetition of the passage")
+    by_pairs = {v.name: sum(1 for r in results if r[0] == v.name and len(r) > 17
+                            and r[1] and "pairs" in r[17]) for v in VARIANTS}
+    if any(by_pairs.values()):
+        print(f"right answers found by the pair stage: "
+              f"{ {k: n for k, n in by_pairs.items() if n} }")
     refused = {k: n for k, n in silent.items() if n}
     if refused:
         print(f"silent clips refused by the lookup, not counted: {refused}")
@@ -472,6 +506,51 @@ def _print(results: list[tuple], fres: list[tuple], n_refs: int, n_others: int) 
               f"{len(hits)} ({100 * len(hits) / len(rows):.2f}%)")
         for r in hits[:8]:
             print(f"    {r[2]}")
+
+
+def _pair_rule(stats: tuple, min_matched: int, min_ratio: float, min_z: float) -> bool:
+    matched, considered, z, bins, seconds = stats
+    return pair_index.accepted(pair_index.PairVerified(
+        0.0, matched, considered, 0.0, z, bins, 1.0, 0.0, seconds), pair_index.PairSearchParams(
+        min_matched=min_matched, min_ratio=min_ratio, min_z=min_z))
+
+
+def _pair_first(cands: list, rule: tuple) -> bool | None:
+    """Whether the best (highest z) pair candidate passing ``rule`` is the right work."""
+    ok = [(s[2], right) for s, right in cands if _pair_rule(s, *rule)]
+    return max(ok)[1] if ok else None
+
+
+def _pair_right(r: tuple, rule: tuple) -> bool:
+    return bool(r[1] and "pairs" not in r[17]) or _pair_first(r[15], rule) is True
+
+
+def _pair_calibration(results: list[tuple], fres: list[tuple]) -> None:
+    """The pair stage (the fallback): per rule, the queries whose answer is right
+    (found before it, or its best passing candidate is the right work), wrong
+    first answers, and the false-match rate of the unregistered clips."""
+    results = [r for r in results if r[1] is not None and len(r) > 15]
+    lengths = _table_head("calibration of the pair stage (found: all transformed queries; "
+                          "voice: the voice-over row):",
+                          f"{'min':>4} {'ratio':>5} {'z':>4} {'voice':>6}", fres)
+    for rule in itertools.product((12, 16, 20), (0.15, 0.22, 0.3), (4.0, 6.0, 8.0)):
+        ok = sum(1 for r in results if _pair_right(r, rule))
+        wrong = sum(1 for r in results
+                    if (r[3] and "pairs" not in r[17]) or _pair_first(r[15], rule) is False)
+        voice = [r for r in results if r[0].startswith("voice")]
+        v_ok = sum(1 for r in voice if _pair_right(r, rule))
+        fmr = []
+        for seconds in lengths:
+            rows = [f for f in fres if f[0] == seconds]
+            bad = sum(1 for f in rows if (f[1] and not f[7]) or any(
+                _pair_rule(s, *rule) for s in f[6]))
+            fmr.append(f"{100 * bad / max(1, len(rows)):>8.2f}%")
+        print(f"{rule[0]:>4} {rule[1]:>5.2f} {rule[2]:>4.0f} {v_ok:>3}/{len(voice):<2} "
+              f"{100 * ok / max(1, len(results)):>6.1f}% {wrong:>5} {' '.join(fmr)}")
+    misses = [r[16] for r in results if r[16]] + [f[7] for f in fres if f[7]]
+    if misses:
+        print(f"pair stage on a miss: p50 {np.median(misses):.0f} ms, "
+              f"p95 {np.percentile(misses, 95):.0f} ms ({len(misses)} lookups)")
 
 
 def _table_head(title: str, rule_columns: str, fres: list[tuple]) -> list[float]:

@@ -5,8 +5,8 @@
 
 1. Builds a database with the migrations, registers one real recording and one
    real 2-megapixel photograph through the registration service, then fills
-   the indexes with synthetic rows: 10,000 recordings in both audio indexes
-   (Chromaprint and peaks, made from real music's fingerprints: see ``fill_audio``)
+   the indexes with synthetic rows: 10,000 recordings in the audio indexes
+   (Chromaprint, peak quads and peak pairs, made from real music's fingerprints: see ``fill_audio``)
    and 1,000,000 image hash rows (``--quick``: 1,000 and 100,000; ``--audio-only``:
    no image rows).
 2. Starts gunicorn with 2 workers on 127.0.0.1 and times, from the client,
@@ -77,6 +77,19 @@ def clip() -> Path:
     out = CACHE / "clip15.mp3"
     if not out.exists():
         run("ffmpeg", "-y", "-v", "error", "-ss", "17", "-t", "15", "-i", str(CACHE / "song.wav"),
+            "-b:a", "128k", str(out))
+    return out
+
+
+def unregistered_clip() -> Path:
+    """A 15 s MP3 of music that is not registered (``song_b.mid``): a lookup that finds
+    nothing, so the audio pair stage runs (its cost on a miss)."""
+    out = CACHE / "unregistered15.mp3"
+    if not out.exists():
+        wav = CACHE / "song_b.wav"
+        run("fluidsynth", "-ni", "-q", "-g", "0.6", "-r", "22050", "-F", str(wav), SOUNDFONT,
+            str(ROOT / "tests" / "fixtures" / "audio" / "song_b.mid"))
+        run("ffmpeg", "-y", "-v", "error", "-ss", "17", "-t", "15", "-i", str(wav),
             "-b:a", "128k", str(out))
     return out
 
@@ -236,7 +249,7 @@ def fill_audio(engine, n: int) -> None:
     from audio_speed_real import Filler
     from real_music import music_files
 
-    from registry.core.matching import audio_index, peak_index
+    from registry.core.matching import audio_index, pair_index, peak_index
 
     tracks = music_files()
     if not tracks:
@@ -247,7 +260,9 @@ def fill_audio(engine, n: int) -> None:
         ids = range(10_000_000 + start, 10_000_000 + min(n, start + 500))
         with engine.begin() as conn:
             audio_index.add_recordings(conn, [(w, filler.chroma()) for w in ids])
-            peak_index.add_recordings(conn, [(w, filler.peaks()) for w in ids])
+            peaks = [(w, filler.peaks()) for w in ids]
+            peak_index.add_recordings(conn, peaks)
+            pair_index.add_recordings(conn, peaks)
 
 
 def real_photos() -> list[Path]:
@@ -475,6 +490,8 @@ def main() -> None:
             latency(f"2 MP JPEG, {variant} of real photo {i} (local features)",
                     picture_query(i, variant), numbers[f"photo{i}"], runs // 2)
         latency("15 s MP3 clip", clip(), numbers["audio"], runs)
+        latency("15 s MP3 clip of unregistered music (a miss: pair stage)",
+                unregistered_clip(), "", runs)
         if not args.audio_only:
             latency("2-megapixel JPEG (re-encoded)", photos()[1], numbers["image"], runs)
             sustained(photos()[1], load_seconds)

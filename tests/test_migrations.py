@@ -228,6 +228,43 @@ def test_image_02_rebuilds_feature_postings_with_geometry_and_back(tmp_path):
         db.engine.dispose()
 
 
+def test_audio_02_adds_the_pair_index_that_a_rebuild_fills_and_back(tmp_path):
+    """``audio_02`` creates ``audio_pair_postings`` empty beside the stored peaks; the
+    rebuild fills it from them (the README's upgrade path); downgrading drops it."""
+    import numpy as np
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect, text
+
+    from registry import create_app
+    from registry.core.audio_peaks import PeakPrint
+    from registry.core.matching import pair_index
+    from tests.conftest import _app_config
+
+    rng = np.random.default_rng(2)
+    times = np.sort(rng.uniform(0, 600, 200)).astype(np.float32)
+    peaks = PeakPrint(times, rng.uniform(1, 100, 200).astype(np.float32), 10.0)
+    app = create_app(_app_config(f"sqlite:///{tmp_path / 'm.db'}", tmp_path))
+    with app.app_context():
+        upgrade(revision="image_02")
+        from registry.extensions import db
+
+        assert "audio_pair_postings" not in inspect(db.engine).get_table_names()
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO audio_peak_recordings VALUES (7, 10.0, 200, :p)"),
+                         {"p": peaks.to_bytes()})
+        upgrade(revision="audio_02")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM audio_pair_postings")).scalar() == 0
+            assert pair_index.rebuild(conn) == 1
+            rows = conn.execute(text("SELECT key, works, postings FROM audio_pair_postings")).all()
+        entries = np.frombuffer(b"".join(bytes(r[2]) for r in rows), pair_index.PAIR_POSTING)
+        assert entries.size == pair_index.reference_pairs(peaks).key.size > 0
+        assert set(entries["work"].tolist()) == {7} and {r[1] for r in rows} == {1}
+        downgrade(revision="image_02")
+        assert "audio_pair_postings" not in inspect(db.engine).get_table_names()
+        db.engine.dispose()
+
+
 def test_migrations_import_no_live_code():
     """Frozen revisions: a fresh ``db upgrade`` must keep working when the models,
     services or core change, so no revision imports ``registry``."""

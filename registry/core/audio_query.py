@@ -15,10 +15,12 @@ Chromaprint variant that matched (a resample: pitch follows speed).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy.engine import Connection
 
 from registry.core import audio_peaks
 from registry.core.audio import (
@@ -28,6 +30,7 @@ from registry.core.audio import (
     fingerprint_samples,
 )
 from registry.core.audio_peaks import PeakPrint
+from registry.core.matching import audio_index, pair_index, peak_index
 from registry.core.matching.audio_index import AudioMatch
 from registry.core.matching.peak_index import PeakMatch, PeakSearchParams, passes
 from registry.core.media import MediaLimits
@@ -44,6 +47,7 @@ class AudioQuery:
     chromaprint: list[AudioFingerprint]
     peaks: PeakPrint
     duration_s: float  # seconds decoded
+    dense: DensePeaks | None = None  # the pair stage's peaks (first 30 s, lazy)
 
 
 def peaks_for_query(samples_8k: np.ndarray) -> PeakPrint:
@@ -51,6 +55,35 @@ def peaks_for_query(samples_8k: np.ndarray) -> PeakPrint:
     seconds = samples_8k.size / audio_peaks.SAMPLE_RATE
     settings = audio_peaks.QUERY if seconds <= LONG_QUERY_SECONDS else audio_peaks.QUERY_LONG
     return audio_peaks.peaks_of_samples(samples_8k, settings)
+
+
+class DensePeaks:
+    """A query's dense peaks for the pair stage (:mod:`.pair_index`), picked on first
+    use from the spectrogram of its first :data:`pair_index.MAX_QUERY_SECONDS`: a
+    lookup that Chromaprint or the quads answer never picks them."""
+
+    def __init__(self, spec: np.ndarray, duration_s: float) -> None:
+        self._spec, self.duration_s = spec, duration_s
+        self._peaks: PeakPrint | None = None
+
+    def __call__(self) -> PeakPrint:
+        if self._peaks is None:
+            t, f, s = audio_peaks.find_peaks(self._spec, pair_index.DENSE_PEAKS_PER_BLOCK)
+            self._peaks = PeakPrint(t, f, self.duration_s, s)
+        return self._peaks
+
+
+def query_peak_sets(samples_8k: np.ndarray) -> tuple[PeakPrint, DensePeaks]:
+    """The quad query's peaks (as :func:`peaks_for_query`) and the pair stage's dense
+    peaks (lazy), from one spectrogram."""
+    rate = audio_peaks.SAMPLE_RATE
+    seconds = samples_8k.size / rate
+    settings = audio_peaks.QUERY if seconds <= LONG_QUERY_SECONDS else audio_peaks.QUERY_LONG
+    spec = audio_peaks.log_spectrogram(samples_8k)
+    t, f, s = audio_peaks.find_peaks(spec, settings.peaks_per_block)
+    head = min(samples_8k.size, int(pair_index.MAX_QUERY_SECONDS * rate))
+    frames = max(0, (head - audio_peaks.N_FFT) // audio_peaks.HOP + 1)
+    return PeakPrint(t, f, seconds, s), DensePeaks(spec[:frames], head / rate)
 
 
 def fingerprint_query_file(path: Path, limits: MediaLimits, *,
@@ -62,8 +95,9 @@ def fingerprint_query_file(path: Path, limits: MediaLimits, *,
     samples = audio_peaks.decode(path, sample_rate=SAMPLE_RATE, max_seconds=max_seconds)
     chroma = fingerprint_samples(samples)
     check_query_content(chroma[0], limits)
-    peaks = peaks_for_query(audio_peaks.resample(samples, SAMPLE_RATE, audio_peaks.SAMPLE_RATE))
-    return AudioQuery(chroma, peaks, samples.size / SAMPLE_RATE)
+    peaks, dense = query_peak_sets(audio_peaks.resample(samples, SAMPLE_RATE,
+                                                        audio_peaks.SAMPLE_RATE))  # fmt: skip
+    return AudioQuery(chroma, peaks, samples.size / SAMPLE_RATE, dense)
 
 
 @dataclass(frozen=True)
@@ -93,19 +127,24 @@ class MergedMatch:
     work_start: float
     work_end: float
     transform: Transform
-    found_by: tuple[str, ...]  # "chromaprint", "peaks"
+    found_by: tuple[str, ...]  # "chromaprint", "peaks", "pairs"
     details: dict
 
 
-def merge_matches(chroma: list[AudioMatch], peaks: list[PeakMatch]) -> list[MergedMatch]:
+def merge_matches(chroma: list[AudioMatch], peaks: list[PeakMatch],
+                  pairs: Sequence[PeakMatch] = ()) -> list[MergedMatch]:  # fmt: skip
     """One match per work, best first. The score is the better of the two
     fingerprints' scores (each already calibrated to its own false-match rate).
     The segment is Chromaprint's when it found an unchanged copy (its items align
     to ~0.1 s); for a changed copy it is the peaks', whose fitted scale places
     both ends (Chromaprint's speed variants come in steps of a few per cent, and a
-    tempo change is not one of them)."""
+    tempo change is not one of them). ``pairs`` are the pair stage's matches
+    (:mod:`.pair_index`, speed 1 and pitch 0): peak matches found another way."""
     by_chroma = {m.work_id: m for m in chroma}
     by_peaks = {m.work_id: m for m in peaks}
+    quads, paired = set(by_peaks), {m.work_id for m in pairs}
+    for m in pairs:
+        by_peaks.setdefault(m.work_id, m)
     out = []
     for work_id in dict.fromkeys([*by_chroma, *by_peaks]):
         c, p = by_chroma.get(work_id), by_peaks.get(work_id)
@@ -125,7 +164,9 @@ def merge_matches(chroma: list[AudioMatch], peaks: list[PeakMatch]) -> list[Merg
             work_id=work_id, score=max(c.score if c else 0.0, p.score if p else 0.0),
             query_start=seg.query_start, query_end=seg.query_end,
             work_start=seg.work_start, work_end=seg.work_end, transform=transform,
-            found_by=tuple(n for n, m in (("chromaprint", c), ("peaks", p)) if m is not None),
+            found_by=tuple(n for n, hit in (("chromaprint", c is not None),
+                                            ("peaks", work_id in quads),
+                                            ("pairs", work_id in paired)) if hit),
             details=details,
         ))  # fmt: skip
     return sorted(out, key=lambda m: (-m.score, m.work_id))
@@ -147,3 +188,21 @@ def vote(chroma: list[AudioMatch], candidates: list[PeakMatch],
     vouched = {m.work_id for m in candidates if m.matched >= VOUCHING_PEAKS}
     kept = [c for c in chroma if c.strong or c.work_id in vouched]
     return merge_matches(kept, peaks)
+
+
+def lookup(conn: Connection, chroma: Sequence[AudioFingerprint] | None, peaks: PeakPrint | None,
+           dense: DensePeaks | PeakPrint | None = None, *,
+           pair_stage: bool = True) -> list[MergedMatch]:  # fmt: skip
+    """The lookup's answer from the indexes: Chromaprint (strict rule) and the quads
+    (:func:`vote`); when neither found anything and ``dense`` peaks are given, the
+    pair stage (:mod:`.pair_index`: unchanged speed, a masked copy such as a
+    voice-over). ``pair_stage`` False turns the fallback off."""
+    found_chroma = (audio_index.search(conn, list(chroma), strict=audio_index.STRICT)
+                    if chroma else [])  # fmt: skip
+    candidates = (peak_index.search(conn, peaks, params=peak_index.LENIENT)
+                  if peaks is not None and len(peaks) else [])  # fmt: skip
+    found = vote(found_chroma, candidates)
+    if found or not pair_stage or dense is None:
+        return found
+    fp = dense() if isinstance(dense, DensePeaks) else dense
+    return merge_matches([], [], pair_index.search(conn, fp)) if len(fp) else []

@@ -3,17 +3,20 @@
 * Chromaprint items in the positional inverted index (:mod:`.audio_index`):
   exact copies, re-encodings, small speed changes (query variants).
 * Spectral-peak quads (:mod:`registry.core.audio_peaks`, :mod:`.peak_index`):
-  pitch shifts, speed and tempo changes of 10-25 %, short clips, voice-overs.
+  pitch shifts, speed and tempo changes of 10-25 %, short clips.
+* Pairs of the same peaks (:mod:`.pair_index`), a fallback when both found
+  nothing: unchanged-speed copies under a voice-over at the music's loudness.
 
 Tracks it fills and searches: ``"audio"`` — a list of :class:`AudioFingerprint`
 (one for a registered recording; the speed variants for a query) and
 ``"audio_peaks"`` — a :class:`PeakPrint` (a registered recording's peaks at
 reference density in ``Fingerprinted.extra``, a query's at query density in
-the tracks). Both indexes vote; a work found by either is a match and carries
-``transform`` (speed, pitch in semitones). Other kinds reuse it for their sound
-(a video's soundtrack goes into these indexes as a recording of the video):
-call :meth:`AudioKind.add_fingerprint` with the video's work id, and any query
-carrying an ``"audio"`` or ``"audio_peaks"`` track is searched here.
+the tracks) and ``"audio_dense_peaks"`` — a query's :class:`DensePeaks` (picked
+on first use, by the pair stage only). Both indexes vote; a work found by
+either is a match and carries ``transform`` (speed, pitch in semitones). Other
+kinds reuse it for their sound (a video's soundtrack goes into these indexes as
+a recording of the video): call :meth:`AudioKind.add_fingerprint` with the
+video's work id, and any query carrying an ``"audio"`` or ``"audio_peaks"`` track is searched here.
 """
 
 from __future__ import annotations
@@ -34,11 +37,11 @@ from registry.core.audio import AudioFingerprint, fingerprint_file
 from registry.core.audio_peaks import PeakPrint
 from registry.core.audio_query import (
     fingerprint_query_file,
+    lookup,
     merge_matches,
     peaks_for_query,
-    vote,
 )
-from registry.core.matching import audio_index, peak_index
+from registry.core.matching import audio_index, pair_index, peak_index
 from registry.core.media import MediaLimits, probe_audio, sniff
 from registry.kinds import (
     WEAK_SIMILARITY,
@@ -57,6 +60,8 @@ SAME_RECORDING_SCORE = 0.5
 MIN_QUERY_SECONDS = 3.0
 TRACK = "audio"
 PEAKS = "audio_peaks"
+#: A query's dense peaks (first 30 s), for the pair stage (:mod:`.pair_index`).
+DENSE = "audio_dense_peaks"
 #: Seconds of a query decoded (``TAMGA_LOOKUP_MAX_SECONDS``), and of a new
 #: registration searched for earlier works at its registration check.
 DEFAULT_LOOKUP_MAX_SECONDS = 120.0
@@ -97,8 +102,10 @@ class AudioKind(MediaKind):
     name = "audio"
     fingerprint_name = "chromaprint"
     meanings = (SAME_RECORDING, WEAK_SIMILARITY)
+    # In this order: the pair postings are rebuilt from the stored peaks.
     indexes = (IndexSpec("audio", audio_index.rebuild),
-               IndexSpec("audio_peaks", peak_index.rebuild))
+               IndexSpec("audio_peaks", peak_index.rebuild),
+               IndexSpec("audio_pairs", pair_index.rebuild))
     magic = frozenset({"audio"})
     match_label = _l("same recording")
     meaning_labels = {SAME_RECORDING: _l("Same recording")}
@@ -137,7 +144,7 @@ class AudioKind(MediaKind):
         bound = max_seconds if max_seconds is not None else lookup_max_seconds(limits)
         q = fingerprint_query_file(path, query_limits(limits), max_seconds=bound)
         analysed = round(q.duration_s, 2)
-        return Query(self.name, {TRACK: q.chromaprint, PEAKS: q.peaks}, {
+        return Query(self.name, {TRACK: q.chromaprint, PEAKS: q.peaks, DENSE: q.dense}, {
             "duration_s": round(declared, 2), "analysed_s": analysed,
             "truncated": declared > analysed + 1.0})
 
@@ -150,8 +157,10 @@ class AudioKind(MediaKind):
         audio_index.add_recording(conn, work_id, fp)
         if peaks is not None:
             peak_index.add_recording(conn, work_id, peaks)
+            pair_index.add_recordings(conn, [(work_id, peaks)])
 
     def remove(self, conn: Connection, work_id: int) -> bool:
+        pair_index.remove_recording(conn, work_id)  # reads the peaks: before they go
         found_peaks = peak_index.remove_recording(conn, work_id)
         return audio_index.remove_recording(conn, work_id) or found_peaks
 
@@ -159,13 +168,10 @@ class AudioKind(MediaKind):
         return count_rows(conn, audio_index.audio_recordings)
 
     def search(self, conn: Connection, query: Query, *, limit: int = 10) -> list[Hit]:
-        """Both indexes vote; one hit per work (see :func:`vote`)."""
-        fps = query.tracks.get(TRACK)
-        peaks = query.tracks.get(PEAKS)
-        chroma = audio_index.search(conn, fps, strict=audio_index.STRICT) if fps else []
-        candidates = (peak_index.search(conn, peaks, params=peak_index.LENIENT)
-                      if peaks is not None and len(peaks) else [])  # fmt: skip
-        found = vote(chroma, candidates)[:limit]
+        """Both indexes vote, then the pair stage when they found nothing; one hit
+        per work (see :func:`lookup`)."""
+        found = lookup(conn, query.tracks.get(TRACK), query.tracks.get(PEAKS),
+                       query.tracks.get(DENSE))[:limit]  # fmt: skip
         durations = self.durations(conn, [m.work_id for m in found])
         return [Hit(m.work_id, m.score, self.name, meaning(m.score), {
             "query_start": m.query_start, "query_end": m.query_end,

@@ -9,6 +9,7 @@ import registry.core.ledger.store  # noqa: F401  (ledger tables)
 import registry.core.matching.audio_index  # noqa: F401  (audio index tables)
 import registry.core.matching.feature_index  # noqa: F401  (local-feature index tables)
 import registry.core.matching.image_index  # noqa: F401  (image index tables)
+import registry.core.matching.pair_index  # noqa: F401  (audio peak-pair index table)
 import registry.core.matching.peak_index  # noqa: F401  (audio peak-quad index tables)
 import registry.core.matching.video_index  # noqa: F401  (video index tables)
 from registry.models.coauthor import CoAuthorInvitation, InvitationStatus

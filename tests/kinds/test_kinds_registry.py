@@ -15,7 +15,8 @@ NAMED = re.compile(r"""(media_kind|media|kind|\.kind)\s*[!=]=\s*['"](audio|image
 
 def test_builtin_kinds_are_registered_with_their_indexes():
     assert list(kinds.KINDS) == ["audio", "image", "video"]
-    assert kinds.index_names() == ["audio", "audio_peaks", "image", "image_features", "video"]
+    assert kinds.index_names() == ["audio", "audio_peaks", "audio_pairs", "image",
+                                   "image_features", "video"]
     for kind in kinds.all_kinds():
         assert kind.fingerprint_name and kind.default_work_type and kind.meanings
 

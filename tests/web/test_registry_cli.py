@@ -24,7 +24,11 @@ def test_index_rebuild_recreates_both_indexes(app, accounts, media, runner):
     assert result.exit_code == 0, result.output
     assert "audio: 1 indexed" in result.output and "image: 1 indexed" in result.output
     assert "image_features: 1 indexed" in result.output
+    assert "audio_peaks: 1 indexed" in result.output and "audio_pairs: 1 indexed" in result.output
     assert "search: 2 works read" in result.output
+    with app.app_context():
+        pairs = db.session.execute(text("SELECT count(*) FROM audio_pair_postings")).scalar()
+    assert pairs and pairs > 100
 
 
 def test_index_rebuild_extracts_features_of_pictures_indexed_before_them(app, accounts, media,

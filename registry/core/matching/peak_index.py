@@ -136,6 +136,7 @@ class PeakMatch:
     speed: float  # the query plays this many times as fast (tempo)
     pitch_semitones: float
     distinct_bins: int = 0  # different frequencies among the re-found peaks
+    z: float = 0.0  # pair stage: standard deviations of the count above chance
 
 
 # --------------------------------------------------------------------------- writes
@@ -169,37 +170,43 @@ def _group_by_key(batch: Sequence[tuple[int, PeakPrint]]) -> tuple[list, list, l
     return uniq, n_works, postings
 
 
-def _upsert_sql(dialect: str) -> str:
+def _upsert_sql(dialect: str, table: str = "audio_peak_postings") -> str:
     def clause(empty: str, concat: str) -> str:
         return (
-            "ON CONFLICT (key) DO UPDATE SET works = audio_peak_postings.works + excluded.works, "
-            f"postings = CASE WHEN audio_peak_postings.works + excluded.works > {SATURATED_WORKS}"
+            f"ON CONFLICT (key) DO UPDATE SET works = {table}.works + excluded.works, "
+            f"postings = CASE WHEN {table}.works + excluded.works > {SATURATED_WORKS}"
             f" THEN {empty} ELSE {concat} END"
         )
 
     if dialect == "postgresql":
         return (
-            "INSERT INTO audio_peak_postings (key, works, postings) "
-            "SELECT key, works, postings FROM audio_peak_postings_delta ORDER BY key "
-            + clause("''::bytea", "audio_peak_postings.postings || excluded.postings")
+            f"INSERT INTO {table} (key, works, postings) "
+            f"SELECT key, works, postings FROM {table}_delta ORDER BY key "
+            + clause("''::bytea", f"{table}.postings || excluded.postings")
         )
-    return "INSERT INTO audio_peak_postings (key, works, postings) VALUES (?, ?, ?) " + clause(
-        "X''", "CAST(audio_peak_postings.postings || excluded.postings AS BLOB)"
+    return f"INSERT INTO {table} (key, works, postings) VALUES (?, ?, ?) " + clause(
+        "X''", f"CAST({table}.postings || excluded.postings AS BLOB)"
     )
 
 
-def _write_index(conn: Connection, batch: Sequence[tuple[int, PeakPrint]]) -> None:
-    keys, works, postings = _group_by_key(batch)
+def write_rows(conn: Connection, keys: Sequence[int], works: Sequence[int],
+               postings: Sequence[bytes], table: str = "audio_peak_postings") -> None:  # fmt: skip
+    """Append packed postings to ``table``'s rows (one per key, counted by works)."""
     if not keys:
         return
     rows = zip(keys, works, postings, strict=True)
     if conn.dialect.name != "postgresql":
-        conn.exec_driver_sql(_upsert_sql("sqlite"), list(rows))
+        conn.exec_driver_sql(_upsert_sql("sqlite", table), list(rows))
         return
     postgres_copy_upsert(
         conn, [("key", "int4"), ("works", "int4"), ("postings", "bytea")], rows,
-        _upsert_sql("postgresql"), delta="audio_peak_postings_delta",
+        _upsert_sql("postgresql", table), delta=f"{table}_delta",
     )  # fmt: skip
+
+
+def _write_index(conn: Connection, batch: Sequence[tuple[int, PeakPrint]]) -> None:
+    keys, works, postings = _group_by_key(batch)
+    write_rows(conn, keys, works, postings)
 
 
 def add_recordings(conn: Connection, batch: Sequence[tuple[int, PeakPrint]]) -> None:
@@ -276,7 +283,7 @@ def _chunks(values: Sequence, size: int) -> Iterable[Sequence]:
 
 
 def _key_rows(conn: Connection, columns: str, keys: Sequence[int],
-              max_key_works: int) -> list[tuple]:  # fmt: skip
+              max_key_works: int, table: str = "audio_peak_postings") -> list[tuple]:  # fmt: skip
     """``columns`` of the posting rows of ``keys`` in at most ``max_key_works`` works."""
     pg = conn.dialect.name == "postgresql"
     mark = "%s" if pg else "?"
@@ -286,16 +293,16 @@ def _key_rows(conn: Connection, columns: str, keys: Sequence[int],
             cond, values = "= ANY(%s)", [list(chunk)]
         else:
             cond, values = f"IN ({','.join('?' * len(chunk))})", list(chunk)
-        sql = f"SELECT {columns} FROM audio_peak_postings WHERE works <= {mark} AND key {cond}"
+        sql = f"SELECT {columns} FROM {table} WHERE works <= {mark} AND key {cond}"
         rows += driver_rows(conn, sql, [max_key_works, *values])
     return rows
 
 
 def rarest_keys(conn: Connection, keys: Sequence[int], max_key_works: int,
-                max_postings: int) -> list[int]:  # fmt: skip
+                max_postings: int, table: str = "audio_peak_postings") -> list[int]:  # fmt: skip
     """The rarest of ``keys`` (fewest works first) whose postings add up to about
     ``max_postings``; all of them when they fit."""
-    counted = _key_rows(conn, "key, works", keys, max_key_works)
+    counted = _key_rows(conn, "key, works", keys, max_key_works, table)
     if sum(int(n) for _, n in counted) <= max_postings:
         return [int(k) for k, _ in counted]
     counted.sort(key=lambda row: (int(row[1]), int(row[0])))
@@ -304,18 +311,19 @@ def rarest_keys(conn: Connection, keys: Sequence[int], max_key_works: int,
 
 
 def fetch_postings(conn: Connection, keys: Sequence[int], max_key_works: int,
-                   max_postings: int | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+                   max_postings: int | None = None, *, table: str = "audio_peak_postings",
+                   dtype: np.dtype = POSTING) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """(key per posting, postings) of ``keys``, skipping keys in too many works; with
     ``max_postings``, of the rarest keys only (:func:`rarest_keys`)."""
     if max_postings is not None:
-        keys = rarest_keys(conn, keys, max_key_works, max_postings)
-    rows = _key_rows(conn, "key, postings", keys, max_key_works)
+        keys = rarest_keys(conn, keys, max_key_works, max_postings, table)
+    rows = _key_rows(conn, "key, postings", keys, max_key_works, table)
     if not rows:
-        return np.zeros(0, np.int64), np.zeros(0, dtype=POSTING)
+        return np.zeros(0, np.int64), np.zeros(0, dtype=dtype)
     row_keys, blobs = zip(*rows, strict=True)
-    postings = np.frombuffer(b"".join(bytes(b) for b in blobs), dtype=POSTING)
+    postings = np.frombuffer(b"".join(bytes(b) for b in blobs), dtype=dtype)
     counts = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs))
-    return np.repeat(np.array(row_keys, dtype=np.int64), counts // POSTING.itemsize), postings
+    return np.repeat(np.array(row_keys, dtype=np.int64), counts // dtype.itemsize), postings
 
 
 @dataclass
@@ -443,7 +451,7 @@ def accept(v: Verified, params: PeakSearchParams) -> bool:
                     pitch_semitones=v.transform.pitch_semitones)  # fmt: skip
 
 
-def _load(conn: Connection, work_ids: Sequence[int]) -> dict[int, PeakPrint]:
+def load_many(conn: Connection, work_ids: Sequence[int]) -> dict[int, PeakPrint]:
     out: dict[int, PeakPrint] = {}
     pg = conn.dialect.name == "postgresql"
     for chunk in _chunks(sorted(set(work_ids)), SQLITE_MAX_PARAMS):
@@ -468,7 +476,7 @@ def search(conn: Connection, query: PeakPrint, *,
         return []
     keys = arrays.distinct(q.key).tolist()
     pk, postings = fetch_postings(conn, keys, params.max_key_works, params.max_postings)
-    return match_postings(query, q, pk, postings, lambda ws: _load(conn, ws), params)
+    return match_postings(query, q, pk, postings, lambda ws: load_many(conn, ws), params)
 
 
 def match_postings(

@@ -1,0 +1,430 @@
+"""A noise-robust candidate stage for unchanged-speed queries: pairs of peaks.
+
+Speech mixed over music at the music's loudness takes most of its strongest
+spectral peaks: only about a quarter of a recording's peaks are still among a
+query's peaks, and a quad of :mod:`.peak_index` needs four survivors (under 1 %
+of quads). A voice-over changes neither the music's speed nor its pitch, so a
+weaker hash suffices: an anchor peak and one later peak (after Wang, "An
+industrial-strength audio search algorithm", 2003), keyed by the anchor's log
+bin, the frequency difference and the time difference. A pair survives when
+two peaks do (p², not p⁴).
+
+* Index: ``audio_pair_postings``, one row per pair key with every (work, anchor
+  frame) packed, built from the reference peaks already stored per recording
+  (``audio_peak_recordings``): added and removed with the recording, rebuilt
+  from the stored peaks.
+* Query: its pairs come from a denser peak set (:data:`DENSE_PEAKS_PER_BLOCK`
+  per half second; the speech takes some of them, the music keeps more), every
+  peak of the target zone paired with each anchor, with the neighbouring cell
+  of a value near a cell edge. Hits vote on (work, offset) cells.
+* Verification at speed 1 and pitch 0: the recording's peaks in the aligned
+  stretch that land on a dense query peak (within 1 frame and 1 bin), against
+  how many would land there by chance (the query's peak occupancy of each log
+  bin). A match needs a count far above chance, a share of the recording's
+  peaks, and enough different frequencies.
+
+:func:`registry.core.audio_query.lookup` runs this stage only when neither
+Chromaprint nor the quads found anything (a fallback): a hit costs nothing more.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+from scipy import ndimage
+from sqlalchemy.engine import Connection
+
+from registry.core.audio_peaks import FPS, N_BINS, PeakPrint
+from registry.core.matching import arrays
+from registry.core.matching.peak_index import (
+    SATURATED_WORKS,
+    SQLITE_MAX_PARAMS,
+    PeakMatch,
+    audio_peak_recordings,
+    fetch_postings,
+    load_many,
+    load_peaks,
+    write_rows,
+)
+from registry.core.matching.postings import drop_work
+from registry.core.sql import metadata
+
+TABLE = "audio_pair_postings"
+#: One posting: work id, anchor frame.
+PAIR_POSTING = np.dtype([("work", ">i4"), ("t", ">i4")])
+
+#: Target zone: the later peak lies DT_MIN..DT_MAX frames after the anchor,
+#: within +-DF_MAX log bins (1.3 octaves).
+DT_MIN = 2
+DT_MAX = 96
+DF_MAX = 32
+N_DF = 2 * DF_MAX + 1
+N_DT = DT_MAX + 1
+N_KEYS = N_BINS * N_DF * N_DT
+#: A registered recording pairs each anchor with its next few peaks in the zone.
+REFERENCE_FANOUT = 6
+#: Query peaks per half-second block (a registered recording keeps 3, a quad query 5).
+DENSE_PEAKS_PER_BLOCK = 12
+#: A query's pairs come from its first this many seconds (the fallback's cost bound).
+MAX_QUERY_SECONDS = 30.0
+
+audio_pair_postings = sa.Table(
+    TABLE,
+    metadata,
+    sa.Column("key", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("works", sa.Integer, nullable=False),
+    sa.Column("postings", sa.LargeBinary, nullable=False),
+)
+sa.event.listen(
+    audio_pair_postings, "after_create",
+    sa.DDL(f"ALTER TABLE {TABLE} SET (fillfactor = 70)").execute_if(dialect="postgresql"),
+)  # fmt: skip
+
+PAIR_TABLES = [audio_pair_postings]
+
+
+@dataclass(frozen=True)
+class PairSearchParams:
+    """Tuning of :func:`search` (set on the real-music benchmark, see
+    ``benchmarks/README_audio.md``, "Session 9")."""
+
+    probe: float = 0.25  # query: also the neighbouring cell within this margin
+    offset_step: float = 2.0  # vote cells (frames)
+    min_votes: int = 4
+    max_candidates: int = 16
+    max_key_works: int = 2000
+    # Postings read per query, rarest keys first (as the quads' ``max_postings``): at
+    # 10,000 recordings a 15 s query's ~12,500 keys hold ~1.5 million; 150,000 found
+    # as many voice-overs as 300,000 at two thirds of the time (README_audio.md).
+    max_postings: int = 150_000
+    time_tolerance: int = 1  # frames, verification
+    bin_tolerance: int = 1
+    # Acceptance: at least ``min_matched`` of the recording's peaks re-found, a share
+    # ``min_ratio`` of those in the aligned stretch, the count ``min_z`` deviations
+    # above chance (:func:`verify`), on ``min_distinct_bins`` frequencies. On 2,013
+    # unregistered clips the best chance candidates reached 25 peaks (ratio 0.28,
+    # z 10.6) or z 12.8 (24 peaks on 4 frequencies); found voice-overs re-found 29
+    # peaks and more, ratio 0.33 and more (README_audio.md, "Session 9").
+    min_matched: int = 24
+    min_ratio: float = 0.30
+    min_z: float = 8.0
+    min_distinct_bins: int = 8
+    min_seconds: float = 3.0
+    # The z above is the smaller of the binomial one (independent peaks) and the one
+    # against the same peaks shifted in time at this many shifts (0: binomial only).
+    null_shifts: int = 48
+
+
+# --------------------------------------------------------------------------- pairs
+
+
+@dataclass(frozen=True)
+class Pairs:
+    key: np.ndarray  # int64
+    t: np.ndarray  # float64 anchor frame
+
+
+def pairs(fp: PeakPrint, *, fanout: int | None, probe: float = 0.0,
+          max_partners: int = 48) -> Pairs:  # fmt: skip
+    """Every pair of ``fp``: each anchor with its first ``fanout`` peaks of the
+    target zone (None: all of them, up to ``max_partners``); with ``probe``, also
+    the neighbouring cell of each value within ``probe`` of a cell edge."""
+    t, f = fp.times.astype(np.float64), fp.bins.astype(np.float64)
+    n = t.size
+    if n < 2:
+        z = np.zeros(0)
+        return Pairs(z.astype(np.int64), z)
+    lo = np.searchsorted(t, t + DT_MIN - 0.5, "left")
+    hi = np.searchsorted(t, t + DT_MAX + 0.5, "right")
+    width = int(min(max(1, int((hi - lo).max())), max_partners if fanout is None else 8 * fanout))
+    idx = lo[:, None] + np.arange(width)[None, :]
+    valid = idx < hi[:, None]
+    idx = np.minimum(idx, n - 1)
+    valid &= np.abs(f[idx] - f[:, None]) <= DF_MAX + 0.5
+    if fanout is not None:
+        valid &= (np.cumsum(valid, axis=1) - 1) < fanout
+    a, j = np.nonzero(valid)
+    b = idx[a, j]
+    values = np.stack([f[a], f[b] - f[a] + DF_MAX, t[b] - t[a]], axis=1)
+    sizes = np.array([N_BINS, N_DF, N_DT])
+    cells = np.rint(values).astype(np.int64)
+    keys, owners = [cells], [np.arange(cells.shape[0])]
+    if probe > 0:
+        frac = values - cells
+        for dim in range(3):
+            rows = np.nonzero(np.abs(frac[:, dim]) > 0.5 - probe)[0]
+            alt = cells[rows].copy()
+            alt[:, dim] += np.where(frac[rows, dim] > 0, 1, -1)
+            keys.append(alt)
+            owners.append(rows)
+    cells, owner = np.concatenate(keys), np.concatenate(owners)
+    ok = ((cells >= 0) & (cells < sizes)).all(axis=1) & (cells[:, 2] >= DT_MIN)
+    cells, owner = cells[ok], owner[ok]
+    key = (cells[:, 0] * N_DF + cells[:, 1]) * N_DT + cells[:, 2]
+    return Pairs(key, t[a][owner])
+
+
+def reference_pairs(fp: PeakPrint) -> Pairs:
+    return pairs(fp, fanout=REFERENCE_FANOUT)
+
+
+def query_pairs(dense: PeakPrint, params: PairSearchParams) -> Pairs:
+    return pairs(dense, fanout=None, probe=params.probe)
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def _group_by_key(batch: Sequence[tuple[int, PeakPrint]]) -> tuple[list, list, list]:
+    ks, rows = [], []
+    for work_id, fp in batch:
+        p = reference_pairs(fp)
+        if not p.key.size:
+            continue
+        packed = np.empty(p.key.size, dtype=PAIR_POSTING)
+        packed["work"] = work_id
+        packed["t"] = np.rint(p.t).astype(np.int64)
+        ks.append(p.key)
+        rows.append(packed)
+    if not ks:
+        return [], [], []
+    keys, packed = np.concatenate(ks), np.concatenate(rows).astype(PAIR_POSTING)
+    order = np.lexsort((packed["t"], packed["work"], keys))
+    keys, packed = keys[order], packed[order]
+    uniq, starts, postings = arrays.packed_runs(keys, packed)
+    works = packed["work"].astype(np.int64)
+    first_of_work = np.ones(keys.size, dtype=bool)
+    first_of_work[1:] = (keys[1:] != keys[:-1]) | (works[1:] != works[:-1])
+    n_works = np.add.reduceat(first_of_work.astype(np.int64), starts).tolist()
+    postings = [p if n <= SATURATED_WORKS else b"" for p, n in zip(postings, n_works, strict=True)]
+    return uniq, n_works, postings
+
+
+def add_recordings(conn: Connection, batch: Sequence[tuple[int, PeakPrint]]) -> None:
+    """Index the pairs of recordings (their peaks are stored by :mod:`.peak_index`)."""
+    write_rows(conn, *_group_by_key(batch), table=TABLE)
+
+
+def remove_recording(conn: Connection, work_id: int) -> bool:
+    """Remove a work's pairs; call it before its peaks are removed. False if the
+    work had no stored peaks."""
+    fp = load_peaks(conn, work_id)
+    if fp is None:
+        return False
+    keys = sorted(set(reference_pairs(fp).key.tolist()))
+    drop_work(conn, audio_pair_postings, keys, work_id, PAIR_POSTING,
+              batch=SQLITE_MAX_PARAMS, saturated=SATURATED_WORKS)  # fmt: skip
+    return True
+
+
+def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None, *,
+            batch_size: int = 500) -> int:  # fmt: skip
+    """Recreate the pair postings from the stored peaks; returns recordings indexed."""
+    conn.execute(audio_pair_postings.delete())
+    r = audio_peak_recordings
+    total = conn.execute(sa.select(sa.func.count()).select_from(r)).scalar() or 0
+    done, last = 0, None
+    while True:
+        query = sa.select(r.c.work_id, r.c.peaks)
+        if last is not None:
+            query = query.where(r.c.work_id > last)
+        rows = conn.execute(query.order_by(r.c.work_id).limit(batch_size)).all()
+        if not rows:
+            break
+        add_recordings(conn, [(w, PeakPrint.from_bytes(bytes(b))) for w, b in rows])
+        done += len(rows)
+        last = rows[-1][0]
+        if progress is not None:
+            progress(done, total)
+    return done
+
+
+# --------------------------------------------------------------------------- search
+
+
+def _vote(work: np.ndarray, offset: np.ndarray,
+          params: PairSearchParams) -> list[tuple[int, int, int]]:  # fmt: skip
+    """Best offset cell per work (votes, work, cell), most votes first; a cell's
+    votes include its two neighbours'."""
+    if not work.size:
+        return []
+    cell = np.rint(offset / params.offset_step).astype(np.int64) + (1 << 24)
+    uniq, counts = arrays.value_counts(work * (1 << 26) + cell)
+    smoothed = counts.copy()
+    for d in (-1, 1):
+        at = np.minimum(np.searchsorted(uniq, uniq + d), uniq.size - 1)
+        smoothed += np.where(uniq[at] == uniq + d, counts[at], 0)
+    good = np.nonzero(smoothed >= params.min_votes)[0]
+    order = good[np.argsort(-smoothed[good], kind="stable")]
+    out: list[tuple[int, int, int]] = []
+    seen: set[int] = set()
+    for j in order.tolist():
+        code = int(uniq[j])
+        w = code >> 26
+        if w in seen:
+            continue
+        seen.add(w)
+        out.append((int(smoothed[j]), w, (code & ((1 << 26) - 1)) - (1 << 24)))
+        if len(out) >= params.max_candidates:
+            break
+    return out
+
+
+@dataclass(frozen=True)
+class PairVerified:
+    offset: float  # work frame at query frame 0
+    matched: int
+    considered: int
+    expected: float  # matches expected by chance
+    z: float
+    distinct_bins: int
+    coverage: float
+    query_start: float
+    query_end: float
+
+
+def _grid(dense: PeakPrint, n_frames: int, params: PairSearchParams) -> np.ndarray:
+    grid = np.zeros((n_frames + 1, N_BINS), dtype=bool)
+    ti = np.clip(np.rint(dense.times).astype(np.int64), 0, n_frames)
+    fi = np.clip(np.rint(dense.bins).astype(np.int64), 0, N_BINS - 1)
+    grid[ti, fi] = True
+    size = (2 * params.time_tolerance + 1, 2 * params.bin_tolerance + 1)
+    return ndimage.maximum_filter(grid, size=size, mode="constant")
+
+
+def _null_z(grid: np.ndarray, qt: np.ndarray, qf: np.ndarray, matched: int,
+            shifts: int) -> float:  # fmt: skip
+    """``matched`` in standard deviations above the counts of the same peaks shifted
+    in time (circularly, by 0.5 s to the query's length less 0.5 s): an empirical
+    chance level. Peaks of held notes land on a held query note at every shift, so
+    a count they make is not above it; independent chance (the binomial count)
+    underrates them."""
+    n = grid.shape[0]
+    margin = min(int(FPS / 2), n // 4)
+    if n - 2 * margin < 2:
+        return 0.0
+    steps = np.unique(np.linspace(margin, n - margin, shifts).astype(np.int64))
+    at = (np.rint(qt).astype(np.int64)[None, :] + steps[:, None]) % n
+    counts = grid[at, qf[None, :]].sum(axis=1).astype(np.float64)
+    # Median and MAD: a looped passage matches again at a few shifts (the same
+    # recording, a bar later); those outliers must not raise the chance level.
+    centre = float(np.median(counts))
+    spread = 1.4826 * float(np.median(np.abs(counts - centre)))
+    return (matched - centre) / max(1.0, spread)
+
+
+def verify(grid: np.ndarray, work: PeakPrint, offset: float,
+           params: PairSearchParams) -> PairVerified | None:  # fmt: skip
+    """The recording's peaks re-found in the dense query peaks at speed 1, pitch 0
+    and ``offset`` (the best of +-2 frames around it), against chance."""
+    n_frames = grid.shape[0] - 1
+    a, b = np.searchsorted(work.times, [offset - 3, offset + n_frames + 3])
+    rt, rf = work.times[a:b].astype(np.float64), work.bins[a:b].astype(np.float64)
+    if rt.size < params.min_matched:
+        return None
+    qf = np.clip(np.rint(rf).astype(np.int64), 0, N_BINS - 1)
+    best: tuple[int, float, np.ndarray, np.ndarray] | None = None
+    for shift in (0.0, -1.0, 1.0, -2.0, 2.0):
+        qt = np.rint(rt - (offset + shift)).astype(np.int64)
+        inside = (qt >= 0) & (qt <= n_frames)
+        hit = np.zeros(rt.size, dtype=bool)
+        hit[inside] = grid[qt[inside], qf[inside]]
+        if best is None or int(hit.sum()) > best[0]:
+            best = (int(hit.sum()), offset + shift, hit, inside)
+    assert best is not None
+    matched, offset, hit, inside = best
+    considered = int(inside.sum())
+    if matched == 0 or considered == 0:
+        return None
+    occupancy = grid.mean(axis=0)  # chance that a peak in this bin lands on a query peak
+    p = occupancy[qf[inside]]
+    expected = float(p.sum())
+    z = (matched - expected) / math.sqrt(max(1.0, float((p * (1 - p)).sum())))
+    if params.null_shifts:
+        z = min(z, _null_z(grid, rt[inside] - offset, qf[inside], matched, params.null_shifts))
+    found_t = rt[hit] - offset
+    q0, q1 = float(found_t.min()), float(found_t.max())
+    seconds = max(1, int(math.ceil((q1 - q0) / FPS)))
+    busy = np.unique(np.minimum(((found_t - q0) / FPS).astype(np.int64), seconds - 1)).size
+    return PairVerified(offset, matched, considered, expected, z,
+                        int(np.unique(qf[hit]).size), busy / seconds, q0 / FPS, q1 / FPS)
+
+
+def accepted(v: PairVerified, params: PairSearchParams) -> bool:
+    return (
+        v.matched >= params.min_matched
+        and v.matched / v.considered >= params.min_ratio
+        and v.z >= params.min_z
+        and v.distinct_bins >= params.min_distinct_bins
+        and v.query_end - v.query_start >= params.min_seconds
+    )
+
+
+def search(conn: Connection, dense: PeakPrint, *, params: PairSearchParams | None = None,
+           keep: Callable[[PairVerified], bool] | None = None) -> list[PeakMatch]:  # fmt: skip
+    """Registered recordings containing ``dense`` (a query's dense peaks,
+    :data:`DENSE_PEAKS_PER_BLOCK` per block) at its own speed and pitch, best first.
+    ``keep`` replaces the acceptance rule (the benchmark keeps every candidate)."""
+    params = params or PairSearchParams()
+    if dense.duration_s > MAX_QUERY_SECONDS:
+        cut = np.searchsorted(dense.times, MAX_QUERY_SECONDS * FPS)
+        dense = PeakPrint(dense.times[:cut], dense.bins[:cut], MAX_QUERY_SECONDS)
+    q = query_pairs(dense, params)
+    if not q.key.size:
+        return []
+    keys = arrays.distinct(q.key).tolist()
+    pk, postings = fetch_postings(conn, keys, params.max_key_works, params.max_postings,
+                                  table=TABLE, dtype=PAIR_POSTING)  # fmt: skip
+    return match_postings(dense, q, pk, postings, lambda ws: load_many(conn, ws), params, keep)
+
+
+def match_postings(
+    dense: PeakPrint, q: Pairs, pk: np.ndarray, postings: np.ndarray,
+    load: Callable[[Sequence[int]], dict[int, PeakPrint]], params: PairSearchParams,
+    keep: Callable[[PairVerified], bool] | None = None,
+) -> list[PeakMatch]:  # fmt: skip
+    """Vote and verify (the part of :func:`search` after the SQL)."""
+    order = np.argsort(q.key, kind="stable")
+    qk, qt = q.key[order], q.t[order]
+    lo = np.searchsorted(qk, pk, "left")
+    n = np.searchsorted(qk, pk, "right") - lo
+    rep = np.repeat(np.arange(pk.size), n)
+    qi = np.arange(rep.size) - np.repeat(np.cumsum(n) - n, n) + np.repeat(lo, n)
+    p = postings[rep]
+    work = p["work"].astype(np.int64)
+    offset = p["t"].astype(np.float64) - qt[qi]
+    cells = _vote(work, offset, params)
+    if not cells:
+        return []
+    works = load([c[1] for c in cells])
+    grid = _grid(dense, int(math.ceil(dense.duration_s * FPS)), params)
+    rule = keep or (lambda v: accepted(v, params))
+    out = []
+    for votes, w, cell in cells:
+        wfp = works.get(w)
+        if wfp is None:
+            continue
+        near = (work == w) & (np.abs(offset / params.offset_step - cell) <= 1.5)
+        v = verify(grid, wfp, float(np.median(offset[near])), params)
+        if v is None or not rule(v):
+            continue
+        out.append(PeakMatch(
+            work_id=w, score=round(v.matched / v.considered, 4), matched=v.matched,
+            considered=v.considered, coverage=round(v.coverage, 3), votes=votes,
+            query_start=round(v.query_start, 2), query_end=round(v.query_end, 2),
+            work_start=round(max(0.0, (v.offset + v.query_start * FPS) / FPS), 2),
+            work_end=round(min(wfp.duration_s, (v.offset + v.query_end * FPS) / FPS), 2),
+            speed=1.0, pitch_semitones=0.0, distinct_bins=v.distinct_bins,
+            z=round(v.z, 2),
+        ))  # fmt: skip
+    return sorted(out, key=lambda m: (-m.z, m.work_id))
+
+
+def passes(m: PeakMatch, params: PairSearchParams) -> bool:
+    """:func:`accepted` for a match kept under a more lenient rule (the benchmark)."""
+    return accepted(PairVerified(0.0, m.matched, m.considered, 0.0, m.z, m.distinct_bins,
+                                 m.coverage, m.query_start, m.query_end), params)  # fmt: skip

@@ -1,0 +1,202 @@
+"""The pair stage (:mod:`registry.core.matching.pair_index`): voice-overs at 0 dB.
+
+Recordings are the committed MIDI fixtures rendered with fluidsynth; the voice is
+the committed ``speech.opus``, mixed over the music at the same loudness (0 dB)
+with ffmpeg when the tests run. Both other indexes (Chromaprint, quads) are
+filled too, and the lookup goes through :func:`registry.core.audio_query.lookup`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+from registry.core import audio_peaks as ap
+from registry.core.audio import fingerprint_file
+from registry.core.audio_query import AudioQuery, fingerprint_query_file, lookup
+from registry.core.matching import audio_index
+from registry.core.matching import pair_index as pr
+from registry.core.matching import peak_index as pi
+from registry.core.media import MediaLimits
+from registry.core.sql import metadata
+from tests.media import render_midi
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
+SONG_A, SONG_B = 11, 22
+RATE = 22050
+LIMITS = MediaLimits(min_audio_seconds=3.0)
+TABLES = audio_index.AUDIO_TABLES + pi.PEAK_TABLES + pr.PAIR_TABLES
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args], check=True,
+                   capture_output=True)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("pair_index")
+    paths: dict[str, Path] = {"dir": out}
+    for name in ("song_a", "song_b", "song_c"):
+        wav = out / f"{name}.wav"
+        render_midi(FIXTURES / f"{name}.mid", wav, rate=RATE)
+        paths[name] = wav
+    return paths
+
+
+def voice_over(media: dict[str, Path], name: str, start: float, seconds: float = 12.0,
+               speech_db: float = 0.0) -> Path:  # fmt: skip
+    """``seconds`` of ``name`` from ``start`` with speech mixed over it, both
+    loudness-normalised, the speech ``speech_db`` relative to the music."""
+    out = media["dir"]
+    music, voice = out / f"m_{name}_{start}.wav", out / f"s_{speech_db}.wav"
+    mixed = out / f"vo_{name}_{start}_{speech_db}.wav"
+    ffmpeg("-ss", str(start), "-t", str(seconds), "-i", str(media[name]),
+           "-af", "loudnorm=I=-20", "-ar", str(RATE), str(music))  # fmt: skip
+    ffmpeg("-t", str(seconds), "-i", str(FIXTURES / "speech.opus"),
+           "-af", f"loudnorm=I={-20 + speech_db}", "-ar", str(RATE), "-ac", "1",
+           str(voice))  # fmt: skip
+    ffmpeg("-i", str(music), "-i", str(voice), "-filter_complex",
+           "[0:a][1:a]amix=inputs=2:normalize=0", str(mixed))  # fmt: skip
+    return mixed
+
+
+@pytest.fixture(scope="module")
+def registered(media: dict[str, Path]) -> dict[int, tuple]:
+    return {
+        work: (fingerprint_file(media[name], LIMITS),
+               ap.peaks_of_samples(ap.decode(media[name]), ap.REFERENCE))
+        for work, name in ((SONG_A, "song_a"), (SONG_B, "song_b"))
+    }  # fmt: skip
+
+
+@pytest.fixture
+def conn(core_engine: Engine) -> Iterator[Connection]:
+    with core_engine.begin() as c:
+        metadata.drop_all(c, tables=TABLES)
+        metadata.create_all(c, tables=TABLES)
+    try:
+        with core_engine.begin() as c:
+            yield c
+    finally:
+        with core_engine.begin() as c:
+            metadata.drop_all(c, tables=TABLES)
+
+
+def register(conn: Connection, registered: dict[int, tuple]) -> None:
+    """As :meth:`AudioKind.add_fingerprint` does: all three indexes."""
+    audio_index.add_recordings(conn, [(w, c) for w, (c, _) in registered.items()])
+    peaks = [(w, p) for w, (_, p) in registered.items()]
+    pi.add_recordings(conn, peaks)
+    pr.add_recordings(conn, peaks)
+
+
+def remove(conn: Connection, work_id: int) -> None:
+    """As :meth:`AudioKind.remove` does: the pairs first (they read the peaks)."""
+    assert pr.remove_recording(conn, work_id)
+    assert pi.remove_recording(conn, work_id)
+    assert audio_index.remove_recording(conn, work_id)
+
+
+def ask(conn: Connection, q: AudioQuery, *, pair_stage: bool = True) -> dict:
+    return {m.work_id: m for m in lookup(conn, q.chromaprint, q.peaks, q.dense,
+                                         pair_stage=pair_stage)}  # fmt: skip
+
+
+def pair_postings(conn: Connection) -> dict[int, bytes]:
+    t = pr.audio_pair_postings
+    return {k: bytes(p) for k, p in conn.execute(sa.select(t.c.key, t.c.postings))}
+
+
+def test_reference_pairs_and_keys(registered: dict[int, tuple]) -> None:
+    fp = registered[SONG_A][1]
+    p = pr.reference_pairs(fp)
+    # Up to REFERENCE_FANOUT pairs per anchor; keys inside the key space.
+    assert 0 < p.key.size <= pr.REFERENCE_FANOUT * len(fp)
+    assert p.key.min() >= 0 and p.key.max() < pr.N_KEYS
+    # A query's pairs (all partners, probes) contain every reference pair of the same peaks.
+    q = pr.pairs(fp, fanout=None, probe=0.25)
+    assert np.isin(p.key, q.key).all()
+
+
+def test_voice_over_at_0db_found_only_by_the_pair_stage(
+    conn: Connection, registered: dict[int, tuple], media: dict[str, Path],
+) -> None:  # fmt: skip
+    register(conn, registered)
+    q = fingerprint_query_file(voice_over(media, "song_a", 15.0), LIMITS)
+    assert q.dense is not None and len(q.dense()) > 2 * len(q.peaks)
+    without = ask(conn, q, pair_stage=False)
+    assert SONG_A not in without  # Chromaprint and the quads miss it
+    found = ask(conn, q)
+    assert list(found) == [SONG_A]
+    m = found[SONG_A]
+    assert m.found_by == ("pairs",)
+    assert m.transform.as_dict() == {"speed": 1.0, "pitch_semitones": 0.0}
+    assert m.work_start == pytest.approx(15.0, abs=0.5)
+    assert m.query_end - m.query_start >= 8.0
+    assert m.work_end - m.work_start == pytest.approx(m.query_end - m.query_start, abs=0.1)
+
+
+def test_pair_stage_does_not_run_on_a_hit(conn: Connection, registered: dict[int, tuple],
+                                          media: dict[str, Path],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    register(conn, registered)
+    clip = media["dir"] / "clean.wav"
+    ffmpeg("-ss", "20", "-t", "10", "-i", str(media["song_b"]), str(clip))
+    q = fingerprint_query_file(clip, LIMITS)
+
+    def fail(*_a: object, **_k: object) -> list:
+        raise AssertionError("the pair stage ran on a hit")
+
+    monkeypatch.setattr(pr, "search", fail)
+    found = ask(conn, q)
+    assert list(found)[0] == SONG_B and "pairs" not in found[SONG_B].found_by
+    assert q.dense is not None and q.dense._peaks is None  # never picked: a hit costs nothing
+
+
+def test_unrelated_music_and_noise_are_not_found_by_pairs(
+    conn: Connection, registered: dict[int, tuple], media: dict[str, Path], tmp_path: Path,
+) -> None:  # fmt: skip
+    register(conn, registered)
+    clips = []
+    for start in (0.0, 10.0, 20.0):
+        clips.append(voice_over(media, "song_c", start))
+        clip = tmp_path / f"c{start}.wav"
+        ffmpeg("-ss", str(start), "-t", "8", "-i", str(media["song_c"]), str(clip))
+        clips.append(clip)
+    noise = tmp_path / "noise.wav"
+    ffmpeg("-f", "lavfi", "-i", "anoisesrc=d=8:c=pink:a=0.3", str(noise))
+    for clip in [*clips, noise]:
+        q = fingerprint_query_file(clip, LIMITS)
+        assert q.dense is not None
+        assert pr.search(conn, q.dense()) == [], clip.name
+
+
+def test_pairs_removed_with_the_recording_and_rebuilt(
+    conn: Connection, registered: dict[int, tuple], media: dict[str, Path],
+) -> None:  # fmt: skip
+    register(conn, registered)
+    before = pair_postings(conn)
+    assert before
+    conn.execute(pr.audio_pair_postings.delete())
+    assert pr.rebuild(conn) == 2
+    assert pair_postings(conn) == before
+    q = fingerprint_query_file(voice_over(media, "song_b", 25.0, 15.0), LIMITS)
+    assert q.dense is not None
+    assert [m.work_id for m in pr.search(conn, q.dense())] == [SONG_B]
+    remove(conn, SONG_B)
+    assert not pr.remove_recording(conn, SONG_B)  # its peaks are gone
+    left = np.frombuffer(b"".join(pair_postings(conn).values()), dtype=pr.PAIR_POSTING)
+    assert set(left["work"].tolist()) == {SONG_A}
+    assert pr.search(conn, q.dense()) == [] and SONG_B not in ask(conn, q)
+    # A rebuild from the stored peaks gives the rows an index of SONG_A alone has.
+    after = pair_postings(conn)
+    assert pr.rebuild(conn) == 1
+    assert pair_postings(conn) == after
