@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -214,7 +214,12 @@ def _search(url: str, chroma: list[AudioFingerprint], peaks: ap.PeakPrint,
     pair_ms = 0.0
     with _engine(url).connect() as conn:
         by_chroma = audio_index.search(conn, chroma, strict=audio_index.STRICT)
-        candidates = peak_index.search(conn, peaks, params=PERMISSIVE)
+        if any(m.strong for m in by_chroma):  # as audio_query.quad_search: confirming
+            candidates = peak_index.search(conn, peaks, params=replace(
+                PERMISSIVE, max_postings=peak_index.CONFIRMING.max_postings),
+                settings=ap.QUERY_CONFIRM)  # fmt: skip
+        else:
+            candidates = peak_index.search(conn, peaks, params=PERMISSIVE)
         found = vote(by_chroma, candidates)
         if not found and dense is not None:
             t0 = time.perf_counter()

@@ -74,6 +74,11 @@ REFERENCE = QuadSettings(peaks_per_block=3, neighbours=4, dt_min=3, dt_max=90)
 QUERY = QuadSettings(peaks_per_block=5, neighbours=7, dt_min=2, dt_max=120, probe=0.25)
 #: Long queries (a whole registration checked for conflicts): a quarter of the quads.
 QUERY_LONG = QuadSettings(peaks_per_block=4, neighbours=5, dt_min=2, dt_max=120, probe=0.2)
+#: A query that Chromaprint already found unchanged (a strong match): the quads only
+#: confirm the recording and measure the transform, so 10 quads per anchor instead
+#: of 35 and no probes, a seventh of :data:`QUERY`'s keys (benchmarks/README_audio.md,
+#: "Session 9: the index part at 100,000 recordings").
+QUERY_CONFIRM = QuadSettings(peaks_per_block=5, neighbours=5, dt_min=2, dt_max=120)
 
 DF_MAX = 23  # frequency differences kept within +-DF_MAX bins (about an octave)
 N_DF = 2 * DF_MAX + 1

@@ -199,10 +199,26 @@ def lookup(conn: Connection, chroma: Sequence[AudioFingerprint] | None, peaks: P
     voice-over). ``pair_stage`` False turns the fallback off."""
     found_chroma = (audio_index.search(conn, list(chroma), strict=audio_index.STRICT)
                     if chroma else [])  # fmt: skip
-    candidates = (peak_index.search(conn, peaks, params=peak_index.LENIENT)
+    candidates = (quad_search(conn, peaks, confirming=any(m.strong for m in found_chroma))
                   if peaks is not None and len(peaks) else [])  # fmt: skip
     found = vote(found_chroma, candidates)
     if found or not pair_stage or dense is None:
         return found
     fp = dense() if isinstance(dense, DensePeaks) else dense
     return merge_matches([], [], pair_index.search(conn, fp)) if len(fp) else []
+
+
+def quad_search(conn: Connection, peaks: PeakPrint, *, confirming: bool) -> list[PeakMatch]:
+    """The quads' candidates (:func:`peak_index.search` under its lenient rule).
+
+    ``confirming``: Chromaprint already found the recording unchanged (a strong
+    match). The quads then only confirm it and measure the transform, so they look
+    up a seventh of the keys and read at most 20,000 postings
+    (:data:`peak_index.CONFIRMING`). At 100,000 recordings that is the difference
+    between ~20 ms and ~70 ms for the index part of a lookup (most of it reading the
+    keys' posting counts). A changed copy that Chromaprint misses keeps the full search.
+    """
+    if confirming:
+        return peak_index.search(conn, peaks, params=peak_index.CONFIRMING,
+                                 settings=audio_peaks.QUERY_CONFIRM)  # fmt: skip
+    return peak_index.search(conn, peaks, params=peak_index.LENIENT)

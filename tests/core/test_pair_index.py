@@ -4,6 +4,8 @@ Recordings are the committed MIDI fixtures rendered with fluidsynth; the voice i
 the committed ``speech.opus``, mixed over the music at the same loudness (0 dB)
 with ffmpeg when the tests run. Both other indexes (Chromaprint, quads) are
 filled too, and the lookup goes through :func:`registry.core.audio_query.lookup`.
+The last tests check the lookup's quad search after Chromaprint (lighter when
+Chromaprint found the recording unchanged).
 """
 
 from __future__ import annotations
@@ -200,3 +202,64 @@ def test_pairs_removed_with_the_recording_and_rebuilt(
     after = pair_postings(conn)
     assert pr.rebuild(conn) == 1
     assert pair_postings(conn) == after
+
+
+# --------------------------------------------------------------------------- the quads' search
+# after Chromaprint (``audio_query.quad_search``): lighter when Chromaprint found the recording
+
+
+def _spy_quad_search(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    calls: list[tuple] = []
+    real = pi.search
+
+    def spy(conn: Connection, query: ap.PeakPrint, **kw: object) -> list:
+        calls.append((kw.get("params"), kw.get("settings", ap.QUERY)))
+        return real(conn, query, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pi, "search", spy)
+    return calls
+
+
+def test_a_clean_copy_is_confirmed_by_the_lighter_quad_search(
+    conn: Connection, registered: dict[int, tuple], media: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Chromaprint finds a clean copy; the quads still confirm it (both fingerprints
+    vote, the transform is measured), under the confirming rule and quads."""
+    register(conn, registered)
+    clip = media["dir"] / "clean_confirm.wav"
+    ffmpeg("-ss", "12", "-t", "12", "-i", str(media["song_a"]), str(clip))
+    calls = _spy_quad_search(monkeypatch)
+    found = ask(conn, fingerprint_query_file(clip, LIMITS))
+    assert calls == [(pi.CONFIRMING, ap.QUERY_CONFIRM)]
+    m = found[SONG_A]
+    assert list(found)[0] == SONG_A and m.found_by == ("chromaprint", "peaks")
+    assert m.transform.speed == pytest.approx(1.0, abs=0.01)
+    assert m.transform.pitch_semitones == pytest.approx(0.0, abs=0.2)
+    assert m.work_start == pytest.approx(12.0, abs=0.5)
+
+
+def test_a_changed_copy_keeps_the_full_quad_search(
+    conn: Connection, registered: dict[int, tuple], media: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A copy a semitone higher: Chromaprint misses it, so the quads search with every
+    probe and the full budget, and find it with its transform."""
+    register(conn, registered)
+    clip = media["dir"] / "pitched_confirm.wav"
+    ffmpeg("-ss", "12", "-t", "12", "-i", str(media["song_a"]),
+           "-af", "rubberband=pitch=1.059463", str(clip))  # fmt: skip
+    calls = _spy_quad_search(monkeypatch)
+    found = ask(conn, fingerprint_query_file(clip, LIMITS))
+    assert calls == [(pi.LENIENT, ap.QUERY)]
+    m = found[SONG_A]
+    assert list(found)[0] == SONG_A and "peaks" in m.found_by  # Chromaprint: weak, vouched
+    assert m.transform.pitch_semitones == pytest.approx(1.0, abs=0.3)
+
+
+def test_confirming_quads_look_up_a_fraction_of_the_keys(registered: dict[int, tuple]) -> None:
+    fp = registered[SONG_A][1]
+    full = np.unique(ap.quads(fp, ap.QUERY).key).size
+    light = np.unique(ap.quads(fp, ap.QUERY_CONFIRM).key).size
+    assert 0 < light * 4 < full
+    assert pi.CONFIRMING.max_postings < pi.LENIENT.max_postings

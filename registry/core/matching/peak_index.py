@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import sqlalchemy as sa
@@ -28,6 +28,7 @@ from registry.core.audio_peaks import (
     REFERENCE,
     PeakPrint,
     Quads,
+    QuadSettings,
     Transform,
     Verified,
     _occupancy,
@@ -119,6 +120,10 @@ class PeakSearchParams:
 #: that vouch for a weak Chromaprint match (:func:`registry.core.audio_query.vote`).
 LENIENT = PeakSearchParams(ratio_base=0.0, ratio_slope=0.0, min_matched=5, min_seconds=1.0,
                            min_distinct_bins=0, changed_extra_matched=0)  # fmt: skip
+#: The quad search after a strong Chromaprint match (with
+#: :data:`registry.core.audio_peaks.QUERY_CONFIRM` quads): the lenient rule, and the
+#: postings of the rarest keys up to 20,000 instead of 150,000.
+CONFIRMING = replace(LENIENT, max_postings=20_000)
 
 
 @dataclass(frozen=True)
@@ -465,13 +470,14 @@ def load_many(conn: Connection, work_ids: Sequence[int]) -> dict[int, PeakPrint]
     return out
 
 
-def search(conn: Connection, query: PeakPrint, *,
-           params: PeakSearchParams | None = None) -> list[PeakMatch]:  # fmt: skip
+def search(conn: Connection, query: PeakPrint, *, params: PeakSearchParams | None = None,
+           settings: QuadSettings = QUERY) -> list[PeakMatch]:  # fmt: skip
     """Registered recordings containing the query under some speed and pitch
     change, best first (one match per work). ``query`` is the query's peaks
-    taken with :data:`registry.core.audio_peaks.QUERY` density."""
+    taken with :data:`registry.core.audio_peaks.QUERY` density; ``settings`` say
+    which of its quads are looked up."""
     params = params or PeakSearchParams()
-    q = quads(query, QUERY)
+    q = quads(query, settings)
     if not len(q):
         return []
     keys = arrays.distinct(q.key).tolist()
