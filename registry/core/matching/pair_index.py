@@ -46,6 +46,7 @@ from registry.core.matching.peak_index import (
     PeakMatch,
     audio_peak_recordings,
     fetch_postings,
+    group_postings,
     load_many,
     load_peaks,
     write_rows,
@@ -190,18 +191,7 @@ def _group_by_key(batch: Sequence[tuple[int, PeakPrint]]) -> tuple[list, list, l
         packed["t"] = np.rint(p.t).astype(np.int64)
         ks.append(p.key)
         rows.append(packed)
-    if not ks:
-        return [], [], []
-    keys, packed = np.concatenate(ks), np.concatenate(rows).astype(PAIR_POSTING)
-    order = np.lexsort((packed["t"], packed["work"], keys))
-    keys, packed = keys[order], packed[order]
-    uniq, starts, postings = arrays.packed_runs(keys, packed)
-    works = packed["work"].astype(np.int64)
-    first_of_work = np.ones(keys.size, dtype=bool)
-    first_of_work[1:] = (keys[1:] != keys[:-1]) | (works[1:] != works[:-1])
-    n_works = np.add.reduceat(first_of_work.astype(np.int64), starts).tolist()
-    postings = [p if n <= SATURATED_WORKS else b"" for p, n in zip(postings, n_works, strict=True)]
-    return uniq, n_works, postings
+    return group_postings(ks, rows, PAIR_POSTING)
 
 
 def add_recordings(conn: Connection, batch: Sequence[tuple[int, PeakPrint]]) -> None:

@@ -160,10 +160,18 @@ def _group_by_key(batch: Sequence[tuple[int, PeakPrint]]) -> tuple[list, list, l
         packed["span"] = np.clip(np.rint(q.span), 0, 255).astype(np.uint8)
         ks.append(q.key)
         rows.append(packed)
+    return group_postings(ks, rows, POSTING)
+
+
+def group_postings(ks: list[np.ndarray], rows: list[np.ndarray],
+                   dtype: np.dtype) -> tuple[list, list, list]:  # fmt: skip
+    """(keys, works per key, packed postings per key) of several recordings' keys and
+    postings, sorted by key, work and time; a key in more than
+    :data:`SATURATED_WORKS` works keeps no postings."""
     if not ks:
         return [], [], []
     # (np.concatenate returns native byte order for structured arrays)
-    keys, packed = np.concatenate(ks), np.concatenate(rows).astype(POSTING)
+    keys, packed = np.concatenate(ks), np.concatenate(rows).astype(dtype)
     order = np.lexsort((packed["t"], packed["work"], keys))
     keys, packed = keys[order], packed[order]
     uniq, starts, postings = arrays.packed_runs(keys, packed)
