@@ -44,11 +44,11 @@ from registry.core.matching.peak_index import (
     SATURATED_WORKS,
     SQLITE_MAX_PARAMS,
     PeakMatch,
-    audio_peak_recordings,
     fetch_postings,
     group_postings,
     load_many,
     load_peaks,
+    rebuild_from_peaks,
     write_rows,
 )
 from registry.core.matching.postings import drop_work
@@ -214,23 +214,8 @@ def remove_recording(conn: Connection, work_id: int) -> bool:
 def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None, *,
             batch_size: int = 500) -> int:  # fmt: skip
     """Recreate the pair postings from the stored peaks; returns recordings indexed."""
-    conn.execute(audio_pair_postings.delete())
-    r = audio_peak_recordings
-    total = conn.execute(sa.select(sa.func.count()).select_from(r)).scalar() or 0
-    done, last = 0, None
-    while True:
-        query = sa.select(r.c.work_id, r.c.peaks)
-        if last is not None:
-            query = query.where(r.c.work_id > last)
-        rows = conn.execute(query.order_by(r.c.work_id).limit(batch_size)).all()
-        if not rows:
-            break
-        add_recordings(conn, [(w, PeakPrint.from_bytes(bytes(b))) for w, b in rows])
-        done += len(rows)
-        last = rows[-1][0]
-        if progress is not None:
-            progress(done, total)
-    return done
+    return rebuild_from_peaks(conn, audio_pair_postings, add_recordings, progress,
+                              batch_size=batch_size)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- search

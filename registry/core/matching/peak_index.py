@@ -268,7 +268,17 @@ def count_recordings(conn: Connection) -> int:
 def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None, *,
             batch_size: int = 500) -> int:  # fmt: skip
     """Recreate the postings from the stored peaks; returns recordings indexed."""
-    conn.execute(audio_peak_postings.delete())
+    return rebuild_from_peaks(conn, audio_peak_postings, _write_index, progress,
+                              batch_size=batch_size)  # fmt: skip
+
+
+def rebuild_from_peaks(conn: Connection, postings: sa.Table,
+                       index: Callable[[Connection, list[tuple[int, PeakPrint]]], None],
+                       progress: Callable[[int, int], None] | None = None, *,
+                       batch_size: int = 500) -> int:  # fmt: skip
+    """Empty ``postings`` and ``index`` every stored recording's peaks again, a batch
+    of (work, peaks) at a time (the quads' and the pairs' rebuild)."""
+    conn.execute(postings.delete())
     total = count_recordings(conn)
     done, last = 0, None
     r = audio_peak_recordings
@@ -279,7 +289,7 @@ def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None
         rows = conn.execute(query.order_by(r.c.work_id).limit(batch_size)).all()
         if not rows:
             break
-        _write_index(conn, [(w, PeakPrint.from_bytes(bytes(b))) for w, b in rows])
+        index(conn, [(w, PeakPrint.from_bytes(bytes(b))) for w, b in rows])
         done += len(rows)
         last = rows[-1][0]
         if progress is not None:
