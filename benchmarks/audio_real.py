@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +56,7 @@ from registry.core.audio_query import (  # noqa: E402
     DensePeaks,
     fingerprint_query_file,
     merge_matches,
+    quad_search,
     query_peak_sets,
     vote,
 )
@@ -214,12 +215,8 @@ def _search(url: str, chroma: list[AudioFingerprint], peaks: ap.PeakPrint,
     pair_ms = 0.0
     with _engine(url).connect() as conn:
         by_chroma = audio_index.search(conn, chroma, strict=audio_index.STRICT)
-        if any(m.strong for m in by_chroma):  # as audio_query.quad_search: confirming
-            candidates = peak_index.search(conn, peaks, params=replace(
-                PERMISSIVE, max_postings=peak_index.CONFIRMING.max_postings),
-                settings=ap.QUERY_CONFIRM)  # fmt: skip
-        else:
-            candidates = peak_index.search(conn, peaks, params=PERMISSIVE)
+        # The lookup's own quad search: every candidate under its lenient rule (PERMISSIVE).
+        candidates = quad_search(conn, peaks, confirming=any(m.strong for m in by_chroma))
         found = vote(by_chroma, candidates)
         if not found and dense is not None:
             t0 = time.perf_counter()
