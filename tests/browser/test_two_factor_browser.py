@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from registry.core import totp
 from tests.browser.conftest import ARTIFACTS
@@ -69,13 +70,14 @@ def test_a_moderator_enrols_and_logs_in_with_a_code(page, live_server, moderator
 
     page.get_by_label("Code from the app").fill(totp.code_at(secret, time.time()))
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    # The click does not wait for the next page: wait for the codes themselves.
+    expect(page.locator("ul.recovery-codes li")).to_have_count(10)
     codes = page.locator("ul.recovery-codes li").all_inner_texts()
-    assert len(codes) == 10
     page.screenshot(path=str(ARTIFACTS / "two-factor-recovery-codes.png"), full_page=True)
     page.get_by_role("link", name="I have saved them").click()
-    assert "Two-factor sign-in is on" in page.content()
+    expect(page.locator("body")).to_contain_text("Two-factor sign-in is on")
     page.goto(f"{live_server}/moderation/")
-    assert page.get_by_role("heading", name="Moderation queue").is_visible()
+    expect(page.get_by_role("heading", name="Moderation queue")).to_be_visible()
 
     page.get_by_role("button", name="Log out").click()
     _log_in(page, live_server)
@@ -83,11 +85,11 @@ def test_a_moderator_enrols_and_logs_in_with_a_code(page, live_server, moderator
     page.get_by_label("Code").fill("000000" if totp.code_at(secret, time.time()) != "000000"
                                    else "111111")
     page.get_by_role("button", name="Continue").click()
-    assert "not right" in page.content()
+    expect(page.locator("body")).to_contain_text("not right")
     # The next step's code (the window allows one step of clock drift either way).
     page.get_by_label("Code").fill(totp.code_at(secret, time.time() + totp.PERIOD))
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url(f"{live_server}/")
     page.screenshot(path=str(ARTIFACTS / "two-factor-logged-in.png"), full_page=True)
     page.goto(f"{live_server}/moderation/")
-    assert page.get_by_role("heading", name="Moderation queue").is_visible()
+    expect(page.get_by_role("heading", name="Moderation queue")).to_be_visible()
