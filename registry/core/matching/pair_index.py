@@ -229,10 +229,7 @@ def _vote(work: np.ndarray, offset: np.ndarray,
         return []
     cell = np.rint(offset / params.offset_step).astype(np.int64) + (1 << 24)
     uniq, counts = arrays.value_counts(work * (1 << 26) + cell)
-    smoothed = counts.copy()
-    for d in (-1, 1):
-        at = np.minimum(np.searchsorted(uniq, uniq + d), uniq.size - 1)
-        smoothed += np.where(uniq[at] == uniq + d, counts[at], 0)
+    smoothed = arrays.with_adjacent(uniq, counts)
     good = np.nonzero(smoothed >= params.min_votes)[0]
     order = good[np.argsort(-smoothed[good], kind="stable")]
     out: list[tuple[int, int, int]] = []
@@ -365,10 +362,7 @@ def match_postings(
     """Vote and verify (the part of :func:`search` after the SQL)."""
     order = np.argsort(q.key, kind="stable")
     qk, qt = q.key[order], q.t[order]
-    lo = np.searchsorted(qk, pk, "left")
-    n = np.searchsorted(qk, pk, "right") - lo
-    rep = np.repeat(np.arange(pk.size), n)
-    qi = np.arange(rep.size) - np.repeat(np.cumsum(n) - n, n) + np.repeat(lo, n)
+    rep, qi = arrays.key_join(qk, pk)
     p = postings[rep]
     work = p["work"].astype(np.int64)
     offset = p["t"].astype(np.float64) - qt[qi]
@@ -376,6 +370,8 @@ def match_postings(
     if not cells:
         return []
     works = load([c[1] for c in cells])
+    mine = np.isin(work, np.array([c[1] for c in cells], dtype=np.int64))
+    work, offset = work[mine], offset[mine]
     grid = _grid(dense, int(math.ceil(dense.duration_s * FPS)), params)
     rule = keep or (lambda v: accepted(v, params))
     out = []
