@@ -384,3 +384,23 @@ def test_a_candidate_is_verified_in_the_orientations_it_got_votes_in(filled, mon
     mirrored = F.query_features(io.BytesIO(_jpeg(ImageOps.mirror(src.crop((40, 30, 560, 420))))))
     assert [m.work_id for m in fx.search(filled, mirrored)] == [7]
     assert calls[7][-1] is True
+
+
+def _verified(work_id: int, inliers: int) -> fx.LocalMatch:
+    fm = F.FeatureMatch(inliers, inliers * 2, 1.0, F.WHOLE, F.Transform(5.0, 1.0, False, F.WHOLE),
+                        "rotated", np.eye(3), np.zeros((inliers, 4), np.float32))
+    return fx.LocalMatch(work_id, inliers, fm)
+
+
+def test_a_work_both_routes_found_ranks_above_one_only_the_features_found(filled, monkeypatch):
+    """The real-photo regression of a hexagon wallpaper: the turned copy of one tile
+    matched its own tile by hash (0.75) and by 23 inliers, and another tile's hexagons
+    by 54 inliers at another scale. Two kinds of evidence outrank one."""
+    own = ix.ImageMatch(20, 0.75, {"phash": 8, "dhash": 13, "whash": 3}, None, "base", "full")
+    monkeypatch.setattr(picture_search, "two_pass", lambda conn, hashes, limit: [own])
+    monkeypatch.setattr(fx, "search", lambda conn, feats, extra_candidates, limit: [
+        _verified(30, 54), _verified(20, 23)])
+    found = _lookup(filled, _jpeg(Image.open(IMAGES / "texture.jpg")))
+    assert [(m.work_id, m.stage) for m in found] == [(20, "both"), (30, "features")]
+    assert found[0].score == picture_search.both_score(0.75, picture_search.verified_score(23))
+    assert found[1].score == picture_search.verified_score(54) < found[0].score

@@ -75,6 +75,18 @@ def verified_score(inliers: int) -> float:
     return round(min(VERIFIED_MAX, VERIFIED_BASE + 0.004 * (inliers - MIN_INLIERS)), 4)
 
 
+def both_score(hash_score: float, verified: float) -> float:
+    """The score of a work both routes found. The whole frame's hashes and the local
+    geometry are separate pieces of evidence, so together they rank above either
+    alone at the same score: 1 - (1 - a)(1 - b), at most :data:`VERIFIED_MAX`.
+
+    Why: in a picture of repeated forms (a hexagon pattern cut into tiles), a turned
+    copy's local features also fit other tiles' hexagons, at other scales, with more
+    inliers than the copy's own tile; only its own tile also matches as a whole
+    frame (benchmarks/README_image.md, "Session 10")."""
+    return round(min(VERIFIED_MAX, 1 - (1 - hash_score) * (1 - verified)), 4)
+
+
 def hash_transform(m: image_index.ImageMatch, query_size: tuple[int, int] | None,
                    ref_size: tuple[int, int] | None) -> Transform:
     """The transform a hash match implies: its window is the crop, its query
@@ -136,7 +148,7 @@ def _merge_features(conn: Connection, merged: dict[int, PictureMatch],
         score = verified_score(fm.inliers)
         current = merged.get(lm.work_id)
         merged[lm.work_id] = PictureMatch(
-            lm.work_id, max(score, current.score if current else 0.0), fm.label,
+            lm.work_id, both_score(current.score, score) if current else score, fm.label,
             fm.region, fm.transform, current.distances if current else {}, fm.inliers,
             "both" if current else "features", fm)
 
