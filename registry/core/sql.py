@@ -7,8 +7,9 @@ Alembic sees one schema. Nothing here imports Flask.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
+import sqlalchemy as sa
 from sqlalchemy import Connection, Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 
@@ -90,3 +91,43 @@ def postgres_copy_upsert(
                 copy.write_row(row)
         cur.execute(upsert_sql)
         cur.execute(f"TRUNCATE {delta}")
+
+
+def chunks(values: Sequence, size: int) -> Iterator[Sequence]:
+    """``values`` in slices of at most ``size`` (a query's parameter limit)."""
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def paged_rows(conn: Connection, key: sa.Column, value: sa.Column,
+               batch_size: int) -> Iterator[list[tuple]]:  # fmt: skip
+    """All (key, value) rows of ``key``'s table in key order, ``batch_size`` at a
+    time, each batch read after the last key of the one before (an index rebuild:
+    no OFFSET scans, and the batches already done are not read again)."""
+    last = None
+    while True:
+        query = sa.select(key, value)
+        if last is not None:
+            query = query.where(key > last)
+        rows = [tuple(r) for r in conn.execute(query.order_by(key).limit(batch_size))]
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]
+
+
+def reindex_all(conn: Connection, key: sa.Column, value: sa.Column,
+                index: Callable[[list[tuple]], None], total: int,
+                progress: Callable[[int, int], None] | None, batch_size: int) -> int:  # fmt: skip
+    """An index rebuild's loop: ``index`` each batch of stored (key, value) rows
+    (:func:`paged_rows`), ``progress(done, total)`` before and after each batch;
+    returns the rows indexed."""
+    done = 0
+    if progress is not None:
+        progress(0, total)
+    for rows in paged_rows(conn, key, value, batch_size):
+        index(rows)
+        done += len(rows)
+        if progress is not None:
+            progress(done, total)
+    return done

@@ -24,7 +24,7 @@ rate of the aligned items, keeping the longest well-matching stretch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection
 from registry.core.audio import EDGE_ITEMS, ITEM_SECONDS, SILENCE_ITEMS, AudioFingerprint
 from registry.core.matching import arrays
 from registry.core.matching.postings import drop_work
-from registry.core.sql import driver_rows, metadata, postgres_copy_upsert
+from registry.core.sql import chunks, driver_rows, metadata, postgres_copy_upsert, reindex_all
 
 # The key is 22 of the item's 32 bits: Chromaprint's 16 classifiers each emit a
 # 2-bit Gray code, whose high bit (the odd bits) flips far less often under noise,
@@ -334,29 +334,15 @@ def rebuild(
     after each batch.
     """
     conn.execute(audio_postings.delete())
-    total = count_recordings(conn)
-    done, last = 0, None
-    while True:
-        query = sa.select(audio_recordings.c.work_id, audio_recordings.c.fingerprint)
-        if last is not None:
-            query = query.where(audio_recordings.c.work_id > last)
-        rows = conn.execute(query.order_by(audio_recordings.c.work_id).limit(batch_size)).all()
-        if not rows:
-            break
-        _write_index(conn, [(w, AudioFingerprint.from_bytes(bytes(b))) for w, b in rows])
-        done += len(rows)
-        last = rows[-1][0]
-        if progress is not None:
-            progress(done, total)
-    return done
+    r = audio_recordings
+    return reindex_all(
+        conn, r.c.work_id, r.c.fingerprint,
+        lambda rows: _write_index(conn, [(w, AudioFingerprint.from_bytes(bytes(b)))
+                                         for w, b in rows]),
+        count_recordings(conn), progress, batch_size)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- search
-
-
-def _chunks(values: Sequence, size: int) -> Iterable[Sequence]:
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
 
 
 def _in_list(conn: Connection, values: Sequence[int]) -> tuple[str, list]:
@@ -375,7 +361,7 @@ def fetch_postings(
     """
     mark = "%s" if conn.dialect.name == "postgresql" else "?"
     rows: list[tuple] = []
-    for chunk in _chunks(keys, SQLITE_MAX_PARAMS * 10):
+    for chunk in chunks(keys, SQLITE_MAX_PARAMS * 10):
         cond, values = _in_list(conn, chunk)
         sql = f"SELECT key, postings FROM audio_postings WHERE works <= {mark} AND key {cond}"
         rows += driver_rows(conn, sql, [max_key_works, *values])
@@ -699,7 +685,7 @@ def verify_candidates(
 
 def _load_items(conn: Connection, work_ids: Sequence[int]) -> dict[int, AudioFingerprint]:
     out: dict[int, AudioFingerprint] = {}
-    for chunk in _chunks(sorted(set(work_ids)), SQLITE_MAX_PARAMS):
+    for chunk in chunks(sorted(set(work_ids)), SQLITE_MAX_PARAMS):
         cond, values = _in_list(conn, chunk)
         sql = f"SELECT work_id, fingerprint FROM audio_recordings WHERE work_id {cond}"
         for w, blob in driver_rows(conn, sql, values):

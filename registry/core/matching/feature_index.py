@@ -56,7 +56,7 @@ from sqlalchemy import (
 from registry.core.image_features import FeatureMatch, LocalFeatures, best_match
 from registry.core.matching import arrays
 from registry.core.matching.postings import drop_work
-from registry.core.sql import driver_rows, metadata, postgres_copy_upsert
+from registry.core.sql import driver_rows, metadata, postgres_copy_upsert, reindex_all
 
 TABLES = 3
 KEY_BITS = 18
@@ -274,23 +274,11 @@ def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None
     """Rewrite every posting row from the stored keypoints. Returns the works indexed."""
     total = count_features(conn)
     conn.execute(delete(image_feature_postings))
-    done, last = 0, None
-    if progress:
-        progress(0, total)
-    while True:
-        query = select(image_features.c.work_id, image_features.c.features).order_by(
-            image_features.c.work_id)
-        if last is not None:
-            query = query.where(image_features.c.work_id > last)
-        rows = conn.execute(query.limit(batch)).all()
-        if not rows:
-            break
-        _append(conn, [(wid, LocalFeatures.from_bytes(bytes(blob))) for wid, blob in rows])
-        done += len(rows)
-        last = rows[-1][0]
-        if progress:
-            progress(done, total)
-    return done
+    f = image_features
+    return reindex_all(
+        conn, f.c.work_id, f.c.features,
+        lambda rows: _append(conn, [(w, LocalFeatures.from_bytes(bytes(b))) for w, b in rows]),
+        total, progress, batch)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- search

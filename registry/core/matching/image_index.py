@@ -60,7 +60,7 @@ from registry.core.image import (
 )
 from registry.core.matching import arrays
 from registry.core.matching.postings import drop_work
-from registry.core.sql import driver_rows, metadata, postgres_copy_upsert
+from registry.core.sql import driver_rows, metadata, postgres_copy_upsert, reindex_all
 
 CHUNKS = 4
 CHUNK_BITS = 16
@@ -278,23 +278,11 @@ def rebuild(
     """
     total = count_images(conn)
     conn.execute(delete(image_chunk_postings))
-    done, last = 0, None
-    if progress:
-        progress(0, total)
-    while True:
-        query = select(image_works.c.work_id, image_works.c.hashes).order_by(image_works.c.work_id)
-        if last is not None:
-            query = query.where(image_works.c.work_id > last)
-        items = conn.execute(query.limit(batch)).all()
-        if not items:
-            break
-        works = [(work_id, ImageHashes.from_dict(json.loads(raw))) for work_id, raw in items]
-        _append(conn, _entries(works))
-        done += len(items)
-        last = items[-1][0]
-        if progress:
-            progress(done, total)
-    return done
+    return reindex_all(
+        conn, image_works.c.work_id, image_works.c.hashes,
+        lambda rows: _append(conn, _entries([(w, ImageHashes.from_dict(json.loads(raw)))
+                                             for w, raw in rows])),
+        total, progress, batch)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- MIH

@@ -15,7 +15,7 @@ the best cells from their own hits and verifies them on the peaks
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from itertools import chain
 
@@ -38,7 +38,7 @@ from registry.core.audio_peaks import (
 )
 from registry.core.matching import arrays
 from registry.core.matching.postings import drop_work
-from registry.core.sql import driver_rows, metadata, postgres_copy_upsert
+from registry.core.sql import chunks, driver_rows, metadata, postgres_copy_upsert, reindex_all
 
 #: One posting: work id, anchor frame, anchor log bin, quad span (frames).
 POSTING = np.dtype([("work", ">i4"), ("t", ">i4"), ("f", "u1"), ("span", "u1")])
@@ -280,30 +280,14 @@ def rebuild_from_peaks(conn: Connection, postings: sa.Table,
     """Empty ``postings`` and ``index`` every stored recording's peaks again, a batch
     of (work, peaks) at a time (the quads' and the pairs' rebuild)."""
     conn.execute(postings.delete())
-    total = count_recordings(conn)
-    done, last = 0, None
     r = audio_peak_recordings
-    while True:
-        query = sa.select(r.c.work_id, r.c.peaks)
-        if last is not None:
-            query = query.where(r.c.work_id > last)
-        rows = conn.execute(query.order_by(r.c.work_id).limit(batch_size)).all()
-        if not rows:
-            break
-        index(conn, [(w, PeakPrint.from_bytes(bytes(b))) for w, b in rows])
-        done += len(rows)
-        last = rows[-1][0]
-        if progress is not None:
-            progress(done, total)
-    return done
+    return reindex_all(
+        conn, r.c.work_id, r.c.peaks,
+        lambda rows: index(conn, [(w, PeakPrint.from_bytes(bytes(b))) for w, b in rows]),
+        count_recordings(conn), progress, batch_size)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- search
-
-
-def _chunks(values: Sequence, size: int) -> Iterable[Sequence]:
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
 
 
 def _key_rows(conn: Connection, columns: str, keys: Sequence[int],
@@ -312,7 +296,7 @@ def _key_rows(conn: Connection, columns: str, keys: Sequence[int],
     pg = conn.dialect.name == "postgresql"
     mark = "%s" if pg else "?"
     rows: list[tuple] = []
-    for chunk in _chunks(keys, 20_000 if pg else SQLITE_MAX_PARAMS):
+    for chunk in chunks(keys, 20_000 if pg else SQLITE_MAX_PARAMS):
         if pg:
             cond, values = "= ANY(%s)", [list(chunk)]
         else:
@@ -495,7 +479,7 @@ def accept(v: Verified, params: PeakSearchParams) -> bool:
 def load_many(conn: Connection, work_ids: Sequence[int]) -> dict[int, PeakPrint]:
     out: dict[int, PeakPrint] = {}
     pg = conn.dialect.name == "postgresql"
-    for chunk in _chunks(sorted(set(work_ids)), SQLITE_MAX_PARAMS):
+    for chunk in chunks(sorted(set(work_ids)), SQLITE_MAX_PARAMS):
         if pg:
             cond, values = "= ANY(%s)", [list(chunk)]
         else:

@@ -49,7 +49,7 @@ from sqlalchemy import (
 
 from registry.core.matching import arrays
 from registry.core.matching.postings import drop_work
-from registry.core.sql import driver_rows, metadata, postgres_copy_upsert
+from registry.core.sql import driver_rows, metadata, postgres_copy_upsert, reindex_all
 from registry.core.video import REGISTER_STEP_S, FrameHashes, hamming_rows
 
 CHUNK_BITS = 16
@@ -205,23 +205,12 @@ def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None
     """Rewrite every posting from the stored frame hashes; returns the videos indexed."""
     total = count_videos(conn)
     conn.execute(delete(video_frame_postings))
-    done, last = 0, None
-    if progress:
-        progress(0, total)
-    while True:
-        query = select(video_works.c.work_id, video_works.c.frames).order_by(
-            video_works.c.work_id)
-        if last is not None:
-            query = query.where(video_works.c.work_id > last)
-        rows = conn.execute(query.limit(batch)).all()
-        if not rows:
-            break
-        add_raw_frames(conn, [(w, FrameHashes.from_bytes(bytes(b))) for w, b in rows])
-        done += len(rows)
-        last = rows[-1][0]
-        if progress:
-            progress(done, total)
-    return done
+    v = video_works
+    return reindex_all(
+        conn, v.c.work_id, v.c.frames,
+        lambda rows: add_raw_frames(conn, [(w, FrameHashes.from_bytes(bytes(b)))
+                                           for w, b in rows]),
+        total, progress, batch)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- search
