@@ -159,17 +159,8 @@
     return { keep: function (files) { add(files); } };
   }
 
-  function showError(form, message) {
-    var box = form.querySelector(".upload-error");
-    if (!box) {
-      box = document.createElement("p");
-      box.className = "flash flash-error upload-error";
-      box.setAttribute("role", "alert");
-      form.insertBefore(box, form.firstChild);
-    }
-    box.textContent = message;
-    box.scrollIntoView({ block: "center" });
-  }
+  // The batch form's page loads register.js first: one way to show an upload error.
+  function showError(form, message) { window.TamgaShowError(form, message); }
 
   function replaceMain(html, chosen) {
     var doc = new DOMParser().parseFromString(html, "text/html");

@@ -240,5 +240,6 @@
   }
 
   window.TamgaRegisterInit = init;  // batch.js calls it after swapping in a refused form
+  window.TamgaShowError = showError;  // and this one for the batch upload's errors
   init();
 })();

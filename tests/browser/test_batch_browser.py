@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from registry.extensions import db
 from registry.models import Work
@@ -78,7 +79,6 @@ def test_a_photo_set_and_a_folder_registered_in_one_batch(page, live_server, wor
     refused = page.locator(".batch-table .batch-rejected").inner_text()
     assert "notes.txt" in refused and "Неподдерживаемый тип файла" in refused
     # Every numbered file is followed until it is registered (no reload needed).
-    from playwright.sync_api import expect
 
     expect(page.locator(".batch-table [data-status-url]")).to_have_count(0, timeout=120_000)
     assert page.locator(".batch-table .status-registered").count() == 4
@@ -110,3 +110,31 @@ def test_a_photo_set_and_a_folder_registered_in_one_batch(page, live_server, wor
     }""")
     expect(page.locator(".batch-files input[name=titles]")).to_have_count(5)
     assert page.locator(".batch-files input[name=titles]").nth(3).input_value() == "dropped one"
+
+
+def test_a_file_over_the_limit_is_refused_before_the_upload(page, live_server, worker_app,
+                                                           media, tmp_path):
+    """The page says so at once (register.js's error box, shared with batch.js) and
+    keeps the chosen files; nothing is sent."""
+    worker_app.config["TAMGA_MAX_UPLOAD_BYTES"] = 2000
+    page.goto(f"{live_server}/login")
+    page.locator("#email").fill("zhanna@example.kz")
+    page.locator("#password").fill("a long enough secret")
+    page.locator("main form [type=submit]").first.click()
+    page.wait_for_url(f"{live_server}/")
+    big = tmp_path / "big.jpg"
+    shutil.copy(media.picture(305), big)
+    assert big.stat().st_size > 2000
+    page.goto(f"{live_server}/works/batch")
+    page.locator("#work_type").select_option("photograph")
+    page.locator("#creation").fill("2025")
+    page.locator("#files").set_input_files([str(big)])
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.method))
+    page.locator("#batch-form [type=submit]").click()
+    error = page.locator("#batch-form .upload-error[role=alert]")
+    expect(error).to_contain_text("larger than")
+    assert page.locator(".batch-files tbody tr").count() == 1
+    assert "POST" not in requests
+    with worker_app.app_context():
+        assert db.session.query(Work).count() == 0
