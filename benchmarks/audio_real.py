@@ -54,7 +54,6 @@ from registry.core.audio import (  # noqa: E402
 )
 from registry.core.audio_query import (  # noqa: E402
     DensePeaks,
-    fast_copy_search,
     fingerprint_query_file,
     merge_matches,
     quad_search,
@@ -219,8 +218,6 @@ def _search(url: str, chroma: list[AudioFingerprint], peaks: ap.PeakPrint,
         # The lookup's own quad search: every candidate under its lenient rule (PERMISSIVE).
         candidates = quad_search(conn, peaks, confirming=any(m.strong for m in by_chroma))
         found = vote(by_chroma, candidates)
-        if not found and isinstance(dense, DensePeaks):  # the fast-copy pass
-            found = vote(by_chroma, fast_copy_search(conn, dense))
         if not found and dense is not None:
             t0 = time.perf_counter()
             fp = dense() if callable(dense) else dense

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,10 +40,6 @@ LONG_QUERY_SECONDS = 20.0
 #: Peaks of a work that the peak matcher must re-found (at any transform) for a
 #: Chromaprint match weaker than its strict rule to stand (see :func:`vote`).
 VOUCHING_PEAKS = 10
-#: The fast-copy pass (:func:`fast_copy_search`) votes on faster copies only. An
-#: unchanged or slower copy was the first pass's to find; without this bound, a chance
-#: alignment of held notes at speed 0.82 passed on the fast pass's peaks.
-FAST_COPY_SEARCH = replace(peak_index.LENIENT, min_scale=1.08)
 
 
 @dataclass(frozen=True)
@@ -54,15 +50,11 @@ class AudioQuery:
     dense: DensePeaks | None = None  # the pair stage's peaks (first 30 s, lazy)
 
 
-def _settings(seconds: float) -> audio_peaks.QuadSettings:
-    """The quads taken of a query of ``seconds`` (fewer for long queries)."""
-    return audio_peaks.QUERY if seconds <= LONG_QUERY_SECONDS else audio_peaks.QUERY_LONG
-
-
 def peaks_for_query(samples_8k: np.ndarray) -> PeakPrint:
     """Query-density peaks of 8 kHz samples (fewer quads for long queries)."""
-    return audio_peaks.peaks_of_samples(samples_8k,
-                                        _settings(samples_8k.size / audio_peaks.SAMPLE_RATE))
+    seconds = samples_8k.size / audio_peaks.SAMPLE_RATE
+    settings = audio_peaks.QUERY if seconds <= LONG_QUERY_SECONDS else audio_peaks.QUERY_LONG
+    return audio_peaks.peaks_of_samples(samples_8k, settings)
 
 
 class DensePeaks:
@@ -80,21 +72,13 @@ class DensePeaks:
             self._peaks = PeakPrint(t, f, self.duration_s, s)
         return self._peaks
 
-    def fast(self) -> PeakPrint:
-        """Quad-density peaks picked as for a copy played :data:`audio_peaks.FAST_COPY`
-        times as fast (the fast-copy pass of :func:`lookup`), from the same spectrogram."""
-        t, f, s = audio_peaks.find_peaks(self._spec, _settings(self.duration_s).peaks_per_block,
-                                         time_scale=audio_peaks.FAST_COPY)  # fmt: skip
-        return PeakPrint(t, f, self.duration_s, s)
-
-
 
 def query_peak_sets(samples_8k: np.ndarray) -> tuple[PeakPrint, DensePeaks]:
     """The quad query's peaks (as :func:`peaks_for_query`) and the pair stage's dense
     peaks (lazy), from one spectrogram."""
     rate = audio_peaks.SAMPLE_RATE
     seconds = samples_8k.size / rate
-    settings = _settings(seconds)
+    settings = audio_peaks.QUERY if seconds <= LONG_QUERY_SECONDS else audio_peaks.QUERY_LONG
     spec = audio_peaks.log_spectrogram(samples_8k)
     t, f, s = audio_peaks.find_peaks(spec, settings.peaks_per_block)
     head = min(samples_8k.size, int(pair_index.MAX_QUERY_SECONDS * rate))
@@ -210,11 +194,9 @@ def lookup(conn: Connection, chroma: Sequence[AudioFingerprint] | None, peaks: P
            dense: DensePeaks | PeakPrint | None = None, *,
            pair_stage: bool = True) -> list[MergedMatch]:  # fmt: skip
     """The lookup's answer from the indexes: Chromaprint (strict rule) and the quads
-    (:func:`vote`). When neither found anything and ``dense`` peaks are given, two
-    fallbacks in turn: the quads again on peaks picked for a sped-up copy
-    (:func:`fast_copy_search`, when ``dense`` is a :class:`DensePeaks`), then the
+    (:func:`vote`); when neither found anything and ``dense`` peaks are given, the
     pair stage (:mod:`.pair_index`: unchanged speed, a masked copy such as a
-    voice-over). ``pair_stage`` False turns the fallbacks off."""
+    voice-over). ``pair_stage`` False turns the fallback off."""
     found_chroma = (audio_index.search(conn, list(chroma), strict=audio_index.STRICT)
                     if chroma else [])  # fmt: skip
     candidates = (quad_search(conn, peaks, confirming=any(m.strong for m in found_chroma))
@@ -222,23 +204,8 @@ def lookup(conn: Connection, chroma: Sequence[AudioFingerprint] | None, peaks: P
     found = vote(found_chroma, candidates)
     if found or not pair_stage or dense is None:
         return found
-    if isinstance(dense, DensePeaks):
-        found = vote(found_chroma, fast_copy_search(conn, dense))
-        if found:
-            return found
     fp = dense() if isinstance(dense, DensePeaks) else dense
     return merge_matches([], [], pair_index.search(conn, fp)) if len(fp) else []
-
-
-def fast_copy_search(conn: Connection, dense: DensePeaks) -> list[PeakMatch]:
-    """The quads' candidates (lenient rule) of the query's peaks picked again for a
-    sped-up copy (:meth:`DensePeaks.fast`): the first fallback of :func:`lookup`,
-    run only when nothing was found (a hit costs nothing more)."""
-    peaks = dense.fast()
-    if not len(peaks):
-        return []
-    return peak_index.search(conn, peaks, params=FAST_COPY_SEARCH,
-                             settings=_settings(dense.duration_s))  # fmt: skip
 
 
 def quad_search(conn: Connection, peaks: PeakPrint, *, confirming: bool) -> list[PeakMatch]:

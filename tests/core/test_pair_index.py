@@ -4,9 +4,8 @@ Recordings are the committed MIDI fixtures rendered with fluidsynth; the voice i
 the committed ``speech.opus``, mixed over the music at the same loudness (0 dB)
 with ffmpeg when the tests run. Both other indexes (Chromaprint, quads) are
 filled too, and the lookup goes through :func:`registry.core.audio_query.lookup`.
-Then the lookup's quad search after Chromaprint (lighter when Chromaprint found the
-recording unchanged), and its fast-copy pass (the quads again, on peaks picked for a
-sped-up copy, when nothing was found).
+The last tests check the lookup's quad search after Chromaprint (lighter when
+Chromaprint found the recording unchanged).
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from registry.core import audio_peaks as ap
-from registry.core import audio_query
 from registry.core.audio import fingerprint_file
 from registry.core.audio_query import AudioQuery, fingerprint_query_file, lookup
 from registry.core.matching import audio_index
@@ -265,89 +263,3 @@ def test_confirming_quads_look_up_a_fraction_of_the_keys(registered: dict[int, t
     light = np.unique(ap.quads(fp, ap.QUERY_CONFIRM).key).size
     assert 0 < light * 4 < full
     assert pi.CONFIRMING.max_postings < pi.LENIENT.max_postings
-
-
-# --------------------------------------------------------------------------- the fast-copy pass
-# (``audio_query.fast_copy_search``): peaks picked again for a sped-up copy, quads searched again
-
-
-def sped_up(media: dict[str, Path], name: str, start: float, speed: float,
-            seconds: float = 12.0) -> Path:  # fmt: skip
-    """``seconds`` of the original from ``start``, played ``speed`` times as fast
-    (pitch and tempo together)."""
-    clip = media["dir"] / f"speed_{name}_{start}_{speed}.wav"
-    ffmpeg("-ss", str(start), "-t", str(seconds), "-i", str(media[name]),
-           "-af", f"asetrate={RATE}*{speed},aresample={RATE}", str(clip))  # fmt: skip
-    return clip
-
-
-def surviving_quads(ref: ap.PeakPrint, query: ap.PeakPrint, start: float, speed: float,
-                    seconds: float) -> float:  # fmt: skip
-    """Share of the recording's quads inside the copied stretch whose hash the query
-    has at the anchor's place (within 3 frames)."""
-    rq, qq = ap.quads(ref, ap.REFERENCE), ap.quads(query, ap.QUERY)
-    offset = start * ap.FPS
-    inside = (rq.t >= offset) & (rq.t + rq.span <= offset + seconds * ap.FPS)
-    at: dict[int, list[float]] = {}
-    for key, t in zip(qq.key.tolist(), qq.t.tolist(), strict=True):
-        at.setdefault(key, []).append(t)
-    found = sum(any(abs((t - offset) / speed - u) < 3 for u in at.get(key, ()))
-                for key, t in zip(rq.key[inside].tolist(), rq.t[inside].tolist(), strict=True))
-    return found / int(inside.sum())
-
-
-@pytest.mark.parametrize("name", ["song_a", "song_b"])
-def test_peaks_picked_for_a_fast_copy_keep_more_of_its_quads(
-    registered: dict[int, tuple], media: dict[str, Path], name: str,
-) -> None:  # fmt: skip
-    """At 1.25x a quarter more music falls in each peak neighbourhood and block: picked
-    with the usual frames, about a third of the recording's quads survive in the copy;
-    picked with frames scaled by ``FAST_COPY``, clearly more (0.36 -> 0.68 and 0.36 ->
-    0.48 here; 0.37 -> 0.50 on real music)."""
-    ref = registered[SONG_A if name == "song_a" else SONG_B][1]
-    spec = ap.log_spectrogram(ap.decode(sped_up(media, name, 5.0, 1.25)))
-    share = {}
-    for scale in (1.0, ap.FAST_COPY):
-        t, f, _ = ap.find_peaks(spec, ap.QUERY.peaks_per_block, time_scale=scale)
-        share[scale] = surviving_quads(ref, ap.PeakPrint(t, f, 12 / 1.25), 5.0, 1.25, 12.0)
-    assert share[ap.FAST_COPY] > 1.25 * share[1.0]
-    # The usual picking is the default.
-    assert np.array_equal(ap.find_peaks(spec, 5)[0], ap.find_peaks(spec, 5, time_scale=1.0)[0])
-
-
-def test_a_fast_copy_missed_by_the_first_quad_search_is_found_by_the_fast_pass(
-    conn: Connection, registered: dict[int, tuple], media: dict[str, Path],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
-    """The first quad search is made to miss (as it does for the hardest sped-up real
-    copies); the lookup then searches the quads of the peaks picked for a fast copy,
-    before the pair stage (which only matches unchanged speed)."""
-    register(conn, registered)
-    q = fingerprint_query_file(sped_up(media, "song_a", 10.0, 1.25), LIMITS)
-    monkeypatch.setattr(audio_query, "quad_search", lambda *_a, **_k: [])
-    found = ask(conn, q)
-    assert list(found) == [SONG_A]
-    m = found[SONG_A]
-    assert m.found_by == ("peaks",)
-    assert m.transform.speed == pytest.approx(1.25, abs=0.02)
-    assert m.transform.pitch_semitones == pytest.approx(12 * np.log2(1.25), abs=0.3)
-    assert m.work_start == pytest.approx(10.0 + 1.25 * m.query_start, abs=0.5)
-    # A slowed copy is not the fast pass's to find: it votes on faster copies only.
-    assert q.dense is not None
-    slowed = fingerprint_query_file(sped_up(media, "song_b", 10.0, 0.85), LIMITS)
-    assert slowed.dense is not None
-    assert all(m.speed >= 1.08 for m in audio_query.fast_copy_search(conn, slowed.dense))
-
-
-def test_the_fast_pass_does_not_run_on_a_hit(
-    conn: Connection, registered: dict[int, tuple], media: dict[str, Path],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
-    register(conn, registered)
-    q = fingerprint_query_file(sped_up(media, "song_b", 20.0, 1.10), LIMITS)
-
-    def fail(*_a: object, **_k: object) -> list:
-        raise AssertionError("the fast-copy pass ran on a hit")
-
-    monkeypatch.setattr(audio_query, "fast_copy_search", fail)
-    assert list(ask(conn, q))[0] == SONG_B
