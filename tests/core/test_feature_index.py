@@ -404,3 +404,56 @@ def test_a_work_both_routes_found_ranks_above_one_only_the_features_found(filled
     assert [(m.work_id, m.stage) for m in found] == [(20, "both"), (30, "features")]
     assert found[0].score == picture_search.both_score(0.75, picture_search.verified_score(23))
     assert found[1].score == picture_search.verified_score(54) < found[0].score
+
+
+def _crowded(monkeypatch, conn: Connection, copy: int) -> None:
+    """The votes of a crowded index: every other work that got votes gets one more
+    than the copy (a copy with few distinctive corners ties with many unrelated
+    works), and only one work is a first candidate."""
+    real = fx.votes_by_orientation
+
+    def crowded(c, queries, **kw):
+        counted, each = real(c, queries, **kw)
+        top = counted.get(copy, 0) + 1
+        for mine in [counted, *each]:
+            for wid in mine:
+                if wid != copy:
+                    mine[wid] = top
+        return counted, each
+
+    monkeypatch.setattr(fx, "votes_by_orientation", crowded)
+    monkeypatch.setattr(fx, "CANDIDATES", 1)
+
+
+def test_the_reserve_candidates_are_verified_when_the_first_fail(filled, monkeypatch):
+    """Issue #17 at 300 registered photos: a quadrant's own work ranked below
+    unrelated works that tie with it on a few votes. When none of the first
+    candidates verifies, the next RESERVE_CANDIDATES are verified: the copy is
+    found; without them (the search of before) it is not."""
+    src = Image.open(IMAGES / "features_source.jpg")
+    w, h = src.size
+    query = F.query_features(io.BytesIO(_jpeg(src.crop((w // 2, h // 2, w, h)))))
+    _crowded(monkeypatch, filled, 7)
+    counted = fx.votes(filled, query)
+    assert _rank(counted, 7) > fx.CANDIDATES and len(counted) > 2
+    assert [m.work_id for m in fx.search(filled, query)] == [7]
+    monkeypatch.setattr(fx, "RESERVE_CANDIDATES", 0)
+    assert fx.search(filled, query) == []
+
+
+def test_the_reserve_is_not_verified_when_a_first_candidate_verifies(filled, monkeypatch):
+    """A copy found among the first candidates costs no more verifications."""
+    checked: list[int] = []
+    real = fx.best_match
+
+    def recording(queries, ref):
+        checked.append(len(ref))
+        return real(queries, ref)
+
+    monkeypatch.setattr(fx, "best_match", recording)
+    src = Image.open(IMAGES / "features_source.jpg")
+    w, h = src.size
+    query = F.query_features(io.BytesIO(_jpeg(src.crop((0, 0, w // 2, h // 2)))))
+    monkeypatch.setattr(fx, "CANDIDATES", 1)
+    assert [m.work_id for m in fx.search(filled, query)] == [7]
+    assert len(checked) == 1 and len(fx.votes(filled, query)) > 1

@@ -67,6 +67,14 @@ PROBED_KEYPOINTS = 600
 #: tile of a smooth picture may have no more among 60 registered pictures).
 CANDIDATES = 12
 MIN_VOTES = 2
+#: When none of those verifies (nor a work the hashes proposed), the next
+#: RESERVE_CANDIDATES by votes are verified too. Why: at 300 registered real photos
+#: a crop, a quadrant or a screenshot whose picture has few distinctive corners
+#: gets 2-6 votes, tied with many unrelated works (ties go by work id), and its
+#: work ranked 13th-53rd though it verified with 15-121 inliers. A copy that the
+#: first candidates already find pays nothing for this (benchmarks/README_image.md,
+#: "Session 10").
+RESERVE_CANDIDATES = 24
 #: A key shared by more than this many registered keypoints (and this share of
 #: all works) says little: it is skipped when counting votes.
 STOP_POSTING = 2000
@@ -407,7 +415,8 @@ def votes(conn: Connection, queries: Sequence[LocalFeatures], *,
           geometric: bool = True) -> dict[int, int]:
     """work id -> the votes of its best Hough cell (one turn, scale and position;
     :func:`_best_cell_votes`), for the best orientation of the query; only works
-    that could be among the CANDIDATES best are scored (:func:`_score`).
+    that could be among the CANDIDATES + RESERVE_CANDIDATES best are scored
+    (:func:`_score`).
     ``geometric=False``: plain votes, the probed query keypoints colliding with the
     work in any cell (the count of before; kept to measure against)."""
     return votes_by_orientation(conn, queries, geometric=geometric)[0]
@@ -499,8 +508,8 @@ def _score(query: LocalFeatures, qi: np.ndarray, entries: np.ndarray, counts: di
     """Merge one orientation's votes into ``counts`` (and put them in ``mine``). A
     work's cell votes never exceed its :func:`_turn_bound`, so works are scored in
     rounds, highest bound first, until no work left has a bound as high as the
-    CANDIDATES-th best score so far (the candidates of scoring every work), or
-    MAX_SCORED works were scored."""
+    (CANDIDATES + RESERVE_CANDIDATES)-th best score so far (the candidates of
+    scoring every work), or MAX_SCORED works were scored."""
     c = _by_work(qi, entries)
     if not geometric or not query.has_geometry:
         plain = arrays.runs(arrays.distinct(c.dense << 16 | c.qi) >> 16)[2]
@@ -512,9 +521,10 @@ def _score(query: LocalFeatures, qi: np.ndarray, entries: np.ndarray, counts: di
     n = c.works.size
     order = np.sort((int(bound.max()) - bound) << 32 | np.arange(n, dtype=np.int64)) & 0xFFFFFFFF
     done, last = 0, min(n, MAX_SCORED)
+    verifiable = CANDIDATES + RESERVE_CANDIDATES
     while done < last:
-        scores = heapq.nlargest(CANDIDATES, counts.values())
-        least = max(MIN_VOTES, scores[-1] if len(scores) >= CANDIDATES else 0)
+        scores = heapq.nlargest(verifiable, counts.values())
+        least = max(MIN_VOTES, scores[-1] if len(scores) >= verifiable else 0)
         if bound[order[done]] < least:
             break
         upto = min(last, max(SCORED_ROUND, 2 * done))
@@ -544,13 +554,28 @@ def search(conn: Connection, queries: Sequence[LocalFeatures], *,
            extra_candidates: Sequence[int] = (), limit: int = 10) -> list[LocalMatch]:
     """Registered pictures whose keypoints agree geometrically with the query, best first.
 
-    ``extra_candidates`` (e.g. works the hash index found) are verified too.
+    ``extra_candidates`` (e.g. works the hash index found) are verified too. The
+    CANDIDATES best-voted works are verified first; only when none of them nor
+    of the extra candidates verifies are the next RESERVE_CANDIDATES verified.
     """
     counted, each = votes_by_orientation(conn, queries)
     ranked = sorted((wid for wid, v in counted.items() if v >= MIN_VOTES),
-                    key=lambda wid: (-counted[wid], wid))[:CANDIDATES]
-    candidates = list(dict.fromkeys([*extra_candidates, *ranked]))
+                    key=lambda wid: (-counted[wid], wid))[:CANDIDATES + RESERVE_CANDIDATES]
     extra = set(extra_candidates)
+    first = list(dict.fromkeys([*extra_candidates, *ranked[:CANDIDATES]]))
+    found = _verified(conn, queries, first, counted, each, extra)
+    if not found:
+        reserve = [wid for wid in ranked[CANDIDATES:] if wid not in extra]
+        found = _verified(conn, queries, reserve, counted, each, extra)
+    found.sort(key=lambda x: (-x.match.inliers, x.work_id))
+    return found[:limit]
+
+
+def _verified(conn: Connection, queries: Sequence[LocalFeatures], candidates: list[int],
+              counted: dict[int, int], each: list[dict[int, int]],
+              extra: set[int]) -> list[LocalMatch]:
+    """The ``candidates`` that verify geometrically (a work of ``extra`` in every
+    orientation of the query, a voted one in those it got votes in)."""
     stored = load_features(conn, candidates)
     found = []
     for wid in candidates:
@@ -560,8 +585,7 @@ def search(conn: Connection, queries: Sequence[LocalFeatures], *,
         m = best_match(list(queries) if wid in extra else _voted(queries, each, wid), ref)
         if m is not None:
             found.append(LocalMatch(wid, counted.get(wid, 0), m))
-    found.sort(key=lambda x: (-x.match.inliers, x.work_id))
-    return found[:limit]
+    return found
 
 
 def _voted(queries: Sequence[LocalFeatures], each: list[dict[int, int]],
