@@ -59,7 +59,10 @@ def test_a_moderator_enrols_and_logs_in_with_a_code(page, live_server, moderator
     page.wait_for_url("**/account/two-factor")
     assert "must set up two-factor sign-in" in page.content()
     qr = page.locator("img.totp-qr")
-    assert qr.is_visible() and qr.evaluate("img => img.naturalWidth") > 0  # drawn, under CSP
+    expect(qr).to_be_visible()
+    # Drawn, under the CSP (waited for: an image decodes after the page is loaded).
+    page.wait_for_function("() => document.querySelector('img.totp-qr').naturalWidth > 0",
+                           timeout=10_000)
     secret = page.locator("code.totp-secret").inner_text().strip()
     assert page.locator("code.totp-uri").inner_text().startswith("otpauth://totp/Tamga:")
     page.screenshot(path=str(ARTIFACTS / "two-factor-setup.png"), full_page=True)

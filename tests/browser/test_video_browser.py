@@ -36,9 +36,10 @@ def test_register_a_video_then_find_a_vertical_excerpt(page, live_server, worker
     page.reload()
     frames = page.locator(".key-frame img")
     assert 6 <= frames.count() <= 12
-    frames.last.wait_for()
-    assert page.evaluate("() => [...document.querySelectorAll('.key-frame img')]"
-                         ".every(i => i.complete && i.naturalWidth > 0)")
+    frames.last.scroll_into_view_if_needed()
+    # Every frame is drawn (waited for: the images load after the page, lazily).
+    page.wait_for_function("() => [...document.querySelectorAll('.key-frame img')]"
+                           ".every(i => i.complete && i.naturalWidth > 0)", timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "video-registered.png"), full_page=True)
 
     page.goto(f"{live_server}/w/{number}")
