@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+
+# One BLAS thread per process, set before numpy loads OpenBLAS. The registry's
+# matrix products are small (a query's spectrogram through the filter bank), and
+# gunicorn already runs requests side by side: OpenBLAS's own threads only spun
+# beside them, doubling the CPU time of an audio query's fingerprint (102 -> 56
+# ms, benchmarks/README_audio.md, "Session 11"). An explicit setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from collections.abc import Mapping  # noqa: E402
 from pathlib import Path
 from typing import Any
 

@@ -37,7 +37,7 @@ from itertools import combinations
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage, signal
+from scipy import fft, ndimage, signal
 
 from registry.core.errors import CorruptMedia, MediaTooShort, SilentAudio
 
@@ -226,7 +226,11 @@ def resample(samples: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.nd
 
 
 def log_spectrogram(samples: np.ndarray) -> np.ndarray:
-    """(frames, N_BINS) log magnitude on the log-frequency axis."""
+    """(frames, N_BINS) log magnitude on the log-frequency axis.
+
+    The FFT is scipy's in single precision: numpy's always computes in double,
+    which took half the time of a query's fingerprint for no difference that
+    reaches the peaks (same peaks, positions within 1e-4 frame)."""
     x = np.asarray(samples, dtype=np.float32)
     if x.size < N_FFT:
         return np.zeros((0, N_BINS), np.float32)
@@ -234,7 +238,7 @@ def log_spectrogram(samples: np.ndarray) -> np.ndarray:
     out = np.empty((frames.shape[0], N_BINS), dtype=np.float32)
     for a in range(0, frames.shape[0], SPEC_CHUNK_FRAMES):
         block = frames[a : a + SPEC_CHUNK_FRAMES]
-        spec = np.abs(np.fft.rfft(block * _WINDOW, axis=1)).astype(np.float32)
+        spec = np.abs(fft.rfft(block * _WINDOW, axis=1))
         out[a : a + block.shape[0]] = np.log(spec @ _BANK.T + 1e-4)
     return out
 
