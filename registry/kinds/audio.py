@@ -36,10 +36,11 @@ from registry.core import evidence as core
 from registry.core.audio import AudioFingerprint, fingerprint_file
 from registry.core.audio_peaks import PeakPrint
 from registry.core.audio_query import (
+    DensePeaks,
     fingerprint_query_file,
     lookup,
     merge_matches,
-    peaks_for_query,
+    query_peak_sets,
 )
 from registry.core.matching import audio_index, pair_index, peak_index
 from registry.core.media import MediaLimits, probe_audio, sniff
@@ -85,13 +86,14 @@ def lookup_max_seconds(limits: MediaLimits) -> float:
         return DEFAULT_LOOKUP_MAX_SECONDS
 
 
-def registered_peaks(path: Path) -> tuple[PeakPrint, PeakPrint]:
-    """A registered file's peaks (reference density, stored) and the query-density
-    peaks of its first minute (its registration check)."""
+def registered_peaks(path: Path) -> tuple[PeakPrint, PeakPrint, DensePeaks]:
+    """A registered file's peaks (reference density, stored), and for its
+    registration check the query-density peaks of its first minute and the pair
+    stage's dense peaks (of its first 30 s, picked only if the check gets there)."""
     samples = audio_peaks.decode(path)
     ref = audio_peaks.peaks_of_samples(samples, audio_peaks.REFERENCE)
     head = samples[: int(CONFLICT_CHECK_SECONDS * audio_peaks.SAMPLE_RATE)]
-    return ref, peaks_for_query(head)
+    return ref, *query_peak_sets(head)
 
 
 def meaning(score: float) -> str:
@@ -118,15 +120,20 @@ class AudioKind(MediaKind):
 
     def fingerprint(self, path: Path, limits: MediaLimits, *,
                     progress: Fraction | None = None) -> Fingerprinted:
-        """Chromaprint (fpcalc, checked as before) and the peaks (PyAV), side by side."""
+        """Chromaprint (fpcalc, checked as before) and the peaks (PyAV), side by side.
+
+        The registration check's query carries all three of a lookup's fingerprints,
+        so a voice-over of a registered recording is found by the pair stage when
+        it is registered, as when it is looked up."""
         with ThreadPoolExecutor(max_workers=1) as pool:
             peaks = pool.submit(registered_peaks, path)
             try:
                 fp = fingerprint_file(path, limits)
             finally:
-                ref, head = peaks.result()
+                ref, head, dense = peaks.result()
         code = iscc.audio_content_code(fp.items)
-        return Fingerprinted(fp.digest(), code, Query(self.name, {TRACK: [fp], PEAKS: head}),
+        check = Query(self.name, {TRACK: [fp], PEAKS: head, DENSE: dense})
+        return Fingerprinted(fp.digest(), code, check,
                              attributes={"duration_s": fp.duration_s}, extra={PEAKS: ref})
 
     def query(self, path: Path, limits: MediaLimits, *, want_thumbnail: bool = False,

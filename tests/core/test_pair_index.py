@@ -263,3 +263,20 @@ def test_confirming_quads_look_up_a_fraction_of_the_keys(registered: dict[int, t
     light = np.unique(ap.quads(fp, ap.QUERY_CONFIRM).key).size
     assert 0 < light * 4 < full
     assert pi.CONFIRMING.max_postings < pi.LENIENT.max_postings
+
+
+def test_a_registration_check_finds_a_voice_over_of_a_registered_recording(
+    conn: Connection, registered: dict[int, tuple], media: dict[str, Path],
+) -> None:  # fmt: skip
+    """A new registration is checked by the lookup's stages, the pair stage included:
+    a voice-over of a registered recording, registered as a work of its own, is
+    found (a conflict) as it is when someone looks it up."""
+    from registry.kinds.audio import AudioKind
+
+    register(conn, registered)
+    kind = AudioKind()
+    new = kind.fingerprint(voice_over(media, "song_a", 15.0), LIMITS)
+    hits = kind.search(conn, new.query)
+    assert [h.work_id for h in hits] == [SONG_A]
+    assert hits[0].details["found_by"] == ["pairs"]
+    assert hits[0].segment.work_start == pytest.approx(15.0, abs=0.5)
