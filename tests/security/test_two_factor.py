@@ -215,6 +215,23 @@ def test_a_creator_may_turn_it_off_with_password_and_code(app, client, accounts)
     assert _login_password(client).headers["Location"].endswith("/")  # no second step
 
 
+
+def test_new_recovery_codes_need_a_right_code(app, client, accounts):
+    accounts.create()
+    accounts.login()
+    _secret, codes = _enrol(client)
+    refused = client.post("/account/two-factor/recovery-codes", data={"code": "000000"})
+    assert refused.status_code == 303 and refused.headers["Location"].endswith("/account/security")
+    page = client.get("/account/security")
+    assert b"This code is not right" in page.data
+    assert _codes_on_page(page.data) == []
+    with app.app_context():
+        kinds = [e.action for e in db.session.scalars(db.select(AuditEvent))]
+    assert "two_factor_failed" in kinds and "recovery_codes_regenerated" not in kinds
+    accounts.logout()
+    _login_password(client)
+    assert client.post("/login/two-factor", data={"code": codes[0]}).status_code == 302
+
 # Required for moderators and administrators ----------------------------------------
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import (
     Blueprint,
@@ -47,6 +49,7 @@ from registry.web.utils import (
 )
 
 bp = Blueprint("auth", __name__)
+_T = TypeVar("_T")
 
 
 def _login_failed(response) -> bool:
@@ -87,6 +90,20 @@ def _two_factor_failed(response) -> bool:
 
 def _code_refused(exc: TamgaError) -> None:
     g.two_factor_failed = True
+
+
+def _with_code(step: Callable[[], _T]) -> tuple[bool, _T | None]:
+    """Run ``step``, which checks a two-factor code, and commit. A refused code counts
+    against the limit, stays in the audit trail and is shown: (False, None)."""
+    try:
+        result = step()
+    except TamgaError as exc:
+        _code_refused(exc)
+        db.session.commit()
+        flash(error_message(exc), "error")
+        return False, None
+    db.session.commit()
+    return True, result
 
 
 def _finish_login(user: User, remember: bool, next_url: str | None):
@@ -322,15 +339,9 @@ def two_factor_setup():
 def recovery_codes():
     form = RecoveryCodesForm()
     if form.validate_on_submit():
-        try:
-            codes = two_factor.regenerate_recovery_codes(current_user, form.code.data,
-                                                         where=_where())
-        except TamgaError as exc:
-            _code_refused(exc)
-            db.session.commit()
-            flash(error_message(exc), "error")
-        else:
-            db.session.commit()
+        ok, codes = _with_code(lambda: two_factor.regenerate_recovery_codes(
+            current_user, form.code.data, where=_where()))
+        if ok:
             return _not_stored(render_template("auth/recovery_codes.html", codes=codes))
     return redirect(url_for("auth.security")), 303
 
@@ -342,16 +353,10 @@ def recovery_codes():
 def two_factor_disable():
     form = TwoFactorDisableForm()
     if form.validate_on_submit():
-        try:
-            two_factor.disable(current_user, form.password.data, form.code.data,
-                               where=_where())
-        except TamgaError as exc:
-            _code_refused(exc)
-            db.session.commit()
-            flash(error_message(exc), "error")
-            return redirect(url_for("auth.security")), 303
-        db.session.commit()
-        flash(_("Two-factor sign-in is off."), "info")
+        ok, _off = _with_code(lambda: two_factor.disable(
+            current_user, form.password.data, form.code.data, where=_where()))
+        if ok:
+            flash(_("Two-factor sign-in is off."), "info")
     return redirect(url_for("auth.security")), 303
 
 
