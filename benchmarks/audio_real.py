@@ -203,6 +203,11 @@ CHROMA_GRID: tuple[tuple[float, float, float], ...] = (
 PAIRS = pair_index.PairSearchParams()
 #: The pair stage's candidates kept for the calibration (the rule is applied here).
 PAIR_KEPT = 8
+#: ... and those whose soft z (``pair_index.soft_verify``) reaches this.
+SOFT_KEPT = 4.0
+#: Soft-z thresholds of the pair stage's calibration table (with the peak-hit rule
+#: at its default).
+SOFT_GRID = (5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 12.0)
 
 
 def _search(url: str, chroma: list[AudioFingerprint], peaks: ap.PeakPrint,
@@ -221,7 +226,11 @@ def _search(url: str, chroma: list[AudioFingerprint], peaks: ap.PeakPrint,
         if not found and dense is not None:
             t0 = time.perf_counter()
             fp = dense() if callable(dense) else dense
-            pair_cands = pair_index.search(conn, fp, keep=lambda v: v.matched >= PAIR_KEPT)
+            spec = dense.spectrogram if isinstance(dense, DensePeaks) else None
+            pair_cands = pair_index.search(
+                conn, fp, spec=spec,
+                keep=lambda v: v.matched >= PAIR_KEPT or pair_index.accepted(v, PAIRS) or (
+                    v.soft is not None and v.soft.z >= SOFT_KEPT))
             pair_ms = 1000 * (time.perf_counter() - t0)
             found = merge_matches([], [], [m for m in pair_cands
                                            if pair_index.passes(m, PAIRS)])
@@ -231,7 +240,8 @@ def _search(url: str, chroma: list[AudioFingerprint], peaks: ap.PeakPrint,
 
 
 def _pair_stats(m: peak_index.PeakMatch) -> tuple:
-    return (m.matched, m.considered, m.z, m.distinct_bins, m.query_end - m.query_start)
+    return (m.matched, m.considered, m.z, m.distinct_bins, m.query_end - m.query_start,
+            m.soft)
 
 
 def _grid_rows(grid: list, candidates: list[peak_index.PeakMatch], truth: int | None) -> list:
@@ -510,17 +520,30 @@ def _print(results: list[tuple], fres: list[tuple], n_refs: int, n_others: int) 
             print(f"    {r[2]}")
 
 
-def _pair_rule(stats: tuple, min_matched: int, min_ratio: float, min_z: float) -> bool:
-    matched, considered, z, bins, seconds = stats
-    return pair_index.accepted(pair_index.PairVerified(
-        0.0, matched, considered, 0.0, z, bins, 1.0, 0.0, seconds), pair_index.PairSearchParams(
-        min_matched=min_matched, min_ratio=min_ratio, min_z=min_z))
+def _pair_verified(stats: tuple) -> pair_index.PairVerified:
+    matched, considered, z, bins, seconds = stats[:5]
+    soft = stats[5] if len(stats) > 5 and stats[5] is not None else None
+    return pair_index.PairVerified(0.0, matched, considered, 0.0, z, bins, 1.0, 0.0, seconds,
+                                   None if soft is None else pair_index.SoftVerified(*soft))
+
+
+def _pair_params(min_matched: int, min_ratio: float, min_z: float,
+                 min_soft_z: float = float("nan")) -> pair_index.PairSearchParams:  # fmt: skip
+    return pair_index.PairSearchParams(min_matched=min_matched, min_ratio=min_ratio,
+                                       min_z=min_z, min_soft_z=min_soft_z)
+
+
+def _pair_rule(stats: tuple, *rule: float) -> bool:
+    return pair_index.accepted(_pair_verified(stats), _pair_params(*rule))  # type: ignore[arg-type]
 
 
 def _pair_first(cands: list, rule: tuple) -> bool | None:
-    """Whether the best (highest z) pair candidate passing ``rule`` is the right work."""
-    ok = [(s[2], right) for s, right in cands if _pair_rule(s, *rule)]
-    return max(ok)[1] if ok else None
+    """Whether the best pair candidate passing ``rule`` (``pair_index.rank``) is the
+    right work."""
+    params = _pair_params(*rule)
+    ok = [(pair_index.rank(_pair_verified(s), params), not right) for s, right in cands
+          if _pair_rule(s, *rule)]
+    return not min(ok)[1] if ok else None
 
 
 def _pair_right(r: tuple, rule: tuple) -> bool:
@@ -535,7 +558,10 @@ def _pair_calibration(results: list[tuple], fres: list[tuple]) -> None:
     lengths = _table_head("calibration of the pair stage (found: all transformed queries; "
                           "voice: the voice-over row):",
                           f"{'min':>4} {'ratio':>5} {'z':>4} {'voice':>6}", fres)
-    for rule in itertools.product((12, 16, 20), (0.15, 0.22, 0.3), (4.0, 6.0, 8.0)):
+    rules: list[tuple] = list(itertools.product((12, 16, 20), (0.15, 0.22, 0.3), (4.0, 6.0, 8.0)))
+    hard = (PAIRS.min_matched, PAIRS.min_ratio, PAIRS.min_z)
+    rules += [(*hard, float("nan"))] + [(*hard, soft) for soft in SOFT_GRID]
+    for rule in rules:
         ok = sum(1 for r in results if _pair_right(r, rule))
         wrong = sum(1 for r in results
                     if (r[3] and "pairs" not in r[17]) or _pair_first(r[15], rule) is False)
@@ -547,8 +573,9 @@ def _pair_calibration(results: list[tuple], fres: list[tuple]) -> None:
             bad = sum(1 for f in rows if (f[1] and not f[7]) or any(
                 _pair_rule(s, *rule) for s in f[6]))
             fmr.append(f"{100 * bad / max(1, len(rows)):>8.2f}%")
+        soft = f" soft z >= {rule[3]:g}" if len(rule) > 3 and rule[3] == rule[3] else ""
         print(f"{rule[0]:>4} {rule[1]:>5.2f} {rule[2]:>4.0f} {v_ok:>3}/{len(voice):<2} "
-              f"{100 * ok / max(1, len(results)):>6.1f}% {wrong:>5} {' '.join(fmr)}")
+              f"{100 * ok / max(1, len(results)):>6.1f}% {wrong:>5} {' '.join(fmr)}{soft}")
     misses = [r[16] for r in results if r[16]] + [f[7] for f in fres if f[7]]
     if misses:
         print(f"pair stage on a miss: p50 {np.median(misses):.0f} ms, "

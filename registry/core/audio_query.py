@@ -66,6 +66,11 @@ class DensePeaks:
         self._spec, self.duration_s = spec, duration_s
         self._peaks: PeakPrint | None = None
 
+    @property
+    def spectrogram(self) -> np.ndarray:
+        """The log spectrogram the peaks come from (the soft verification reads it)."""
+        return self._spec
+
     def __call__(self) -> PeakPrint:
         if self._peaks is None:
             t, f, s = audio_peaks.find_peaks(self._spec, pair_index.DENSE_PEAKS_PER_BLOCK)
@@ -205,7 +210,8 @@ def lookup(conn: Connection, chroma: Sequence[AudioFingerprint] | None, peaks: P
     if found or not pair_stage or dense is None:
         return found
     fp = dense() if isinstance(dense, DensePeaks) else dense
-    return merge_matches([], [], pair_index.search(conn, fp)) if len(fp) else []
+    spec = dense.spectrogram if isinstance(dense, DensePeaks) else None
+    return merge_matches([], [], pair_index.search(conn, fp, spec=spec)) if len(fp) else []
 
 
 def quad_search(conn: Connection, peaks: PeakPrint, *, confirming: bool) -> list[PeakMatch]:

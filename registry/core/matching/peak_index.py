@@ -143,6 +143,8 @@ class PeakMatch:
     pitch_semitones: float
     distinct_bins: int = 0  # different frequencies among the re-found peaks
     z: float = 0.0  # pair stage: standard deviations of the count above chance
+    # pair stage, soft verification: (z, distinct frequencies, seconds), or None
+    soft: tuple[float, int, float] | None = None
 
 
 # --------------------------------------------------------------------------- writes
