@@ -216,10 +216,11 @@ class LocalFeatures:
         return self.angles is not None and self.sizes is not None
 
     def sample(self, n: int) -> LocalFeatures:
-        """Every k-th keypoint, at most ``n`` (k = ceil(len / n)): spread over the
-        whole picture whatever the order (:func:`extract` gives the strongest of every
-        grid cell first when it detected more than it keeps, quarter by quarter
-        otherwise; the first ``n`` of a small query lie in its first quarter)."""
+        """Every k-th keypoint, at most ``n`` (k = ceil(len / n)): a share of every
+        scale. Not the first ``n``: the keypoints of :func:`extract` come out of
+        ORB's ``compute`` ordered by pyramid level, finest first (the first 600 of a
+        2,000-keypoint query are all of ORB's finest scale, size 31), and a copy
+        shown at half size pairs mostly at the coarser ones."""
         if n >= len(self):
             return self
         k = -(-len(self) // n)
