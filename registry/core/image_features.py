@@ -215,6 +215,21 @@ class LocalFeatures:
     def has_geometry(self) -> bool:
         return self.angles is not None and self.sizes is not None
 
+    def sample(self, n: int) -> LocalFeatures:
+        """Every k-th keypoint, at most ``n`` (k = ceil(len / n)): a share of every
+        scale. Not the first ``n``: the keypoints of :func:`extract` come out of
+        ORB's ``compute`` ordered by pyramid level, finest first (the first 600 of a
+        2,000-keypoint query are all of ORB's finest scale, size 31), and a copy
+        shown at half size pairs mostly at the coarser ones."""
+        if n >= len(self):
+            return self
+        k = -(-len(self) // n)
+        return LocalFeatures(
+            self.width, self.height, self.points[::k], self.descriptors[::k],
+            self.original_width, self.original_height, self.mirrored,
+            None if self.angles is None else self.angles[::k],
+            None if self.sizes is None else self.sizes[::k])  # fmt: skip
+
     _HEAD = struct.Struct(">BHHIIH")
 
     def to_bytes(self) -> bytes:
@@ -453,6 +468,36 @@ def _pairs(query: LocalFeatures, ref: LocalFeatures) -> tuple[np.ndarray, np.nda
     # one query keypoint per registered keypoint (the first, i.e. any: ratio already applied)
     _, first = np.unique(ri_a, return_index=True)
     return qi_a[first], ri_a[first]
+
+
+#: Cells of :func:`agreeing_pair_count`: the turn (degrees) and the log2 scale
+#: from a registered keypoint to its query keypoint.
+AGREE_TURN_BIN = 30.0
+AGREE_SCALE_BIN = 0.5
+
+
+def agreeing_pair_count(query: LocalFeatures, ref: LocalFeatures) -> int:
+    """The most ratio-test pairs (those :func:`verify` starts from) that agree on one
+    turn and one scale (cells of AGREE_TURN_BIN and AGREE_SCALE_BIN, and the grids
+    shifted by half a cell): a copy's pairs agree, chance pairs scatter. All the
+    pairs when either side has no keypoint geometry (features of format 1).
+
+    A sample of the query (:meth:`LocalFeatures.sample`) pairs no more registered
+    keypoints than the whole query: a query keypoint's two nearest registered
+    descriptors do not depend on the other query keypoints."""
+    qi, ri = _pairs(query, ref)
+    if not qi.size or query.angles is None or query.sizes is None \
+            or ref.angles is None or ref.sizes is None:
+        return int(qi.size)
+    turn = (query.angles[qi].astype(np.float64) - ref.angles[ri]) % 360.0
+    log_scale = np.log2(np.maximum(query.sizes[qi], 1e-3) / np.maximum(ref.sizes[ri], 1e-3))
+    bins = round(360 / AGREE_TURN_BIN)
+    best = 0
+    for shift_turn, shift_scale in ((0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5)):
+        a = np.floor(turn / AGREE_TURN_BIN + shift_turn).astype(np.int64) % bins
+        s = np.floor(log_scale / AGREE_SCALE_BIN + shift_scale).astype(np.int64)
+        best = max(best, int(np.unique(a * 4096 + s, return_counts=True)[1].max()))
+    return best
 
 
 def verify(query: LocalFeatures, ref: LocalFeatures) -> FeatureMatch | None:

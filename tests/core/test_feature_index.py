@@ -457,3 +457,111 @@ def test_the_reserve_is_not_verified_when_a_first_candidate_verifies(filled, mon
     monkeypatch.setattr(fx, "CANDIDATES", 1)
     assert [m.work_id for m in fx.search(filled, query)] == [7]
     assert len(checked) == 1 and len(fx.votes(filled, query)) > 1
+
+
+def _all_crowded(monkeypatch) -> None:
+    """The votes of a crowded index for a query that matches nothing: every work that
+    got a vote has MIN_VOTES + 1 in every orientation, and only one is a first
+    candidate, so all the others are the reserve."""
+    real = fx.votes_by_orientation
+
+    def crowded(c, queries, **kw):
+        counted, each = real(c, queries, **kw)
+        everyone = set(counted).union(*each)
+        return ({wid: fx.MIN_VOTES + 1 for wid in everyone},
+                [{wid: fx.MIN_VOTES + 1 for wid in everyone} for _ in each])
+
+    monkeypatch.setattr(fx, "votes_by_orientation", crowded)
+    monkeypatch.setattr(fx, "CANDIDATES", 1)
+
+
+def _verifications(monkeypatch) -> list[tuple[int, bool]]:
+    """Records (registered keypoints, mirrored) of every full verification."""
+    calls: list[tuple[int, bool]] = []
+    real = F.verify
+
+    def recording(query, ref):
+        calls.append((len(ref), query.mirrored))
+        return real(query, ref)
+
+    monkeypatch.setattr(F, "verify", recording)
+    return calls
+
+
+def _queries() -> dict[str, list[F.LocalFeatures]]:
+    """Copies of registered pictures (crops, a quadrant, a mirrored crop) and pictures
+    never registered, as query features."""
+    src = Image.open(IMAGES / "features_source.jpg")
+    land = Image.open(IMAGES / "landscape.jpg")
+    w, h = src.size
+    lw, lh = land.size
+    pictures = {
+        "quadrant": src.crop((w // 2, h // 2, w, h)),
+        "crop40": src.crop((w // 10, h // 5, w // 10 + int(w * 0.63), h // 5 + int(h * 0.63))),
+        "mirrored crop": ImageOps.mirror(land.crop((lw // 8, lh // 8, lw * 7 // 8, lh * 7 // 8))),
+        "texture": Image.open(IMAGES / "texture.jpg"),
+        "other landscape": Image.open(IMAGES / "other_landscape.jpg"),
+        "other shapes": Image.open(IMAGES / "other_shapes.jpg").rotate(30, expand=True),
+    }
+    return {name: F.query_features(io.BytesIO(_jpeg(img))) for name, img in pictures.items()}
+
+
+def test_a_miss_verifies_only_the_reserve_candidates_its_sample_agrees_with(filled, monkeypatch):
+    """Issue #17: a lookup that finds nothing (most public lookups) verified every
+    reserve candidate in full, twice the CPU of a lookup without the reserve. Now a
+    reserve candidate is verified in an orientation only when a sample of
+    SCREEN_KEYPOINTS of the query's keypoints gives it SCREEN_PAIRS ratio-test pairs
+    agreeing on one turn and scale; the answer is the same. (On the code before,
+    every voted orientation was verified: 10 here.)"""
+    _all_crowded(monkeypatch)
+    query = _queries()["texture"]
+    calls = _verifications(monkeypatch)
+    assert fx.search(filled, query) == []
+    # the first candidate in both orientations, and fewer of the reserve's
+    voted = 2 * (1 + len(OTHERS))  # 5 works, each voted in both orientations
+    assert 2 <= len(calls) < voted - 2
+    screened = list(calls)
+    calls.clear()
+    monkeypatch.setattr(fx, "RESERVE_SCREEN", False)
+    assert fx.search(filled, query) == []
+    assert len(calls) == voted
+    assert set(screened) <= set(calls)
+
+
+def test_the_screened_reserve_gives_the_same_answers(filled, monkeypatch):
+    """Old and new paths on the committed fixtures: with every candidate but the first
+    in the reserve, the screened search finds the same works with the same
+    inliers as the search that verifies the whole reserve, for copies (found only
+    through the reserve here) and for pictures never registered."""
+    _all_crowded(monkeypatch)
+    found_any = 0
+    for name, query in _queries().items():
+        monkeypatch.setattr(fx, "RESERVE_SCREEN", True)
+        new = [(m.work_id, m.match.inliers, m.match.region) for m in fx.search(filled, query)]
+        monkeypatch.setattr(fx, "RESERVE_SCREEN", False)
+        old = [(m.work_id, m.match.inliers, m.match.region) for m in fx.search(filled, query)]
+        assert new == old, name
+        found_any += bool(old)
+    assert found_any >= 3
+
+
+def test_a_sample_of_the_query_agrees_on_fewer_pairs_than_the_whole_query():
+    """The screen's pairs are those of a sample of the query's keypoints, spread over
+    the whole query (every k-th), never more than the whole query's; a copy's
+    pairs agree on one turn and scale, a stranger's do not."""
+    ref = F.registration_features(IMAGES / "features_source.jpg")
+    src = Image.open(IMAGES / "features_source.jpg")
+    w, h = src.size
+    copy = F.query_features(io.BytesIO(_jpeg(src.crop((0, 0, w // 2, h // 2)))))[0]
+    stranger = F.query_features(io.BytesIO(_jpeg(Image.open(IMAGES / "texture.jpg"))))[0]
+    for query in (copy, stranger):
+        sample = query.sample(fx.SCREEN_KEYPOINTS)
+        k = -(-len(query) // fx.SCREEN_KEYPOINTS)
+        assert len(sample) <= fx.SCREEN_KEYPOINTS < len(query)
+        assert np.array_equal(sample.descriptors, query.descriptors[::k])
+        assert np.array_equal(sample.points, query.points[::k])
+        pairs = F._pairs(sample, ref)[0].size
+        assert F.agreeing_pair_count(sample, ref) <= pairs <= F._pairs(query, ref)[0].size
+    assert F.agreeing_pair_count(copy.sample(fx.SCREEN_KEYPOINTS), ref) >= fx.SCREEN_PAIRS
+    assert F.agreeing_pair_count(stranger.sample(fx.SCREEN_KEYPOINTS), ref) < fx.SCREEN_PAIRS
+    assert copy.sample(10 ** 6) is copy

@@ -53,7 +53,12 @@ from sqlalchemy import (
     select,
 )
 
-from registry.core.image_features import FeatureMatch, LocalFeatures, best_match
+from registry.core.image_features import (
+    FeatureMatch,
+    LocalFeatures,
+    agreeing_pair_count,
+    best_match,
+)
 from registry.core.matching import arrays
 from registry.core.matching.postings import drop_work
 from registry.core.sql import driver_rows, metadata, postgres_copy_upsert, reindex_all
@@ -75,6 +80,14 @@ MIN_VOTES = 2
 #: first candidates already find pays nothing for this (benchmarks/README_image.md,
 #: "Session 10").
 RESERVE_CANDIDATES = 24
+#: The reserve is screened before it is verified (:func:`_screened`): a reserve
+#: candidate is verified in an orientation of the query only when a sample of
+#: SCREEN_KEYPOINTS keypoints of that orientation gives it SCREEN_PAIRS ratio-test
+#: pairs that agree on one turn and scale
+#: (:func:`registry.core.image_features.agreeing_pair_count`).
+RESERVE_SCREEN = True
+SCREEN_KEYPOINTS = 300
+SCREEN_PAIRS = 3
 #: A key shared by more than this many registered keypoints (and this share of
 #: all works) says little: it is skipped when counting votes.
 STOP_POSTING = 2000
@@ -556,7 +569,8 @@ def search(conn: Connection, queries: Sequence[LocalFeatures], *,
 
     ``extra_candidates`` (e.g. works the hash index found) are verified too. The
     CANDIDATES best-voted works are verified first; only when none of them nor
-    of the extra candidates verifies are the next RESERVE_CANDIDATES verified.
+    of the extra candidates verifies are the next RESERVE_CANDIDATES verified
+    (those that pass :func:`_screened`, when RESERVE_SCREEN).
     """
     counted, each = votes_by_orientation(conn, queries)
     ranked = sorted((wid for wid, v in counted.items() if v >= MIN_VOTES),
@@ -566,26 +580,48 @@ def search(conn: Connection, queries: Sequence[LocalFeatures], *,
     found = _verified(conn, queries, first, counted, each, extra)
     if not found:
         reserve = [wid for wid in ranked[CANDIDATES:] if wid not in extra]
-        found = _verified(conn, queries, reserve, counted, each, extra)
+        found = _verified(conn, queries, reserve, counted, each, extra, screen=RESERVE_SCREEN)
     found.sort(key=lambda x: (-x.match.inliers, x.work_id))
     return found[:limit]
 
 
 def _verified(conn: Connection, queries: Sequence[LocalFeatures], candidates: list[int],
               counted: dict[int, int], each: list[dict[int, int]],
-              extra: set[int]) -> list[LocalMatch]:
+              extra: set[int], *, screen: bool = False) -> list[LocalMatch]:
     """The ``candidates`` that verify geometrically (a work of ``extra`` in every
-    orientation of the query, a voted one in those it got votes in)."""
+    orientation of the query, a voted one in those it got votes in); with
+    ``screen``, only the orientations that pass :func:`_screened` are verified."""
     stored = load_features(conn, candidates)
+    samples = [q.sample(SCREEN_KEYPOINTS) for q in queries] if screen else []
     found = []
     for wid in candidates:
         ref = stored.get(wid)
         if ref is None:
             continue
-        m = best_match(list(queries) if wid in extra else _voted(queries, each, wid), ref)
+        chosen = list(queries) if wid in extra else _voted(queries, each, wid)
+        if screen:
+            chosen = _screened(chosen, queries, samples, ref)
+        m = best_match(chosen, ref) if chosen else None
         if m is not None:
             found.append(LocalMatch(wid, counted.get(wid, 0), m))
     return found
+
+
+def _screened(chosen: list[LocalFeatures], queries: Sequence[LocalFeatures],
+              samples: list[LocalFeatures], ref: LocalFeatures) -> list[LocalFeatures]:
+    """The orientations of ``chosen`` whose sample of SCREEN_KEYPOINTS keypoints
+    (:meth:`LocalFeatures.sample`) gives ``ref`` at least SCREEN_PAIRS ratio-test
+    pairs agreeing on one turn and scale (:func:`agreeing_pair_count`): the only
+    ones worth a full verification.
+
+    Why: a query that finds nothing (most public lookups) verifies the whole
+    reserve, 24 works of a few chance votes; a full verification costs ~10-18 ms,
+    nearly all of it the 2,000 x 600 descriptor distances of the ratio test. The
+    sample costs a fraction of that, chance pairs scatter over turns and scales,
+    and the reserve's real matches kept agreeing pairs in the sample
+    (benchmarks/README_image.md, "Session 11")."""
+    return [q for q, sample in zip(queries, samples, strict=True)
+            if any(q is c for c in chosen) and agreeing_pair_count(sample, ref) >= SCREEN_PAIRS]
 
 
 def _voted(queries: Sequence[LocalFeatures], each: list[dict[int, int]],
