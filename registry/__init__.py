@@ -7,7 +7,7 @@ import os
 # One BLAS thread per process, set before numpy loads OpenBLAS. The registry's
 # matrix products are small (a query's spectrogram through the filter bank), and
 # gunicorn already runs requests side by side: OpenBLAS's own threads only spun
-# beside them, doubling the CPU time of an audio query's fingerprint (102 -> 56
+# beside them, doubling the CPU time of an audio query's fingerprint (87-94 -> 47
 # ms, benchmarks/README_audio.md, "Session 11"). An explicit setting wins.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 

@@ -50,13 +50,6 @@ class AudioQuery:
     dense: DensePeaks | None = None  # the pair stage's peaks (first 30 s, lazy)
 
 
-def peaks_for_query(samples_8k: np.ndarray) -> PeakPrint:
-    """Query-density peaks of 8 kHz samples (fewer quads for long queries)."""
-    seconds = samples_8k.size / audio_peaks.SAMPLE_RATE
-    settings = audio_peaks.QUERY if seconds <= LONG_QUERY_SECONDS else audio_peaks.QUERY_LONG
-    return audio_peaks.peaks_of_samples(samples_8k, settings)
-
-
 class DensePeaks:
     """A query's dense peaks for the pair stage (:mod:`.pair_index`), picked on first
     use from the spectrogram of its first :data:`pair_index.MAX_QUERY_SECONDS`: a
@@ -79,8 +72,9 @@ class DensePeaks:
 
 
 def query_peak_sets(samples_8k: np.ndarray) -> tuple[PeakPrint, DensePeaks]:
-    """The quad query's peaks (as :func:`peaks_for_query`) and the pair stage's dense
-    peaks (lazy), from one spectrogram."""
+    """The quad query's peaks of 8 kHz samples (query density; fewer quads past
+    LONG_QUERY_SECONDS) and the pair stage's dense peaks (lazy), from one
+    spectrogram."""
     rate = audio_peaks.SAMPLE_RATE
     seconds = samples_8k.size / rate
     settings = audio_peaks.QUERY if seconds <= LONG_QUERY_SECONDS else audio_peaks.QUERY_LONG
