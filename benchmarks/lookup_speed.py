@@ -50,6 +50,8 @@ CACHE = ROOT / "benchmarks" / ".cache" / "lookup"
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/lookup_bench"
 PORT = 8731
+# Seconds to wait after gunicorn starts (settle_key_counts); more for a bigger index.
+KEY_COUNTS_SETTLE_S = float(os.environ.get("LOOKUP_SPEED_SETTLE_S", "20"))
 REAL_PHOTOS = 8  # registered for the local-feature lookups (--pictures)
 #: Their queries, in turn: re-use variants of ``image_corpus``.
 PHOTO_VARIANTS = ("crop40", "collage", "screenshot", "quadrant")
@@ -342,11 +344,22 @@ def start_gunicorn(url: str, instance: Path) -> subprocess.Popen:
         try:
             status, _, _ = post_json({"sha256": "0" * 64})
             if status == 200:
+                settle_key_counts()
                 return proc
         except OSError:
             time.sleep(0.2)
     proc.kill()
     raise SystemExit("gunicorn did not start")
+
+
+def settle_key_counts() -> None:
+    """Each worker loads its copy of the audio indexes' key counts when it starts
+    (``registry.core.matching.key_counts``: a full scan, ~7 s at 10,000 recordings on
+    PostgreSQL); a served registry does that once, so the timing waits for it."""
+    if os.environ.get("TAMGA_KEY_COUNTS_REFRESH", "").strip() in ("0", "0.0"):
+        return
+    print(f"  (waiting {KEY_COUNTS_SETTLE_S} s for the workers' key-count copies)")
+    time.sleep(KEY_COUNTS_SETTLE_S)
 
 
 def stop(proc: subprocess.Popen) -> None:

@@ -67,6 +67,19 @@ def configure_sqlite(engine) -> None:
     use_immediate_transactions(engine)
 
 
+def init_key_counts(app: Flask, engine) -> None:
+    """Each process keeps a copy of the audio indexes' key counts (a lookup's
+    rarest keys are picked from it instead of ~20,000 reads), refreshed every
+    ``TAMGA_KEY_COUNTS_REFRESH`` seconds; 0 turns it off (the default in tests: a
+    loading thread per test application would only add noise)."""
+    from registry.core.audio_query import KEY_SPACES
+    from registry.core.matching import key_counts
+
+    refresh = app.config.get("TAMGA_KEY_COUNTS_REFRESH", 0 if app.testing else 300)
+    if refresh and refresh > 0:
+        key_counts.enable(engine, KEY_SPACES, float(refresh))
+
+
 def init_extensions(app: Flask) -> None:
     from registry.extensions import csrf, db, limiter, migrate
     from registry.models import migration_include_object
@@ -80,6 +93,7 @@ def init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
+        init_key_counts(app, db.engine)
     from registry.services.mail import OutboxMailer, mailer_from_config
 
     app.extensions["tamga.mailer"] = mailer_from_config(app.config)

@@ -40,6 +40,9 @@ LONG_QUERY_SECONDS = 20.0
 #: Peaks of a work that the peak matcher must re-found (at any transform) for a
 #: Chromaprint match weaker than its strict rule to stand (see :func:`vote`).
 VOUCHING_PEAKS = 10
+#: The posting tables whose key counts a process may keep a copy of
+#: (:mod:`registry.core.matching.key_counts`), with their number of possible keys.
+KEY_SPACES = {"audio_peak_postings": audio_peaks.N_KEYS, pair_index.TABLE: pair_index.N_KEYS}
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from registry.core.audio_peaks import (
     quads,
     verify,
 )
-from registry.core.matching import arrays
+from registry.core.matching import arrays, key_counts
 from registry.core.matching.postings import drop_work
 from registry.core.sql import chunks, driver_rows, metadata, postgres_copy_upsert, reindex_all
 
@@ -311,10 +311,19 @@ def _key_rows(conn: Connection, columns: str, keys: Sequence[int],
 def rarest_keys(conn: Connection, keys: Sequence[int], max_key_works: int,
                 max_postings: int, table: str = "audio_peak_postings") -> list[int]:  # fmt: skip
     """The rarest of ``keys`` (fewest works first) whose postings add up to about
-    ``max_postings``; all of them when they fit."""
-    counted = _key_rows(conn, "key, works", keys, max_key_works, table)
-    pairs = np.fromiter(chain.from_iterable(counted), dtype=np.int64, count=2 * len(counted))
-    key, works = pairs[0::2], pairs[1::2]
+    ``max_postings``; all of them when they fit. The counts come from the process's
+    copy when there is one (:mod:`.key_counts`), else from the database."""
+    copy = key_counts.counts_for(conn, table)
+    if copy is not None and copy.size:
+        key = np.asarray(keys, dtype=np.int64)
+        works = copy[np.clip(key, 0, copy.size - 1)].astype(np.int64)
+        kept = works <= max_key_works
+        key, works = key[kept], works[kept]
+    else:
+        counted = _key_rows(conn, "key, works", keys, max_key_works, table)
+        pairs = np.fromiter(chain.from_iterable(counted), dtype=np.int64,
+                            count=2 * len(counted))  # fmt: skip
+        key, works = pairs[0::2], pairs[1::2]
     if int(works.sum()) <= max_postings:
         return key.tolist()
     order = np.lexsort((key, works))  # fewest works first, then by key
