@@ -47,7 +47,7 @@ from real_music import music_files  # noqa: E402
 from registry.core import audio_peaks as ap  # noqa: E402
 from registry.core.audio import AudioFingerprint  # noqa: E402
 from registry.core.audio_query import fingerprint_query_file, quad_search, vote  # noqa: E402
-from registry.core.matching import audio_index, peak_index  # noqa: E402
+from registry.core.matching import audio_index, key_counts, peak_index  # noqa: E402
 from registry.core.media import MediaLimits  # noqa: E402
 from registry.core.sql import metadata, use_sqlite_pragmas  # noqa: E402
 
@@ -211,6 +211,15 @@ def make_queries(refs: list[Path], n: int, tmp: Path,
     return out
 
 
+def load_key_counts(engine: sa.Engine) -> None:
+    """A copy of the quads' key counts for this engine's lookups, loaded now."""
+    copy = key_counts.enable(engine, {"audio_peak_postings": ap.N_KEYS}, 1e9, start=False)
+    if copy is not None:
+        t0 = time.perf_counter()
+        copy.load()
+        print(f"    key counts copied in {time.perf_counter() - t0:.1f} s", flush=True)
+
+
 def time_queries(engine: sa.Engine, queries: list) -> tuple[float, float, int, float, float]:
     """(p50 ms, p95 ms, right work first, chroma p50, peaks p50)."""
     both, chroma_t, peak_t, right = [], [], [], 0
@@ -247,6 +256,9 @@ def main() -> None:
     parser.add_argument("--only", choices=["sqlite", "postgres"], default=None)
     parser.add_argument("--changed", action="store_true",
                         help="queries pitched up a semitone (Chromaprint misses them)")
+    parser.add_argument("--key-counts", action="store_true",
+                        help="pick the rarest keys from a copy of the key counts, as a "
+                             "served registry does (registry.core.matching.key_counts)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     tracks = music_files()
@@ -277,6 +289,8 @@ def main() -> None:
                     continue
                 print(f"  {label}: filling {have} -> {size}", flush=True)
                 secs = fill(engine, filler, have, size) if have < size else 0.0
+                if args.key_counts:
+                    load_key_counts(engine)
                 p50, p95, right, c50, k50 = time_queries(engine, queries)
                 results.append((label, size, p50, p95, c50, k50, right, len(queries),
                                 (size - have) / secs if secs else float("nan"),

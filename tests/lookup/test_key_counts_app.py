@@ -10,16 +10,19 @@ from registry import create_app
 from registry.core import audio_peaks
 from registry.core.matching import key_counts
 from registry.extensions import db
+from registry.services.lookup import reading
 from tests.conftest import _app_config
 
 
 def _copy_after(app, seconds: float):
+    """The copy a lookup's connection sees (on SQLite lookups read through an
+    engine of their own, on the same file), waiting up to ``seconds`` for it."""
     with app.app_context():
         deadline = time.monotonic() + seconds
         while True:
-            found = key_counts.counts_for(db.session.connection(), "audio_peak_postings")
+            with reading() as conn:
+                found = key_counts.counts_for(conn, "audio_peak_postings")
             if found is not None or time.monotonic() > deadline:
-                db.session.rollback()
                 return found
             time.sleep(0.05)
 

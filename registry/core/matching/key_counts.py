@@ -35,11 +35,10 @@ import os
 import struct
 import threading
 import time
-import weakref
 from collections.abc import Mapping
 
 import numpy as np
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +156,9 @@ class KeyCounts:
                 self._loading_pid = None
 
 
-_REGISTRY: weakref.WeakKeyDictionary[Engine, KeyCounts] = weakref.WeakKeyDictionary()
+# By the database's URL, not the engine: the application reads SQLite lookups through
+# an engine of its own (``registry.services.lookup.reading``), on the same file.
+_REGISTRY: dict[URL, KeyCounts] = {}
 
 
 def enable(engine: Engine, tables: Mapping[str, int], refresh_s: float, *,
@@ -168,18 +169,18 @@ def enable(engine: Engine, tables: Mapping[str, int], refresh_s: float, *,
     if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
         return None
     copy = KeyCounts(engine, tables, refresh_s)
-    _REGISTRY[engine] = copy
+    _REGISTRY[engine.url] = copy
     if start:
         copy.start_loading()
     return copy
 
 
 def disable(engine: Engine) -> None:
-    _REGISTRY.pop(engine, None)
+    _REGISTRY.pop(engine.url, None)
 
 
 def counts_for(conn: Connection, table: str) -> np.ndarray | None:
     """The copy of ``table``'s counts for ``conn``'s database, or None (read them
     from the database)."""
-    copy = _REGISTRY.get(conn.engine)
+    copy = _REGISTRY.get(conn.engine.url)
     return copy.counts(table) if copy is not None else None
