@@ -7,8 +7,10 @@ Alembic sees one schema. Nothing here imports Flask.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
@@ -47,6 +49,58 @@ def use_sqlite_pragmas(engine: Engine) -> None:
         for pragma in SQLITE_PRAGMAS:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+
+
+class IntArray:
+    """Integers passed to PostgreSQL as one binary ``integer[]`` parameter, e.g. the
+    keys of ``WHERE key = ANY(%s)`` (every index key column is an ``integer``).
+
+    Why: psycopg dumps a Python list element by element, in text (with a regular
+    expression per element to decide on quoting): ~5 ms for the ~7,000 keys of an
+    audio query's quads, and a lookup that finds nothing makes three such reads.
+    This one is packed by numpy in one go."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: Iterable[int] | np.ndarray) -> None:
+        v = np.asarray(values if isinstance(values, np.ndarray) else list(values), np.int64)
+        if v.size and (int(v.min()) < -(2**31) or int(v.max()) >= 2**31):
+            raise ValueError("IntArray holds 32-bit integers only")
+        self.values = v
+
+    def binary(self) -> bytes:
+        """PostgreSQL's binary array format: dimensions, no nulls, element type int4,
+        then a 4-byte length and the value of each element."""
+        if not self.values.size:
+            return struct.pack(">iii", 0, 0, _INT4_OID)
+        body = np.empty(self.values.size, dtype=[("len", ">i4"), ("value", ">i4")])
+        body["len"], body["value"] = 4, self.values
+        return struct.pack(">iiiii", 1, 0, _INT4_OID, self.values.size, 1) + body.tobytes()
+
+
+_INT4_OID, _INT4_ARRAY_OID = 23, 1007
+
+
+def _register_int_array() -> None:
+    """Teach psycopg (when installed) to dump :class:`IntArray` in binary."""
+    try:
+        from psycopg import adapters
+        from psycopg.adapt import Dumper
+        from psycopg.pq import Format
+    except ImportError:  # SQLite only: never dumped
+        return
+
+    class IntArrayDumper(Dumper):
+        format = Format.BINARY
+        oid = _INT4_ARRAY_OID
+
+        def dump(self, obj: IntArray) -> bytes:
+            return obj.binary()
+
+    adapters.register_dumper(IntArray, IntArrayDumper)
+
+
+_register_int_array()
 
 
 def driver_rows(conn: Connection, sql: str, params: Sequence) -> list[tuple]:

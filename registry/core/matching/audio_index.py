@@ -34,7 +34,14 @@ from sqlalchemy.engine import Connection
 from registry.core.audio import EDGE_ITEMS, ITEM_SECONDS, SILENCE_ITEMS, AudioFingerprint
 from registry.core.matching import arrays
 from registry.core.matching.postings import drop_work
-from registry.core.sql import chunks, driver_rows, metadata, postgres_copy_upsert, reindex_all
+from registry.core.sql import (
+    IntArray,
+    chunks,
+    driver_rows,
+    metadata,
+    postgres_copy_upsert,
+    reindex_all,
+)
 
 # The key is 22 of the item's 32 bits: Chromaprint's 16 classifiers each emit a
 # 2-bit Gray code, whose high bit (the odd bits) flips far less often under noise,
@@ -348,7 +355,7 @@ def rebuild(
 def _in_list(conn: Connection, values: Sequence[int]) -> tuple[str, list]:
     """``= ANY(%s)`` with one array on PostgreSQL, ``IN (?, ...)`` on SQLite."""
     if conn.dialect.name == "postgresql":
-        return "= ANY(%s)", [list(values)]
+        return "= ANY(%s)", [IntArray(values)]
     return f"IN ({','.join('?' * len(values))})", list(values)
 
 

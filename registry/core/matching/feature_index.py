@@ -61,7 +61,7 @@ from registry.core.image_features import (
 )
 from registry.core.matching import arrays
 from registry.core.matching.postings import drop_work
-from registry.core.sql import driver_rows, metadata, postgres_copy_upsert, reindex_all
+from registry.core.sql import IntArray, driver_rows, metadata, postgres_copy_upsert, reindex_all
 
 TABLES = 3
 KEY_BITS = 18
@@ -316,7 +316,7 @@ def _probe(conn: Connection, keys: list[int]) -> dict[int, np.ndarray]:
     if conn.dialect.name == "postgresql":
         sql = ("SELECT key, postings FROM image_feature_postings WHERE key = ANY(%s) "
                "AND octet_length(postings) <= %s")  # fmt: skip
-        rows = driver_rows(conn, sql, [keys, longest])
+        rows = driver_rows(conn, sql, [IntArray(keys), longest])
     else:
         rows = []
         for start in range(0, len(keys), MAX_PARAMS):

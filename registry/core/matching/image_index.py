@@ -60,7 +60,7 @@ from registry.core.image import (
 )
 from registry.core.matching import arrays
 from registry.core.matching.postings import drop_work
-from registry.core.sql import driver_rows, metadata, postgres_copy_upsert, reindex_all
+from registry.core.sql import IntArray, driver_rows, metadata, postgres_copy_upsert, reindex_all
 
 CHUNKS = 4
 CHUNK_BITS = 16
@@ -319,7 +319,7 @@ def _probe(conn: Connection, keys: list[int]) -> np.ndarray:
     if conn.dialect.name == "postgresql":
         sql = ("SELECT string_agg(postings, ''::bytea) FROM image_chunk_postings "
                "WHERE key = ANY(%s)")  # fmt: skip
-        blobs = [driver_rows(conn, sql, [keys])[0][0] or b""]
+        blobs = [driver_rows(conn, sql, [IntArray(keys)])[0][0] or b""]
     else:
         blobs = []
         for start in range(0, len(keys), MAX_PARAMS):

@@ -38,7 +38,14 @@ from registry.core.audio_peaks import (
 )
 from registry.core.matching import arrays, key_counts
 from registry.core.matching.postings import drop_work
-from registry.core.sql import chunks, driver_rows, metadata, postgres_copy_upsert, reindex_all
+from registry.core.sql import (
+    IntArray,
+    chunks,
+    driver_rows,
+    metadata,
+    postgres_copy_upsert,
+    reindex_all,
+)
 
 #: One posting: work id, anchor frame, anchor log bin, quad span (frames).
 POSTING = np.dtype([("work", ">i4"), ("t", ">i4"), ("f", "u1"), ("span", "u1")])
@@ -300,7 +307,7 @@ def _key_rows(conn: Connection, columns: str, keys: Sequence[int],
     rows: list[tuple] = []
     for chunk in chunks(keys, 20_000 if pg else SQLITE_MAX_PARAMS):
         if pg:
-            cond, values = "= ANY(%s)", [list(chunk)]
+            cond, values = "= ANY(%s)", [IntArray(chunk)]
         else:
             cond, values = f"IN ({','.join('?' * len(chunk))})", list(chunk)
         sql = f"SELECT {columns} FROM {table} WHERE works <= {mark} AND key {cond}"
@@ -492,7 +499,7 @@ def load_many(conn: Connection, work_ids: Sequence[int]) -> dict[int, PeakPrint]
     pg = conn.dialect.name == "postgresql"
     for chunk in chunks(sorted(set(work_ids)), SQLITE_MAX_PARAMS):
         if pg:
-            cond, values = "= ANY(%s)", [list(chunk)]
+            cond, values = "= ANY(%s)", [IntArray(chunk)]
         else:
             cond, values = f"IN ({','.join('?' * len(chunk))})", list(chunk)
         sql = f"SELECT work_id, peaks FROM audio_peak_recordings WHERE work_id {cond}"

@@ -49,7 +49,7 @@ from sqlalchemy import (
 
 from registry.core.matching import arrays
 from registry.core.matching.postings import drop_work
-from registry.core.sql import driver_rows, metadata, postgres_copy_upsert, reindex_all
+from registry.core.sql import IntArray, driver_rows, metadata, postgres_copy_upsert, reindex_all
 from registry.core.video import REGISTER_STEP_S, FrameHashes, hamming_rows
 
 CHUNK_BITS = 16
@@ -222,7 +222,7 @@ def _probe(conn: Connection, keys: list[int]) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, dtype=ENTRY), np.zeros(0, dtype=np.int64)
     if conn.dialect.name == "postgresql":
         rows = driver_rows(conn, "SELECT key, postings FROM video_frame_postings "
-                                 "WHERE key = ANY(%s)", [keys])
+                                 "WHERE key = ANY(%s)", [IntArray(keys)])
     else:
         rows = []
         for start in range(0, len(keys), MAX_PARAMS):
