@@ -225,7 +225,7 @@ def _search(url: str, chroma: list[AudioFingerprint], peaks: ap.PeakPrint,
         candidates = quad_search(conn, peaks, confirming=any(m.strong for m in by_chroma))
         found = vote(by_chroma, candidates)
         if not found and isinstance(dense, DensePeaks):  # the fast-copy pass
-            found = fast_copy_vote(conn, by_chroma, dense)
+            found = fast_copy_vote(conn, dense)
         if not found and dense is not None:
             t0 = time.perf_counter()
             fp = dense() if callable(dense) else dense

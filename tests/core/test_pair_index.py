@@ -455,11 +455,31 @@ def test_the_fast_pass_refuses_what_the_default_rule_would_take(
     assert not pi.passes(weak, audio_query.FAST_COPY_RULE)
     monkeypatch.setattr(audio_query, "fast_copy_search", lambda *_a, **_k: [weak])
     dense = audio_query.DensePeaks(np.zeros((10, 10), np.float32), 10.0)
-    assert audio_query.fast_copy_vote(conn, [], dense) == []
+    assert audio_query.fast_copy_vote(conn, dense) == []
     # What the pass exists for: 1.25x copies verified at 45-63 peaks, shares 0.52-0.72.
     copy = fast_candidate(45, 87, 12)
     monkeypatch.setattr(audio_query, "fast_copy_search", lambda *_a, **_k: [copy])
-    assert [m.work_id for m in audio_query.fast_copy_vote(conn, [], dense)] == [SONG_A]
+    assert [m.work_id for m in audio_query.fast_copy_vote(conn, dense)] == [SONG_A]
+
+
+def test_the_fast_pass_does_not_vouch_for_a_weak_chromaprint_match(
+    conn: Connection, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A weak Chromaprint match stands in the first vote when the quads re-found 10
+    peaks of its work; the fast pass's candidates do not vouch for it (on seed 2's
+    unregistered clips they let four false matches stand)."""
+    weak_chroma = audio_index.AudioMatch(
+        work_id=SONG_A, score=0.55, query_start=0.0, query_end=15.0, work_start=5.0,
+        work_end=20.0, aligned_items=60, bit_error_rate=0.23, speed=1.0, strong=False)
+    some_peaks = fast_candidate(14, 80, 9)
+    assert [m.work_id for m in audio_query.vote([weak_chroma], [some_peaks])] == [SONG_A]
+    monkeypatch.setattr(audio_query, "fast_copy_search", lambda *_a, **_k: [some_peaks])
+    monkeypatch.setattr(audio_query, "quad_search", lambda *_a, **_k: [])
+    monkeypatch.setattr(audio_index, "search", lambda *_a, **_k: [weak_chroma])
+    monkeypatch.setattr(pr, "search", lambda *_a, **_k: [])
+    dense = audio_query.DensePeaks(np.zeros((10, 10), np.float32), 10.0)
+    peaks = ap.PeakPrint(np.zeros(0, np.float32), np.zeros(0, np.float32), 10.0)
+    assert lookup(conn, [object()], peaks, dense) == []  # type: ignore[list-item]
 
 
 def test_a_registration_check_finds_a_fast_copy_through_the_fast_pass(
