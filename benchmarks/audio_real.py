@@ -54,6 +54,7 @@ from registry.core.audio import (  # noqa: E402
 )
 from registry.core.audio_query import (  # noqa: E402
     DensePeaks,
+    fast_copy_vote,
     fingerprint_query_file,
     merge_matches,
     quad_search,
@@ -223,6 +224,8 @@ def _search(url: str, chroma: list[AudioFingerprint], peaks: ap.PeakPrint,
         # The lookup's own quad search: every candidate under its lenient rule (PERMISSIVE).
         candidates = quad_search(conn, peaks, confirming=any(m.strong for m in by_chroma))
         found = vote(by_chroma, candidates)
+        if not found and isinstance(dense, DensePeaks):  # the fast-copy pass
+            found = fast_copy_vote(conn, dense)
         if not found and dense is not None:
             t0 = time.perf_counter()
             fp = dense() if callable(dense) else dense

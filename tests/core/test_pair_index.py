@@ -4,8 +4,9 @@ Recordings are the committed MIDI fixtures rendered with fluidsynth; the voice i
 the committed ``speech.opus``, mixed over the music at the same loudness (0 dB)
 with ffmpeg when the tests run. Both other indexes (Chromaprint, quads) are
 filled too, and the lookup goes through :func:`registry.core.audio_query.lookup`.
-The last tests check the lookup's quad search after Chromaprint (lighter when
-Chromaprint found the recording unchanged).
+Then the lookup's quad search after Chromaprint (lighter when Chromaprint found the
+recording unchanged), and its fast-copy pass (the quads again, on peaks picked for a
+sped-up copy, when nothing was found).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from registry.core import audio_peaks as ap
+from registry.core import audio_query
 from registry.core.audio import fingerprint_file
 from registry.core.audio_query import AudioQuery, fingerprint_query_file, lookup
 from registry.core.matching import audio_index
@@ -337,3 +339,163 @@ def test_a_registration_check_finds_a_voice_over_of_a_registered_recording(
     assert [h.work_id for h in hits] == [SONG_A]
     assert hits[0].details["found_by"] == ["pairs"]
     assert hits[0].segment.work_start == pytest.approx(15.0, abs=0.5)
+
+
+# --------------------------------------------------------------------------- the fast-copy pass
+# (``audio_query.fast_copy_search``): peaks picked again for a sped-up copy, quads searched again
+
+
+def sped_up(media: dict[str, Path], name: str, start: float, speed: float,
+            seconds: float = 12.0) -> Path:  # fmt: skip
+    """``seconds`` of the original from ``start``, played ``speed`` times as fast
+    (pitch and tempo together)."""
+    clip = media["dir"] / f"speed_{name}_{start}_{speed}.wav"
+    ffmpeg("-ss", str(start), "-t", str(seconds), "-i", str(media[name]),
+           "-af", f"asetrate={RATE}*{speed},aresample={RATE}", str(clip))  # fmt: skip
+    return clip
+
+
+def surviving_quads(ref: ap.PeakPrint, query: ap.PeakPrint, start: float, speed: float,
+                    seconds: float) -> float:  # fmt: skip
+    """Share of the recording's quads inside the copied stretch whose hash the query
+    has at the anchor's place (within 3 frames)."""
+    rq, qq = ap.quads(ref, ap.REFERENCE), ap.quads(query, ap.QUERY)
+    offset = start * ap.FPS
+    inside = (rq.t >= offset) & (rq.t + rq.span <= offset + seconds * ap.FPS)
+    at: dict[int, list[float]] = {}
+    for key, t in zip(qq.key.tolist(), qq.t.tolist(), strict=True):
+        at.setdefault(key, []).append(t)
+    found = sum(any(abs((t - offset) / speed - u) < 3 for u in at.get(key, ()))
+                for key, t in zip(rq.key[inside].tolist(), rq.t[inside].tolist(), strict=True))
+    return found / int(inside.sum())
+
+
+@pytest.mark.parametrize("name", ["song_a", "song_b"])
+def test_peaks_picked_for_a_fast_copy_keep_more_of_its_quads(
+    registered: dict[int, tuple], media: dict[str, Path], name: str,
+) -> None:  # fmt: skip
+    """At 1.25x a quarter more music falls in each peak neighbourhood and block: picked
+    with the usual frames, about a third of the recording's quads survive in the copy;
+    picked with frames scaled by ``FAST_COPY``, clearly more (0.36 -> 0.68 and 0.36 ->
+    0.48 here; 0.37 -> 0.50 on real music)."""
+    ref = registered[SONG_A if name == "song_a" else SONG_B][1]
+    spec = ap.log_spectrogram(ap.decode(sped_up(media, name, 5.0, 1.25)))
+    share = {}
+    for scale in (1.0, ap.FAST_COPY):
+        t, f, _ = ap.find_peaks(spec, ap.QUERY.peaks_per_block, time_scale=scale)
+        share[scale] = surviving_quads(ref, ap.PeakPrint(t, f, 12 / 1.25), 5.0, 1.25, 12.0)
+    assert share[ap.FAST_COPY] > 1.25 * share[1.0]
+    # The usual picking is the default.
+    assert np.array_equal(ap.find_peaks(spec, 5)[0], ap.find_peaks(spec, 5, time_scale=1.0)[0])
+
+
+def test_a_fast_copy_missed_by_the_first_quad_search_is_found_by_the_fast_pass(
+    conn: Connection, registered: dict[int, tuple], media: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The first quad search is made to miss (as it does for the hardest sped-up real
+    copies); the lookup then searches the quads of the peaks picked for a fast copy,
+    before the pair stage (which only matches unchanged speed)."""
+    register(conn, registered)
+    q = fingerprint_query_file(sped_up(media, "song_a", 10.0, 1.25), LIMITS)
+    monkeypatch.setattr(audio_query, "quad_search", lambda *_a, **_k: [])
+    found = ask(conn, q)
+    assert list(found) == [SONG_A]
+    m = found[SONG_A]
+    assert m.found_by == ("peaks",)
+    assert m.transform.speed == pytest.approx(1.25, abs=0.02)
+    assert m.transform.pitch_semitones == pytest.approx(12 * np.log2(1.25), abs=0.3)
+    assert m.work_start == pytest.approx(10.0 + 1.25 * m.query_start, abs=0.5)
+    # A slowed copy is not the fast pass's to find: it votes on faster copies only.
+    assert q.dense is not None
+    slowed = fingerprint_query_file(sped_up(media, "song_b", 10.0, 0.85), LIMITS)
+    assert slowed.dense is not None
+    assert all(m.speed >= 1.08 for m in audio_query.fast_copy_search(conn, slowed.dense))
+
+
+def test_the_fast_pass_does_not_run_on_a_hit(
+    conn: Connection, registered: dict[int, tuple], media: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    register(conn, registered)
+    q = fingerprint_query_file(sped_up(media, "song_b", 20.0, 1.10), LIMITS)
+
+    def fail(*_a: object, **_k: object) -> list:
+        raise AssertionError("the fast-copy pass ran on a hit")
+
+    monkeypatch.setattr(audio_query, "fast_copy_search", fail)
+    assert list(ask(conn, q))[0] == SONG_B
+
+
+def fast_candidate(matched: int, considered: int, distinct_bins: int,
+                   speed: float = 1.25) -> pi.PeakMatch:  # fmt: skip
+    """A candidate as the fast-copy pass's quad search returns it (10 s aligned)."""
+    return pi.PeakMatch(
+        work_id=SONG_A, score=matched / considered, matched=matched, considered=considered,
+        coverage=1.0, votes=12, query_start=0.0, query_end=10.0, work_start=5.0,
+        work_end=17.5, speed=speed, pitch_semitones=12 * np.log2(speed),
+        distinct_bins=distinct_bins)  # fmt: skip
+
+
+@pytest.mark.parametrize(("matched", "considered", "bins"), [
+    (22, 67, 12),  # session 10's false matches: ~20-24 peaks at a share of 0.31-0.33
+    (24, 72, 14),
+    (23, 26, 5),  # the sparse-melody exception: a share of 0.88 on 5 frequencies
+    (31, 40, 12),  # one peak short of the pass's minimum
+    (40, 101, 12),  # enough peaks, a share under 0.40
+])  # fmt: skip
+def test_the_fast_pass_refuses_what_the_default_rule_would_take(
+    conn: Connection, monkeypatch: pytest.MonkeyPatch, matched: int, considered: int,
+    bins: int,
+) -> None:  # fmt: skip
+    """The pass runs on every miss, so on every unregistered clip: its answers must pass
+    a stricter rule of their own (``FAST_COPY_RULE``) than the first quad search's."""
+    weak = fast_candidate(matched, considered, bins)
+    assert pi.passes(weak, pi.PeakSearchParams())
+    assert not pi.passes(weak, audio_query.FAST_COPY_RULE)
+    monkeypatch.setattr(audio_query, "fast_copy_search", lambda *_a, **_k: [weak])
+    dense = audio_query.DensePeaks(np.zeros((10, 10), np.float32), 10.0)
+    assert audio_query.fast_copy_vote(conn, dense) == []
+    # What the pass exists for: 1.25x copies verified at 45-63 peaks, shares 0.52-0.72.
+    copy = fast_candidate(45, 87, 12)
+    monkeypatch.setattr(audio_query, "fast_copy_search", lambda *_a, **_k: [copy])
+    assert [m.work_id for m in audio_query.fast_copy_vote(conn, dense)] == [SONG_A]
+
+
+def test_the_fast_pass_does_not_vouch_for_a_weak_chromaprint_match(
+    conn: Connection, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A weak Chromaprint match stands in the first vote when the quads re-found 10
+    peaks of its work; the fast pass's candidates do not vouch for it (on seed 2's
+    unregistered clips they let four false matches stand)."""
+    weak_chroma = audio_index.AudioMatch(
+        work_id=SONG_A, score=0.55, query_start=0.0, query_end=15.0, work_start=5.0,
+        work_end=20.0, aligned_items=60, bit_error_rate=0.23, speed=1.0, strong=False)
+    some_peaks = fast_candidate(14, 80, 9)
+    assert [m.work_id for m in audio_query.vote([weak_chroma], [some_peaks])] == [SONG_A]
+    monkeypatch.setattr(audio_query, "fast_copy_search", lambda *_a, **_k: [some_peaks])
+    monkeypatch.setattr(audio_query, "quad_search", lambda *_a, **_k: [])
+    monkeypatch.setattr(audio_index, "search", lambda *_a, **_k: [weak_chroma])
+    monkeypatch.setattr(pr, "search", lambda *_a, **_k: [])
+    dense = audio_query.DensePeaks(np.zeros((10, 10), np.float32), 10.0)
+    peaks = ap.PeakPrint(np.zeros(0, np.float32), np.zeros(0, np.float32), 10.0)
+    assert lookup(conn, [object()], peaks, dense) == []  # type: ignore[list-item]
+
+
+def test_a_registration_check_finds_a_fast_copy_through_the_fast_pass(
+    conn: Connection, registered: dict[int, tuple], media: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The registration check goes through the same lookup, fast-copy pass included:
+    with the first quad search made to miss, a 1.25x copy of a registered recording
+    is still found (a conflict)."""
+    from registry.kinds.audio import AudioKind
+
+    register(conn, registered)
+    kind = AudioKind()
+    new = kind.fingerprint(sped_up(media, "song_a", 10.0, 1.25, seconds=30.0), LIMITS)
+    monkeypatch.setattr(audio_query, "quad_search", lambda *_a, **_k: [])
+    hits = kind.search(conn, new.query)
+    assert [h.work_id for h in hits] == [SONG_A]
+    assert hits[0].details["found_by"] == ["peaks"]
+    assert hits[0].details["speed"] == pytest.approx(1.25, abs=0.02)
