@@ -46,11 +46,12 @@ KEY_SPACES = {"audio_peak_postings": audio_peaks.N_KEYS, pair_index.TABLE: pair_
 #: The fast-copy pass (:func:`fast_copy_search`) votes on faster copies only. An
 #: unchanged or slower copy was the first pass's to find; without this bound, a chance
 #: alignment of held notes at speed 0.82 passed on the fast pass's peaks. It reads at
-#: most 50,000 postings (rarest keys first), a third of the first search's: the pass
+#: most 25,000 postings (rarest keys first), a sixth of the first search's: the pass
 #: runs on every miss, and with 150,000 it added ~76 ms (SQLite) to ~113 ms
-#: (PostgreSQL) to a miss at 10,000 recordings; with 50,000, 35-45 ms, and the same
-#: 1.25x copies found on seeds 0, 2 and 3 (README_audio.md, "Session 12").
-FAST_COPY_SEARCH = replace(peak_index.LENIENT, min_scale=1.08, max_postings=50_000)
+#: (PostgreSQL) to a miss at 10,000 recordings, with 50,000 35-45 ms; 50,000 and
+#: 25,000 found the same 1.25x copies on seeds 0, 2 and 3 as 150,000
+#: (README_audio.md, "Session 12").
+FAST_COPY_SEARCH = replace(peak_index.LENIENT, min_scale=1.08, max_postings=25_000)
 #: The acceptance rule of the fast-copy pass's answers, stricter than the default
 #: (20 peaks for a changed copy, a share of 0.20 + 0.9 / sqrt(considered), the
 #: sparse-melody exception at a share of 0.8). The pass runs on every miss, so on
