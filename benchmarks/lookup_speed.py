@@ -353,12 +353,16 @@ def start_gunicorn(url: str, instance: Path) -> subprocess.Popen:
 
 
 def settle_key_counts() -> None:
-    """Each worker loads its copy of the audio indexes' key counts when it starts
-    (``registry.core.matching.key_counts``: a full scan, ~7 s at 10,000 recordings on
-    PostgreSQL); a served registry does that once, so the timing waits for it."""
+    """Each worker loads its copy of the audio indexes' key counts when its first
+    audio lookup asks for it (``registry.core.matching.key_counts``: a full scan,
+    ~4 s at 10,000 recordings); a served registry does that once, so a few audio
+    lookups go first (both workers get some) and the timing waits for the loads."""
     if os.environ.get("TAMGA_KEY_COUNTS_REFRESH", "").strip() in ("0", "0.0"):
         return
     print(f"  (waiting {KEY_COUNTS_SETTLE_S} s for the workers' key-count copies)")
+    body = multipart(clip())
+    for _ in range(6):
+        post_file(body)
     time.sleep(KEY_COUNTS_SETTLE_S)
 
 

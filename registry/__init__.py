@@ -69,15 +69,16 @@ def configure_sqlite(engine) -> None:
 
 def init_key_counts(app: Flask, engine) -> None:
     """Each process keeps a copy of the audio indexes' key counts (a lookup's
-    rarest keys are picked from it instead of ~20,000 reads), refreshed every
-    ``TAMGA_KEY_COUNTS_REFRESH`` seconds; 0 turns it off (the default in tests: a
+    rarest keys are picked from it instead of ~20,000 reads), loaded when the first
+    lookup needs it (not at start: a ``flask`` command would only wait for it), and
+    refreshed every ``TAMGA_KEY_COUNTS_REFRESH`` seconds; 0 turns it off (the default in tests: a
     loading thread per test application would only add noise)."""
     from registry.core.audio_query import KEY_SPACES
     from registry.core.matching import key_counts
 
     refresh = app.config.get("TAMGA_KEY_COUNTS_REFRESH", 0 if app.testing else 300)
     if refresh and refresh > 0:
-        key_counts.enable(engine, KEY_SPACES, float(refresh))
+        key_counts.enable(engine, KEY_SPACES, float(refresh), start=False)
 
 
 def init_extensions(app: Flask) -> None:

@@ -21,7 +21,8 @@ all of a query's keys fit the budget (every registry of a few thousand
 recordings), the answer is the same as with the database's counts.
 
 The copy is loaded by a background thread on a connection of its own, when the
-registry is enabled and again ``refresh_s`` after each load (on the next lookup),
+first lookup asks for it (or at :func:`enable` with ``start``) and again
+``refresh_s`` after each load (on the next lookup),
 or later: a load is a full scan of the tables (4 s for the quads' 2.2 million keys
 at 6,000 recordings on PostgreSQL), so the next one waits at least
 :data:`QUIET_FACTOR` times as long as the last took. Until a copy is there, or
