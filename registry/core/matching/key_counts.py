@@ -111,7 +111,6 @@ class KeyCounts:
         self.engine = engine
         self.tables = dict(tables)
         self.refresh_s = refresh_s
-        self.loaded_at: float | None = None
         self.next_load: float = 0.0  # time.monotonic() after which the copy is stale
         self._copies: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
@@ -141,9 +140,9 @@ class KeyCounts:
             for table, n_keys in self.tables.items():
                 copies[table] = read_counts(conn, table, n_keys)
         self._copies = copies
-        self.loaded_at = time.monotonic()
-        took = self.loaded_at - started
-        self.next_load = self.loaded_at + max(self.refresh_s, QUIET_FACTOR * took)
+        done = time.monotonic()
+        took = done - started
+        self.next_load = done + max(self.refresh_s, QUIET_FACTOR * took)
         log.info("index key counts loaded in %.1f s", took)
 
     def _load(self) -> None:
