@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 # One BLAS thread per process, set before numpy loads OpenBLAS. The registry's
@@ -37,7 +38,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_errors(app)
     cli.init_cli(app)
     tasks.init_tasks(app)
+    init_gc(app)
     return app
+
+
+def init_gc(app: Flask) -> None:
+    """Move the objects built at start-up (modules, routes, templates, mappers:
+    ~220,000) out of the cyclic garbage collector's reach (``gc.freeze``).
+
+    They live as long as the process, yet every full collection walked all of them:
+    ~100 ms, falling on one lookup in eight or so, because a lookup allocates tens
+    of thousands of rows (a miss at 10,000 recordings took 270-280 ms instead of
+    170 ms on those; benchmarks/README_audio.md, "Session 13"). Tests build many
+    applications in one process, so they keep the default (nothing would collect
+    the cycles of the apps they drop)."""
+    if not app.testing:
+        gc.collect()
+        gc.freeze()
 
 
 def init_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:

@@ -349,8 +349,9 @@ def fetch_postings(conn: Connection, keys: Sequence[int], max_key_works: int,
     if not rows:
         return np.zeros(0, np.int64), np.zeros(0, dtype=dtype)
     row_keys, blobs = zip(*rows, strict=True)
-    postings = np.frombuffer(b"".join(bytes(b) for b in blobs), dtype=dtype)
-    counts = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs))
+    # join takes the drivers' bytes (or memoryviews) as they are: no copy per blob
+    postings = np.frombuffer(b"".join(blobs), dtype=dtype)
+    counts = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs))
     return np.repeat(np.array(row_keys, dtype=np.int64), counts // dtype.itemsize), postings
 
 
