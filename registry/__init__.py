@@ -5,12 +5,11 @@ from __future__ import annotations
 import gc
 import os
 
-# One BLAS thread per process, set before numpy loads OpenBLAS. The registry's
-# matrix products are small (a query's spectrogram through the filter bank), and
-# gunicorn already runs requests side by side: OpenBLAS's own threads only spun
-# beside them, doubling the CPU time of an audio query's fingerprint (87-94 -> 47
-# ms, benchmarks/README_audio.md, "Session 11"). An explicit setting wins.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+from registry.cpu import numpy_environment  # imports no numpy
+
+# Before anything imports numpy: one BLAS thread, and no AVX-512 sorts on processors
+# where they are slow (registry/cpu.py). An explicit setting wins.
+os.environ.update(numpy_environment(os.environ))
 
 from collections.abc import Mapping  # noqa: E402
 from pathlib import Path
