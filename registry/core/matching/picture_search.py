@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from registry.core.image import QueryHashes
+from registry.core.image import QueryHashes, window_region
 from registry.core.image_features import WHOLE, FeatureMatch, LocalFeatures, Region, Transform
 from registry.core.matching import feature_index, image_index
 
@@ -42,7 +42,6 @@ VERIFIED_MAX = 0.99
 #: counter-rotated hash match (:func:`refuted_turns`).
 REFUTING_KEYPOINTS = 200
 
-_CROP_WINDOWS = {"c80": 0.8, "c60": 0.6}
 _ROT = re.compile(r"^rot([+-][0-9.]+)/")
 
 
@@ -89,11 +88,10 @@ def both_score(hash_score: float, verified: float) -> float:
 
 def hash_transform(m: image_index.ImageMatch, query_size: tuple[int, int] | None,
                    ref_size: tuple[int, int] | None) -> Transform:
-    """The transform a hash match implies: its window is the crop, its query
-    variant the mirror or the turn."""
-    keep = _CROP_WINDOWS.get(m.reference_window)
-    crop = WHOLE if keep is None else Region(round((1 - keep) / 2, 4), round((1 - keep) / 2, 4),
-                                             keep, keep)  # fmt: skip
+    """The transform a hash match implies: its window is the crop (a central crop or
+    a corner quarter), its query variant the mirror or the turn."""
+    box = window_region(m.reference_window)
+    crop = WHOLE if box is None else Region(*box)
     rotation = 0.0
     turned = _ROT.match(m.query_variant or "")
     if turned:
