@@ -15,6 +15,7 @@ through (the nearest wrong window of each query, among the index-near ones):
 from __future__ import annotations
 
 import argparse
+import io
 import random
 import sys
 from pathlib import Path
@@ -28,6 +29,7 @@ from image_corpus import REUSE_VARIANTS, encode  # noqa: E402
 from PIL import Image  # noqa: E402
 from real_photos import all_photo_files  # noqa: E402
 
+from registry.core import image  # noqa: E402
 from registry.core.errors import FeaturelessImage  # noqa: E402
 from registry.core.image import (  # noqa: E402
     PHASH_RADIUS,
@@ -65,9 +67,10 @@ def quarters(img: Image.Image) -> dict[str, bytes]:
     return out
 
 
-def base_hash(data: bytes) -> tuple[int, int, int] | None:
+def base_hash(data: bytes, min_std: float) -> tuple[int, int, int] | None:
     try:
-        v = query_variants(load_bytes(data)).variants[0].hashes
+        loaded = image.load_image(io.BytesIO(data), max_pixels=80_000_000, min_std=min_std)
+        v = query_variants(loaded).variants[0].hashes
     except FeaturelessImage:
         return None
     return v.phash, v.dhash, v.whash
@@ -77,7 +80,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--refs", type=int, default=300)
     parser.add_argument("--distractors", type=int, default=150)
+    parser.add_argument("--featureless-std", type=float,
+                        help="flat-query refusal (default: image.QUERY_FEATURELESS_STD)")
     args = parser.parse_args()
+    min_std = image.QUERY_FEATURELESS_STD if args.featureless_std is None else args.featureless_std
     reg, unreg = _split_sources(all_photo_files(), args.refs, args.distractors)
     rows, owners, names = [], [], []
     for work_id, path in enumerate(reg, start=1):
@@ -94,13 +100,18 @@ def main() -> None:
     for work_id, path in enumerate(reg, start=1):
         img = Image.open(path).convert("RGB")
         for name, data in quarters(img).items():
-            q = base_hash(data)
+            q = base_hash(data, min_std)
             if q is None:
                 featureless += 1
                 continue
             d = distances(table, q)
             mine = (owner == work_id) & (np.array(names) == name)
             right.append(d[mine][0])
+            std = float(np.asarray(load_bytes(data).image.convert("L"), dtype=np.float32).std())
+            if std < 4.0:
+                print(f"smooth quarter {path.name} {name}: grey std {std:.2f}, right "
+                      f"{d[mine][0].tolist()}, nearest wrong "
+                      f"{d[owner != work_id][np.argmin(d[owner != work_id].sum(axis=1))].tolist()}")
             wrong.append(d[owner != work_id])
     fill = [Image.open(p).convert("RGB") for p in unreg[-3:]]
     for i, path in enumerate(unreg):
@@ -108,7 +119,7 @@ def main() -> None:
         r = random.Random(10_000 + i)
         for data in [encode(img, quality=90)] + [fn(img, r, fill) for fn in
                                                   REUSE_VARIANTS.values()]:
-            q = base_hash(data)
+            q = base_hash(data, min_std)
             if q is not None:
                 wrong.append(distances(table, q))
     report(np.array(right), wrong, featureless)

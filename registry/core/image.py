@@ -72,6 +72,10 @@ WORK_SIDE = 256
 MIN_SIDE = 16
 #: Standard deviation (0-255 grey levels) under which a picture is "flat".
 FEATURELESS_STD = 2.0
+#: The same for a *query*: a corner of a smooth photo (a sky, a soft gradient) often
+#: has a grey deviation of 0.5-2 and is still found by the quarter's search window
+#: (pHash ignores contrast); a lookup is refused only when flatter than this.
+QUERY_FEATURELESS_STD = 0.5
 
 #: Radius used to find candidates in the index (pHash or wHash, bits of 64).
 PHASH_RADIUS = 10
@@ -139,12 +143,14 @@ class LoadedImage:
 
 
 def load_image(
-    path: str | Path | BinaryIO, *, max_pixels: int = DEFAULT_MAX_PIXELS
+    path: str | Path | BinaryIO, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+    min_std: float = FEATURELESS_STD,
 ) -> LoadedImage:
     """Open, check and normalise the picture at ``path`` (or an open binary file).
 
     Raises UnsupportedMediaType, TooManyPixels, CorruptMedia, ImageTooSmall or
-    FeaturelessImage with a clear reason.
+    FeaturelessImage (grey deviation under ``min_std``: a query passes
+    :data:`QUERY_FEATURELESS_STD`) with a clear reason.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -162,7 +168,7 @@ def load_image(
             raise UnsupportedMediaType.because("image_type_refused") from exc
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise CorruptMedia.because("image_undecodable", decoder_error=str(exc)[:300]) from exc
-    _check_content(picture)
+    _check_content(picture, min_std)
     return LoadedImage(picture, fmt, width, height, animated)
 
 
@@ -240,9 +246,9 @@ def _to_rgb(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
-def _check_content(picture: Image.Image) -> None:
+def _check_content(picture: Image.Image, min_std: float) -> None:
     grey = np.asarray(picture.convert("L"), dtype=np.float32)
-    if float(grey.std()) < FEATURELESS_STD:
+    if float(grey.std()) < min_std:
         raise FeaturelessImage.because("featureless", std=round(float(grey.std()), 3))
 
 

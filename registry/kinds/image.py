@@ -22,6 +22,7 @@ from registry.core import evidence as core
 from registry.core import image_features, iscc
 from registry.core.errors import MediaError
 from registry.core.image import (
+    QUERY_FEATURELESS_STD,
     ImageHashes,
     QueryHashes,
     hash_image,
@@ -111,7 +112,7 @@ class ImageKind(MediaKind):
               max_seconds: float | None = None) -> Query:
         started = time.perf_counter()
         sniff(path)  # no subprocess for pictures
-        loaded = load_image(path, max_pixels=limits.max_pixels)
+        loaded = load_image(path, max_pixels=limits.max_pixels, min_std=QUERY_FEATURELESS_STD)
         decoded = time.perf_counter() - started
         lazy = LazyFeatures(path.read_bytes(), limits.max_pixels)
         still = loaded.image.copy()

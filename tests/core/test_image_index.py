@@ -323,3 +323,22 @@ def test_works_indexed_before_search_windows_are_found_whole_and_given_them(
     ix.rebuild(conn)
     assert ix.search(conn, corner)[0].work_id == 7
     assert ix.remove_image(conn, 7) and ix.search(conn, corner) == []
+
+
+def test_a_low_contrast_corner_is_looked_up_not_refused(conn: Connection) -> None:
+    """A corner of a soft picture (grey deviation 1.4-1.7, under the registration's
+    FEATURELESS_STD) is refused as featureless by the registration's check but
+    looked up as a query, and its quarter is found."""
+    from registry.core.errors import FeaturelessImage
+    from registry.core.image import FEATURELESS_STD, QUERY_FEATURELESS_STD
+
+    with Image.open(IMAGES / "gradient.jpg") as im:
+        soft = ImageEnhance.Contrast(im.convert("RGB")).enhance(0.1)
+    ix.add_image(conn, 9, hash_image(load(jpeg(soft))))
+    for name in ("q_tl", "q_br"):
+        data = quarter(soft, name)
+        with pytest.raises(FeaturelessImage):
+            load_image(io.BytesIO(data), min_std=FEATURELESS_STD)
+        loaded = load_image(io.BytesIO(data), min_std=QUERY_FEATURELESS_STD)
+        top = ix.search(conn, query_variants(loaded))[0]
+        assert (top.work_id, top.reference_window, top.transformation) == (9, name, "cropped")
