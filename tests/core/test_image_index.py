@@ -295,6 +295,8 @@ def test_quarter_acceptance_is_stricter_than_a_whole_frames() -> None:
     near = {"phash": 10, "dhash": 8, "whash": 6}  # a whole frame's match, not a quarter's
     assert score_distances(near)[1] and not quadrant_accepted(near)
     assert quadrant_accepted({"phash": 4, "dhash": 6, "whash": 4})
+    # a real-photo crop against an unrelated sky quarter (README_image, session 13)
+    assert not quadrant_accepted({"phash": 2, "dhash": 1, "whash": 20})
 
 
 def test_works_indexed_before_search_windows_are_found_whole_and_given_them(
@@ -342,3 +344,28 @@ def test_a_low_contrast_corner_is_looked_up_not_refused(conn: Connection) -> Non
         loaded = load_image(io.BytesIO(data), min_std=QUERY_FEATURELESS_STD)
         top = ix.search(conn, query_variants(loaded))[0]
         assert (top.work_id, top.reference_window, top.transformation) == (9, name, "cropped")
+
+
+def test_a_quarter_match_does_not_skip_the_counter_rotations(conn: Connection) -> None:
+    """An upright match of a corner quarter (work 1) does not end the search before
+    the counter-rotated variants: work 2's whole frame, found turned, ranks first."""
+    from registry.core.image import ImageHashes, QueryHashes, QueryVariant, WindowHash
+    from registry.core.matching import picture_search
+
+    rng = random.Random(5)
+
+    def value() -> int:
+        return rng.getrandbits(64)
+
+    def far() -> WindowHash:
+        return WindowHash(value(), value(), value())
+
+    base, turned = far(), far()
+    near_base = WindowHash(flip_bits(base.phash, 4, rng), flip_bits(base.dhash, 6, rng),
+                           flip_bits(base.whash, 6, rng))  # mean 5.3: a quarter's match
+    ix.add_image(conn, 1, ImageHashes({"full": far()}, search_windows={"q_tl": near_base}))
+    ix.add_image(conn, 2, ImageHashes({"full": far(), "c80": turned}))
+    query = QueryHashes([QueryVariant("base", None, base),
+                         QueryVariant("rot+4/0.8", "rotated", turned)])
+    found = picture_search.two_pass(conn, query, 10)
+    assert [(m.work_id, m.reference_window) for m in found] == [(2, "c80"), (1, "q_tl")]

@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from registry.core.image import QueryHashes, window_region
+from registry.core.image import QUADRANT_WINDOWS, QueryHashes, window_region
 from registry.core.image_features import WHOLE, FeatureMatch, LocalFeatures, Region, Transform
 from registry.core.matching import feature_index, image_index
 
@@ -174,10 +174,15 @@ def refuted_turns(found: Sequence[image_index.ImageMatch], feats: Sequence[Local
 
 
 def two_pass(conn: Connection, query: QueryHashes, limit: int) -> list[image_index.ImageMatch]:
-    """Plain, mirrored and trimmed forms first; the counter-rotations only if needed."""
+    """Plain, mirrored and trimmed forms first; the counter-rotations only if needed.
+
+    A corner-quarter match does not make them unneeded: a quarter is weaker evidence
+    than a whole frame (an unrelated crop matched a sky quarter at score 0.76 and hid
+    its own picture, found turned at 0.82; benchmarks/README_image.md, session 13)."""
     upright = QueryHashes([v for v in query.variants if v.transformation != "rotated"])
     found = image_index.search(conn, upright, limit=limit)
-    if any(m.score >= SAME_IMAGE_SCORE for m in found) or len(upright.variants) == len(
+    whole = [m for m in found if m.reference_window not in QUADRANT_WINDOWS]
+    if any(m.score >= SAME_IMAGE_SCORE for m in whole) or len(upright.variants) == len(
             query.variants):
         return found
     return image_index.search(conn, query, limit=limit)
