@@ -7,7 +7,9 @@ alpha flattened on white, colour profile ignored, JPEGs decoded in draft mode).
 ``hash_image`` computes the registration hashes: a 64-bit pHash, dHash and wHash
 (imagehash) for several *windows* of the picture -- the whole frame, central
 crops at 80% and 60%, the frame with uniform borders trimmed, and the mirrored
-frame. ``query_variants`` computes the query side: the whole query, its
+frame; the four corner quarters are hashed too, as *search windows* kept out of
+the fingerprint digest (a query that is one corner of a registered picture is
+found by them). ``query_variants`` computes the query side: the whole query, its
 trimmed and mirrored forms and counter-rotations of a few degrees. A query
 variant matched against a registered window tells what was done to the picture
 (cropped, bordered, mirrored, rotated).
