@@ -7,7 +7,9 @@ alpha flattened on white, colour profile ignored, JPEGs decoded in draft mode).
 ``hash_image`` computes the registration hashes: a 64-bit pHash, dHash and wHash
 (imagehash) for several *windows* of the picture -- the whole frame, central
 crops at 80% and 60%, the frame with uniform borders trimmed, and the mirrored
-frame. ``query_variants`` computes the query side: the whole query, its
+frame; the four corner quarters are hashed too, as *search windows* kept out of
+the fingerprint digest (a query that is one corner of a registered picture is
+found by them). ``query_variants`` computes the query side: the whole query, its
 trimmed and mirrored forms and counter-rotations of a few degrees. A query
 variant matched against a registered window tells what was done to the picture
 (cropped, bordered, mirrored, rotated).
@@ -72,6 +74,10 @@ WORK_SIDE = 256
 MIN_SIDE = 16
 #: Standard deviation (0-255 grey levels) under which a picture is "flat".
 FEATURELESS_STD = 2.0
+#: The same for a *query*: a corner of a smooth photo (a sky, a soft gradient) often
+#: has a grey deviation of 0.5-2 and is still found by the quarter's search window
+#: (pHash ignores contrast); a lookup is refused only when flatter than this.
+QUERY_FEATURELESS_STD = 0.5
 
 #: Radius used to find candidates in the index (pHash or wHash, bits of 64).
 PHASH_RADIUS = 10
@@ -97,6 +103,26 @@ QUERY_ANGLES: tuple[float, ...] = (-4.0, -2.0, 2.0, 4.0)
 ROTATION_CROPS: tuple[float, ...] = (0.8, 0.9)
 #: Windows written to the search index (the mirror is searched from the query side).
 INDEXED_WINDOWS: tuple[str, ...] = ("full", "trim", "c80", "c60", "bright")
+#: Corner quarters of the registered picture, indexed as *search windows* (issue
+#: #17: a user crops one corner of a photo): name -> (left, top) of the quarter, as
+#: fractions of the width and height. They are kept apart from the fingerprint
+#: (``ImageHashes.search_windows``): the digest a ledger entry quotes stays that of
+#: ``windows``, so works registered before them still verify, and ``flask index
+#: rebuild`` can add them to old works from the stored file.
+QUADRANT_WINDOWS: dict[str, tuple[float, float]] = {
+    "q_tl": (0.0, 0.0), "q_tr": (0.5, 0.0), "q_bl": (0.0, 0.5), "q_br": (0.5, 0.5),
+}
+#: Acceptance of a query against a quadrant window, stricter than for a whole frame:
+#: a quarter of a smooth photo (sky, a gradient) is generic, and the query side is
+#: any picture at all. On real photos (benchmarks/README_image.md, session 13) the
+#: right quarter's mean distance was at most 7 for 97.7 % of 1,192 quarters; an
+#: unrelated crop came within pHash 2, dHash 1 of a sky quarter (wHash 20, mean 7.7),
+#: and the nearest wrong quarters were at mean 8.3.
+QUADRANT_MAX_PHASH = 8
+QUADRANT_MAX_PD_SUM = 16
+QUADRANT_MAX_MEAN = 7.0
+#: Query variants tried against quadrant windows: the query as it is.
+QUADRANT_VARIANTS: tuple[str, ...] = ("base",)
 #: Gain of the ``bright`` window: a brightened copy (colour channels clipped as
 #: an editor would), so that a query whose highlights were clipped by a
 #: brightness increase still finds its original.
@@ -122,12 +148,14 @@ class LoadedImage:
 
 
 def load_image(
-    path: str | Path | BinaryIO, *, max_pixels: int = DEFAULT_MAX_PIXELS
+    path: str | Path | BinaryIO, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+    min_std: float = FEATURELESS_STD,
 ) -> LoadedImage:
     """Open, check and normalise the picture at ``path`` (or an open binary file).
 
     Raises UnsupportedMediaType, TooManyPixels, CorruptMedia, ImageTooSmall or
-    FeaturelessImage with a clear reason.
+    FeaturelessImage (grey deviation under ``min_std``: a query passes
+    :data:`QUERY_FEATURELESS_STD`) with a clear reason.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -145,7 +173,7 @@ def load_image(
             raise UnsupportedMediaType.because("image_type_refused") from exc
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise CorruptMedia.because("image_undecodable", decoder_error=str(exc)[:300]) from exc
-    _check_content(picture)
+    _check_content(picture, min_std)
     return LoadedImage(picture, fmt, width, height, animated)
 
 
@@ -223,9 +251,9 @@ def _to_rgb(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
-def _check_content(picture: Image.Image) -> None:
+def _check_content(picture: Image.Image, min_std: float) -> None:
     grey = np.asarray(picture.convert("L"), dtype=np.float32)
-    if float(grey.std()) < FEATURELESS_STD:
+    if float(grey.std()) < min_std:
         raise FeaturelessImage.because("featureless", std=round(float(grey.std()), 3))
 
 
@@ -257,11 +285,16 @@ class ImageHashes:
     ``c60`` (central crops), ``bright`` (the whole frame brightened by
     ``BRIGHT_GAIN`` with clipping) and ``mirror`` (the whole frame flipped left-right).
     ``colorhash`` is imagehash's colour histogram hash (hex), informative only.
+
+    ``search_windows`` (the corner quarters, :data:`QUADRANT_WINDOWS`) are index
+    data, not fingerprint: ``to_dict``, ``canonical_json`` and ``digest`` leave them
+    out, ``stored_json`` (what the index keeps) has them.
     """
 
     windows: dict[str, WindowHash]
     colorhash: str = ""
     version: int = 1
+    search_windows: dict[str, WindowHash] = field(default_factory=dict)
 
     @property
     def phash(self) -> int:
@@ -285,6 +318,10 @@ class ImageHashes:
             if name in self.windows:
                 for kind in INDEXED_KINDS:
                     yield kind, name, getattr(self.windows[name], kind)
+        for name in QUADRANT_WINDOWS:
+            if name in self.search_windows:
+                for kind in INDEXED_KINDS:
+                    yield kind, name, getattr(self.search_windows[name], kind)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -296,10 +333,25 @@ class ImageHashes:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ImageHashes:
         windows = {name: WindowHash.from_dict(w) for name, w in data["windows"].items()}
-        return cls(windows, str(data.get("colorhash", "")), int(data.get("version", 1)))
+        search = {name: WindowHash.from_dict(w)
+                  for name, w in data.get("search_windows", {}).items()}
+        return cls(windows, str(data.get("colorhash", "")), int(data.get("version", 1)), search)
+
+    def with_search_windows(self, search_windows: dict[str, WindowHash]) -> ImageHashes:
+        """The same fingerprint with these search windows (an old work's, added later)."""
+        return ImageHashes(self.windows, self.colorhash, self.version, dict(search_windows))
 
     def canonical_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    def stored_json(self) -> str:
+        """The fingerprint plus the search windows: what the index keeps of a work."""
+        data = self.to_dict()
+        if self.search_windows:
+            data["search_windows"] = {
+                name: w.to_dict() for name, w in sorted(self.search_windows.items())
+            }
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     def digest(self) -> str:
         """SHA-256 (hex) of the canonical JSON form: what a certificate can quote."""
@@ -390,7 +442,10 @@ def _uniform_run(arr: np.ndarray, max_fraction: float) -> int:
 
 def _working(loaded: LoadedImage) -> Image.Image:
     """The picture reduced to WORK_SIDE (area average), RGB."""
-    picture = loaded.image
+    return _working_of(loaded.image)
+
+
+def _working_of(picture: Image.Image) -> Image.Image:
     scale = WORK_SIDE / max(picture.size)
     if scale >= 1:
         return picture
@@ -411,7 +466,38 @@ def hash_image(loaded: LoadedImage) -> ImageHashes:
     brighter = ImageEnhance.Brightness(work).enhance(BRIGHT_GAIN)
     windows["bright"] = window_hash(brighter.convert("L"))
     colour = imagehash.colorhash(work.resize((64, 64), Image.Resampling.BOX))
-    return ImageHashes(windows, str(colour))
+    return ImageHashes(windows, str(colour), search_windows=quadrant_windows(loaded))
+
+
+def quadrant_windows(loaded: LoadedImage) -> dict[str, WindowHash]:
+    """Hashes of the four corner quarters (:data:`QUADRANT_WINDOWS`).
+
+    Each quarter is cut from the normalised picture (up to ``NORMAL_SIDE``) and
+    then reduced to ``WORK_SIDE``, as a query that *is* that quarter would be:
+    cutting the already reduced working picture would hash a quarter at half the
+    query's resolution."""
+    picture = loaded.image
+    width, height = picture.size
+    out = {}
+    for name, (left, top) in QUADRANT_WINDOWS.items():
+        box = (round(left * width), round(top * height),
+               round((left + 0.5) * width), round((top + 0.5) * height))
+        quarter = picture.crop(box)
+        out[name] = window_hash(_working_of(quarter).convert("L"))
+    return out
+
+
+def window_region(name: str) -> tuple[float, float, float, float] | None:
+    """(x, y, w, h) of the registered picture a cropping window shows, as fractions;
+    None for a window of the whole frame."""
+    if name in CROP_WINDOWS:
+        side = CROP_WINDOWS[name]
+        margin = round((1 - side) / 2, 4)
+        return margin, margin, side, side
+    if name in QUADRANT_WINDOWS:
+        left, top = QUADRANT_WINDOWS[name]
+        return left, top, 0.5, 0.5
+    return None
 
 
 def query_variants(loaded: LoadedImage) -> QueryHashes:
@@ -547,6 +633,32 @@ def compare_windows(
     return best if best.matched else ImageComparison(
         best.score, best.distances, None, False, best.query_variant, best.reference_window
     )
+
+
+def quadrant_accepted(distances: Mapping[str, int]) -> bool:
+    """Whether a query is accepted as one corner quarter of a registered picture
+    (stricter than :func:`score_distances`; see :data:`QUADRANT_MAX_PHASH`)."""
+    phash, dhash, whash = distances["phash"], distances["dhash"], distances["whash"]
+    return (phash <= QUADRANT_MAX_PHASH and phash + dhash <= QUADRANT_MAX_PD_SUM
+            and (phash + dhash + whash) / 3 <= QUADRANT_MAX_MEAN)  # fmt: skip
+
+
+def compare_quadrants(variants: Iterable[QueryVariant], reference: ImageHashes) -> ImageComparison:
+    """Best pairing of the query as it is with the reference's corner quarters
+    (its search windows); ``matched`` under :func:`quadrant_accepted` only."""
+    best: ImageComparison | None = None
+    for variant in variants:
+        if variant.name not in QUADRANT_VARIANTS:
+            continue
+        for name, ref in sorted(reference.search_windows.items()):
+            distances = window_distances(variant.hashes, ref)
+            score, _ = score_distances(distances)
+            accepted = quadrant_accepted(distances)
+            candidate = ImageComparison(score, distances, "cropped" if accepted else None,
+                                        accepted, variant.name, name)
+            if best is None or _rank(candidate) > _rank(best):
+                best = candidate
+    return best if best is not None else ImageComparison(0.0, {}, None, False)
 
 
 def compare(query: QueryHashes | ImageHashes, reference: ImageHashes) -> ImageComparison:

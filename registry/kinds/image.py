@@ -21,7 +21,15 @@ from sqlalchemy import Connection
 from registry.core import evidence as core
 from registry.core import image_features, iscc
 from registry.core.errors import MediaError
-from registry.core.image import ImageHashes, QueryHashes, hash_image, load_image, query_variants
+from registry.core.image import (
+    QUERY_FEATURELESS_STD,
+    ImageHashes,
+    QueryHashes,
+    hash_image,
+    load_image,
+    quadrant_windows,
+    query_variants,
+)
 from registry.core.image import thumbnail as make_thumbnail
 from registry.core.image_features import WHOLE, LocalFeatures
 from registry.core.matching import feature_index, image_index, picture_search
@@ -73,7 +81,7 @@ class ImageKind(MediaKind):
     name = "image"
     fingerprint_name = "imagehash"
     meanings = (LIKELY_SAME_IMAGE, WEAK_SIMILARITY)
-    indexes = (IndexSpec("image", image_index.rebuild),
+    indexes = (IndexSpec("image", lambda conn, progress: rebuild_hashes(conn, progress)),
                IndexSpec("image_features", lambda conn, progress: rebuild_features(conn, progress)))
     magic = frozenset({"image"})
     match_label = _l("same image")
@@ -104,7 +112,7 @@ class ImageKind(MediaKind):
               max_seconds: float | None = None) -> Query:
         started = time.perf_counter()
         sniff(path)  # no subprocess for pictures
-        loaded = load_image(path, max_pixels=limits.max_pixels)
+        loaded = load_image(path, max_pixels=limits.max_pixels, min_std=QUERY_FEATURELESS_STD)
         decoded = time.perf_counter() - started
         lazy = LazyFeatures(path.read_bytes(), limits.max_pixels)
         still = loaded.image.copy()
@@ -203,6 +211,34 @@ class ImageKind(MediaKind):
         return {"hashes": hashes.to_dict()} if hashes is not None else {}
 
 
+def _stored_files(conn: Connection) -> dict[int, str]:
+    """Storage key of the main file of every indexed picture."""
+    files = sa.text(
+        "SELECT f.work_id, f.storage_key FROM work_files f JOIN image_works i "
+        "ON i.work_id = f.work_id WHERE f.role = 'main' ORDER BY f.work_id")
+    return {int(work_id): str(key) for work_id, key in conn.execute(files).all()}
+
+
+def rebuild_hashes(conn: Connection, progress: Any = None) -> int:
+    """Hash the corner quarters (search windows) of pictures indexed before they
+    existed, from the stored files, then rewrite every posting row. The works'
+    fingerprints (and digests) are not touched."""
+    from flask import current_app
+
+    settings = current_app.extensions["tamga.settings"]
+    keys = _stored_files(conn)
+    for work_id in image_index.works_without_search_windows(conn):
+        if work_id not in keys:
+            continue
+        try:
+            loaded = load_image(settings.store.path(keys[work_id]),
+                                max_pixels=settings.limits.max_pixels)
+        except (OSError, MediaError):
+            continue  # the file is gone or no longer decodes: the work is still found whole
+        image_index.add_search_windows(conn, work_id, quadrant_windows(loaded))
+    return image_index.rebuild(conn, progress)
+
+
 def rebuild_features(conn: Connection, progress: Any = None) -> int:
     """Extract the keypoints of indexed pictures registered before the feature
     index existed, or stored without orientation and size (before migration
@@ -211,12 +247,9 @@ def rebuild_features(conn: Connection, progress: Any = None) -> int:
 
     store = current_app.extensions["tamga.settings"].store
     limits = current_app.extensions["tamga.settings"].limits
-    files = sa.text(
-        "SELECT f.work_id, f.storage_key FROM work_files f JOIN image_works i "
-        "ON i.work_id = f.work_id WHERE f.role = 'main' ORDER BY f.work_id")
     stale = set(feature_index.works_without_geometry(conn))
     indexed = set(conn.execute(sa.select(feature_index.image_features.c.work_id)).scalars())
-    for work_id, key in conn.execute(files).all():
+    for work_id, key in _stored_files(conn).items():
         if work_id in indexed and work_id not in stale:
             continue
         try:

@@ -6,6 +6,7 @@ Runs on SQLite, or on PostgreSQL when DATABASE_URL is set.
 from __future__ import annotations
 
 import io
+import json
 import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -221,3 +222,150 @@ def test_smooth_pictures_near_in_dhash_and_whash_alone_are_not_a_match() -> None
     assert not score_distances({"phash": 18, "dhash": 3, "whash": 6})[1]
     assert score_distances({"phash": 12, "dhash": 8, "whash": 6})[1]
     assert score_distances({"phash": 0, "dhash": 0, "whash": 0}) == (1.0, True)
+
+
+# --------------------------------------------------------------------------- corner quarters
+
+
+QUARTERS = {"q_tl": (0, 0), "q_tr": (1, 0), "q_bl": (0, 1), "q_br": (1, 1)}
+
+
+def quarter(img: Image.Image, name: str) -> bytes:
+    """One corner quarter of a picture, re-encoded (benchmarks/image_corpus.quadrant)."""
+    qx, qy = QUARTERS[name]
+    w, h = img.size
+    return jpeg(img.crop((qx * w // 2, qy * h // 2, (qx + 1) * w // 2, (qy + 1) * h // 2)),
+                quality=88)
+
+
+def smooth_picture() -> Image.Image:
+    """A smooth picture unrelated to the fixtures: a soft blue glow on a warm ramp."""
+    y, x = np.mgrid[0:384, 0:512].astype(np.float32)
+    glow = np.exp(-((x - 380) ** 2 + (y - 110) ** 2) / (2 * 90.0**2))
+    ramp = y / 384
+    rgb = np.stack([200 - 90 * ramp + 30 * glow, 150 - 40 * ramp + 60 * glow,
+                    90 + 40 * ramp + 120 * glow], axis=-1)
+    return Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("name", list(QUARTERS))
+def test_a_corner_quarter_of_a_smooth_picture_is_found_by_its_hashes(
+    registered: tuple[Connection, dict[int, str]], name: str
+) -> None:
+    """gradient.jpg has no usable local features; each corner quarter is found by
+    the quarter's search window, labelled cropped, and its transform names that
+    quarter of the registered picture."""
+    from registry.core.image_features import Region
+    from registry.core.matching import feature_index, picture_search
+
+    conn, _ = registered
+    feature_index.metadata.create_all(conn, tables=feature_index.INDEX_TABLES)
+    with Image.open(IMAGES / "gradient.jpg") as im:
+        data = quarter(im.convert("RGB"), name)
+    query = query_variants(load(data))
+    top = ix.search(conn, query)[0]
+    assert (top.work_id, top.transformation, top.reference_window) == (103, "cropped", name)
+    loaded = load(data)
+    [found] = picture_search.search(conn, query, None, query_size=(loaded.width, loaded.height))
+    qx, qy = QUARTERS[name]
+    assert found.work_id == 103 and found.transformation == "cropped"
+    assert found.region == Region(0.0, 0.0, 1.0, 1.0)
+    assert found.transform is not None and found.transform.crop == Region(qx / 2, qy / 2, .5, .5)
+    assert found.transform.scale == pytest.approx(1.0, abs=0.01)
+
+
+def test_no_corner_quarter_of_an_unrelated_smooth_picture_is_found(
+    registered: tuple[Connection, dict[int, str]],
+) -> None:
+    conn, _ = registered
+    for picture in (smooth_picture(), ImageOps.mirror(smooth_picture())):
+        assert ix.search(conn, query_variants(load(jpeg(picture)))) == []
+        for name in QUARTERS:
+            assert ix.search(conn, query_variants(load(quarter(picture, name)))) == [], name
+    for unregistered in UNREGISTERED:
+        with Image.open(IMAGES / unregistered) as im:
+            for name in QUARTERS:
+                assert ix.search(conn, query_variants(load(quarter(im.convert("RGB"), name)))) \
+                    == [], (unregistered, name)
+
+
+def test_quarter_acceptance_is_stricter_than_a_whole_frames() -> None:
+    from registry.core.image import quadrant_accepted
+
+    near = {"phash": 10, "dhash": 8, "whash": 6}  # a whole frame's match, not a quarter's
+    assert score_distances(near)[1] and not quadrant_accepted(near)
+    assert quadrant_accepted({"phash": 4, "dhash": 6, "whash": 4})
+    # a real-photo crop against an unrelated sky quarter (README_image, session 13)
+    assert not quadrant_accepted({"phash": 2, "dhash": 1, "whash": 20})
+
+
+def test_works_indexed_before_search_windows_are_found_whole_and_given_them(
+    conn: Connection,
+) -> None:
+    """Hashes stored before the search windows (no "search_windows" in the JSON)
+    still load, are found whole, keep their digest, and get their quarters later."""
+    from registry.core.image import ImageHashes, quadrant_windows
+
+    loaded = load_image(IMAGES / "gradient.jpg", max_pixels=10**7)
+    new = hash_image(loaded)
+    old = ImageHashes.from_dict(json.loads(new.canonical_json()))  # as stored before
+    assert old.search_windows == {} and old.digest() == new.digest()
+    ix.add_image(conn, 7, old)
+    with Image.open(IMAGES / "gradient.jpg") as im:
+        picture = im.convert("RGB")
+    assert ix.search(conn, query_variants(load(jpeg(picture))))[0].work_id == 7
+    corner = query_variants(load(quarter(picture, "q_br")))
+    assert ix.search(conn, corner) == []
+    assert ix.works_without_search_windows(conn) == [7]
+    assert ix.add_search_windows(conn, 7, quadrant_windows(loaded)) is True
+    assert ix.works_without_search_windows(conn) == []
+    stored = ix.registered_hashes(conn, 7)
+    assert stored == new and stored is not None and stored.digest() == old.digest()
+    assert ix.search(conn, corner)[0].reference_window == "q_br"
+    ix.rebuild(conn)
+    assert ix.search(conn, corner)[0].work_id == 7
+    assert ix.remove_image(conn, 7) and ix.search(conn, corner) == []
+
+
+def test_a_low_contrast_corner_is_looked_up_not_refused(conn: Connection) -> None:
+    """A corner of a soft picture (grey deviation 1.4-1.7, under the registration's
+    FEATURELESS_STD) is refused as featureless by the registration's check but
+    looked up as a query, and its quarter is found."""
+    from registry.core.errors import FeaturelessImage
+    from registry.core.image import FEATURELESS_STD, QUERY_FEATURELESS_STD
+
+    with Image.open(IMAGES / "gradient.jpg") as im:
+        soft = ImageEnhance.Contrast(im.convert("RGB")).enhance(0.1)
+    ix.add_image(conn, 9, hash_image(load(jpeg(soft))))
+    for name in ("q_tl", "q_br"):
+        data = quarter(soft, name)
+        with pytest.raises(FeaturelessImage):
+            load_image(io.BytesIO(data), min_std=FEATURELESS_STD)
+        loaded = load_image(io.BytesIO(data), min_std=QUERY_FEATURELESS_STD)
+        top = ix.search(conn, query_variants(loaded))[0]
+        assert (top.work_id, top.reference_window, top.transformation) == (9, name, "cropped")
+
+
+def test_a_quarter_match_does_not_skip_the_counter_rotations(conn: Connection) -> None:
+    """An upright match of a corner quarter (work 1) does not end the search before
+    the counter-rotated variants: work 2's whole frame, found turned, ranks first."""
+    from registry.core.image import ImageHashes, QueryHashes, QueryVariant, WindowHash
+    from registry.core.matching import picture_search
+
+    rng = random.Random(5)
+
+    def value() -> int:
+        return rng.getrandbits(64)
+
+    def far() -> WindowHash:
+        return WindowHash(value(), value(), value())
+
+    base, turned = far(), far()
+    near_base = WindowHash(flip_bits(base.phash, 4, rng), flip_bits(base.dhash, 6, rng),
+                           flip_bits(base.whash, 6, rng))  # mean 5.3: a quarter's match
+    ix.add_image(conn, 1, ImageHashes({"full": far()}, search_windows={"q_tl": near_base}))
+    ix.add_image(conn, 2, ImageHashes({"full": far(), "c80": turned}))
+    query = QueryHashes([QueryVariant("base", None, base),
+                         QueryVariant("rot+4/0.8", "rotated", turned)])
+    found = picture_search.two_pass(conn, query, 10)
+    assert [(m.work_id, m.reference_window) for m in found] == [(2, "c80"), (1, "q_tl")]

@@ -138,3 +138,32 @@ def test_worker_burst_runs_queued_jobs(app, accounts, media, runner):
     with app.app_context():
         work = db.session.scalar(db.select(Work).filter_by(registration_number=number))
         assert work.status == WorkStatus.REGISTERED
+
+
+def test_index_rebuild_hashes_the_corner_quarters_of_pictures_indexed_before_them(
+        app, accounts, media, runner):
+    """Pictures indexed before the corner-quarter search windows: the rebuild hashes
+    the quarters from the stored file; the work's fingerprint digest stays."""
+    from registry.core.image import ImageHashes
+    from registry.core.matching import image_index
+
+    _register_two(app, accounts, media)
+    with app.app_context():
+        conn = db.session.connection()
+        [work_id] = conn.execute(image_index.image_works.select()).scalars().all()
+        new = image_index.registered_hashes(conn, work_id)
+        assert new is not None and new.search_windows
+        old = ImageHashes.from_dict(new.to_dict())  # as stored before the search windows
+        image_index.add_image(conn, work_id, old)
+        assert image_index.works_without_search_windows(conn) == [work_id]
+        digest = db.session.get(Work, work_id).fingerprint_digest
+        db.session.commit()
+    result = runner.invoke(args=["index", "rebuild", "--only", "image"])
+    assert result.exit_code == 0, result.output
+    assert "image: 1 indexed" in result.output
+    with app.app_context():
+        conn = db.session.connection()
+        assert image_index.works_without_search_windows(conn) == []
+        assert image_index.registered_hashes(conn, work_id) == new
+        assert new.digest() == digest == db.session.get(Work, work_id).fingerprint_digest
+        db.session.rollback()

@@ -54,8 +54,12 @@ from registry.core.image import (
     INDEXED_KINDS,
     INDEXED_WINDOWS,
     PHASH_RADIUS,
+    QUADRANT_WINDOWS,
+    ImageComparison,
     ImageHashes,
     QueryHashes,
+    WindowHash,
+    compare_quadrants,
     compare_windows,
 )
 from registry.core.matching import arrays
@@ -66,7 +70,11 @@ CHUNKS = 4
 CHUNK_BITS = 16
 CHUNK_MASK = (1 << CHUNK_BITS) - 1
 #: Window names <-> the small integer stored in each posting entry (:data:`ENTRY`).
-WINDOW_CODES: dict[str, int] = {name: i for i, name in enumerate(INDEXED_WINDOWS)}
+#: The corner quarters (search windows) come after the fingerprint's windows, so
+#: the codes of entries written before them keep their meaning.
+WINDOW_CODES: dict[str, int] = {
+    name: i for i, name in enumerate((*INDEXED_WINDOWS, *QUADRANT_WINDOWS))
+}
 WINDOW_NAMES: dict[int, str] = {i: name for name, i in WINDOW_CODES.items()}
 #: Hash kinds <-> the small integer stored in each posting entry (:data:`ENTRY`).
 KIND_CODES: dict[str, int] = {name: i for i, name in enumerate(INDEXED_KINDS)}
@@ -226,7 +234,7 @@ def _flush(conn: Connection, batch: list[tuple[int, ImageHashes]]) -> None:
     for work_id in present.scalars().all():
         remove_image(conn, work_id)
     conn.execute(insert(image_works), [
-        {"work_id": work_id, "digest": hashes.digest(), "hashes": hashes.canonical_json()}
+        {"work_id": work_id, "digest": hashes.digest(), "hashes": hashes.stored_json()}
         for work_id, hashes in batch
     ])  # fmt: skip
     _append(conn, _entries(batch))
@@ -266,6 +274,24 @@ def registered_hashes(conn: Connection, work_id: int) -> ImageHashes | None:
         select(image_works.c.hashes).where(image_works.c.work_id == work_id)
     ).scalar_one_or_none()
     return None if raw is None else ImageHashes.from_dict(json.loads(raw))
+
+
+def works_without_search_windows(conn: Connection) -> list[int]:
+    """Works indexed before the corner-quarter search windows existed (their stored
+    hashes have none): ``flask index rebuild`` adds them from the stored file."""
+    query = select(image_works.c.work_id).where(
+        image_works.c.hashes.not_like('%"search_windows"%')).order_by(image_works.c.work_id)
+    return list(conn.execute(query).scalars())
+
+
+def add_search_windows(conn: Connection, work_id: int, windows: dict[str, WindowHash]) -> bool:
+    """Give an indexed work its search windows (re-indexing it); its fingerprint,
+    and so its digest, stay as registered. False if the work is not indexed."""
+    hashes = registered_hashes(conn, work_id)
+    if hashes is None:
+        return False
+    add_image(conn, work_id, hashes.with_search_windows(windows))
+    return True
 
 
 def rebuild(
@@ -394,7 +420,7 @@ def search(
         raw = stored.get(work_id)
         if raw is None:
             continue
-        comparison = compare_windows(query.variants, ImageHashes.from_dict(json.loads(raw)))
+        comparison = _compare(query, ImageHashes.from_dict(json.loads(raw)))
         if comparison.matched:
             matches.append(
                 ImageMatch(work_id, comparison.score, comparison.distances,
@@ -403,3 +429,12 @@ def search(
             )
     matches.sort(key=lambda m: (-m.score, m.work_id))
     return matches[:limit]
+
+
+def _compare(query: QueryHashes, reference: ImageHashes) -> ImageComparison:
+    """The whole-frame comparison, or failing it the query as a corner quarter."""
+    whole = compare_windows(query.variants, reference)
+    if whole.matched or not reference.search_windows:
+        return whole
+    quarter = compare_quadrants(query.variants, reference)
+    return quarter if quarter.matched else whole

@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from registry.core.image import QueryHashes
+from registry.core.image import QUADRANT_WINDOWS, QueryHashes, window_region
 from registry.core.image_features import WHOLE, FeatureMatch, LocalFeatures, Region, Transform
 from registry.core.matching import feature_index, image_index
 
@@ -42,7 +42,6 @@ VERIFIED_MAX = 0.99
 #: counter-rotated hash match (:func:`refuted_turns`).
 REFUTING_KEYPOINTS = 200
 
-_CROP_WINDOWS = {"c80": 0.8, "c60": 0.6}
 _ROT = re.compile(r"^rot([+-][0-9.]+)/")
 
 
@@ -89,11 +88,10 @@ def both_score(hash_score: float, verified: float) -> float:
 
 def hash_transform(m: image_index.ImageMatch, query_size: tuple[int, int] | None,
                    ref_size: tuple[int, int] | None) -> Transform:
-    """The transform a hash match implies: its window is the crop, its query
-    variant the mirror or the turn."""
-    keep = _CROP_WINDOWS.get(m.reference_window)
-    crop = WHOLE if keep is None else Region(round((1 - keep) / 2, 4), round((1 - keep) / 2, 4),
-                                             keep, keep)  # fmt: skip
+    """The transform a hash match implies: its window is the crop (a central crop or
+    a corner quarter), its query variant the mirror or the turn."""
+    box = window_region(m.reference_window)
+    crop = WHOLE if box is None else Region(*box)
     rotation = 0.0
     turned = _ROT.match(m.query_variant or "")
     if turned:
@@ -176,10 +174,15 @@ def refuted_turns(found: Sequence[image_index.ImageMatch], feats: Sequence[Local
 
 
 def two_pass(conn: Connection, query: QueryHashes, limit: int) -> list[image_index.ImageMatch]:
-    """Plain, mirrored and trimmed forms first; the counter-rotations only if needed."""
+    """Plain, mirrored and trimmed forms first; the counter-rotations only if needed.
+
+    A corner-quarter match does not make them unneeded: a quarter is weaker evidence
+    than a whole frame (an unrelated crop matched a sky quarter at score 0.76 and hid
+    its own picture, found turned at 0.82; benchmarks/README_image.md, session 13)."""
     upright = QueryHashes([v for v in query.variants if v.transformation != "rotated"])
     found = image_index.search(conn, upright, limit=limit)
-    if any(m.score >= SAME_IMAGE_SCORE for m in found) or len(upright.variants) == len(
+    whole = [m for m in found if m.reference_window not in QUADRANT_WINDOWS]
+    if any(m.score >= SAME_IMAGE_SCORE for m in whole) or len(upright.variants) == len(
             query.variants):
         return found
     return image_index.search(conn, query, limit=limit)
