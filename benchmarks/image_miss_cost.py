@@ -1,7 +1,7 @@
 """What a lookup that finds nothing costs: CPU time of unregistered pictures.
 
     taskset -c 0 nice .venv/bin/python benchmarks/image_miss_cost.py [--refs 300] [--misses 40]
-        [--modes reserve0,reserve24,screened] [--rounds 2] [--profile MODE]
+        [--modes reserve0,reserve24,screened,all-screened] [--rounds 2] [--profile MODE]
 
 Registers ``--refs`` real photos (benchmarks/real_photos.py) as
 ``image_accuracy.py --real`` does (hashes and local features, SQLite in memory),
@@ -17,7 +17,9 @@ Modes (the same queries, alternated round by round so that drift hits all alike)
   before session 10;
 * ``reserve24``: the reserve verified in full (session 10);
 * ``screened``: the reserve screened first (``feature_index.RESERVE_SCREEN``),
-  session 11; ``screened/N/T`` with ``SCREEN_KEYPOINTS`` N and ``SCREEN_PAIRS`` T.
+  session 11; ``screened/N/T`` with ``SCREEN_KEYPOINTS`` N and ``SCREEN_PAIRS`` T;
+* ``all-screened``: the first candidates screened too
+  (``feature_index.CANDIDATE_SCREEN``), session 14: the search now.
 
 Every mode's answers are compared with ``reserve24``'s (work ids in order): a
 screen that changed an answer is reported.
@@ -52,7 +54,7 @@ from registry.core.errors import FeaturelessImage  # noqa: E402
 from registry.core.image import hash_image, query_variants  # noqa: E402
 from registry.core.matching import feature_index, image_index, picture_search  # noqa: E402
 
-MODES = ("reserve0", "reserve24", "screened")
+MODES = ("reserve0", "reserve24", "screened", "all-screened")
 
 
 @contextmanager
@@ -60,16 +62,19 @@ def mode(name: str) -> Iterator[None]:
     """The search as it was (reserve0, reserve24) or is (screened; ``screened/N/T``:
     with SCREEN_KEYPOINTS N and SCREEN_PAIRS T)."""
     fx = feature_index
-    saved = fx.RESERVE_CANDIDATES, fx.RESERVE_SCREEN, fx.SCREEN_KEYPOINTS, fx.SCREEN_PAIRS
+    saved = (fx.RESERVE_CANDIDATES, fx.RESERVE_SCREEN, fx.SCREEN_KEYPOINTS, fx.SCREEN_PAIRS,
+             fx.CANDIDATE_SCREEN)
     fx.RESERVE_CANDIDATES = 0 if name == "reserve0" else saved[0]
-    fx.RESERVE_SCREEN = name.startswith("screened")
+    fx.RESERVE_SCREEN = "screened" in name
+    fx.CANDIDATE_SCREEN = name == "all-screened"
     if name.startswith("screened/"):
         n, t = name.split("/")[1:]
         fx.SCREEN_KEYPOINTS, fx.SCREEN_PAIRS = int(n), int(t)
     try:
         yield
     finally:
-        fx.RESERVE_CANDIDATES, fx.RESERVE_SCREEN, fx.SCREEN_KEYPOINTS, fx.SCREEN_PAIRS = saved
+        (fx.RESERVE_CANDIDATES, fx.RESERVE_SCREEN, fx.SCREEN_KEYPOINTS, fx.SCREEN_PAIRS,
+         fx.CANDIDATE_SCREEN) = saved
 
 
 def register(conn: Connection, paths: list[Path]) -> None:

@@ -351,18 +351,21 @@ def test_posting_rows_over_the_stop_length_are_not_read(filled, monkeypatch):
     them anyway): the long rows of a large index are never transferred."""
     keys = filled.execute(select(fx.image_feature_postings.c.key)).scalars().all()
     rows = fx._probe(filled, list(keys))
-    sizes = sorted({r.size for r in rows.values()})
+    sizes = sorted({len(r) // fx.ENTRY.itemsize for r in rows.values()})
     assert len(rows) == len(keys) and len(sizes) > 1
     monkeypatch.setattr(fx, "STOP_POSTING", sizes[0])
     short = fx._probe(filled, list(keys))
-    assert short and all(r.size <= sizes[0] for r in short.values())
-    assert len(short) == sum(1 for r in rows.values() if r.size <= sizes[0]) < len(rows)
+    assert short and all(len(r) // fx.ENTRY.itemsize <= sizes[0] for r in short.values())
+    assert len(short) == sum(1 for r in rows.values()
+                             if len(r) // fx.ENTRY.itemsize <= sizes[0]) < len(rows)
 
 
 def test_a_candidate_is_verified_in_the_orientations_it_got_votes_in(filled, monkeypatch):
     """A work proposed by the votes is verified only in the query orientations
     (upright, mirrored) where it got MIN_VOTES; a work the hashes proposed in both.
-    A mirrored copy votes in the mirrored orientation and is still found."""
+    A mirrored copy votes in the mirrored orientation and is still found. (The
+    screen, which removes more orientations, is tested on its own below.)"""
+    monkeypatch.setattr(fx, "CANDIDATE_SCREEN", False)
     stored = fx.load_features(filled, [7, 20, 21, 22, 23])
     names = {f.descriptors.tobytes(): w for w, f in stored.items()}
     calls: dict[int, tuple[bool, ...]] = {}
@@ -523,9 +526,87 @@ def test_a_miss_verifies_only_the_reserve_candidates_its_sample_agrees_with(fill
     screened = list(calls)
     calls.clear()
     monkeypatch.setattr(fx, "RESERVE_SCREEN", False)
+    monkeypatch.setattr(fx, "CANDIDATE_SCREEN", False)
     assert fx.search(filled, query) == []
     assert len(calls) == voted
     assert set(screened) <= set(calls)
+
+
+def _everyone_first(monkeypatch) -> None:
+    """Every work that got a vote has MIN_VOTES + 1 in every orientation and is a
+    first candidate: no reserve."""
+    _all_crowded(monkeypatch)
+    monkeypatch.setattr(fx, "CANDIDATES", 1 + len(OTHERS))
+    monkeypatch.setattr(fx, "RESERVE_CANDIDATES", 0)
+
+
+def test_a_miss_verifies_only_the_first_candidates_its_sample_agrees_with(filled, monkeypatch):
+    """Issue #17 at 100,000 pictures: a lookup that finds nothing verified its 12
+    first candidates in full, in one or two orientations each, the largest part of
+    its time. Now all but the best-voted one are screened (CANDIDATE_SCREEN_PAIRS
+    agreeing pairs in the sample); the best-voted work and a work the hashes
+    proposed are verified in both orientations. (On the code before: every work in
+    both orientations, 10 verifications here.)"""
+    _everyone_first(monkeypatch)
+    query = _queries()["texture"]
+    stored = fx.load_features(filled, [7, *range(20, 20 + len(OTHERS))])
+    verified: list[tuple[int, bool]] = []
+    real = F.verify
+    names = {f.descriptors.tobytes(): w for w, f in stored.items()}
+
+    def recording(q, ref):
+        verified.append((names[ref.descriptors.tobytes()], q.mirrored))
+        return real(q, ref)
+
+    monkeypatch.setattr(F, "verify", recording)
+    assert fx.search(filled, query, extra_candidates=[22]) == []
+    # ties go by work id: 7 is the best-voted work, 22 the hashes' one
+    samples = [q.sample(fx.SCREEN_KEYPOINTS) for q in query]
+    expected = {(w, q.mirrored) for w in stored for q, sample in zip(query, samples, strict=True)
+                if w in (7, 22) or F.agreeing_pair_count(sample, stored[w])
+                >= fx.CANDIDATE_SCREEN_PAIRS}
+    assert sorted(verified) == sorted(expected)
+    voted = 2 * (1 + len(OTHERS))
+    assert 4 <= len(verified) < voted
+    verified.clear()
+    monkeypatch.setattr(fx, "CANDIDATE_SCREEN", False)
+    assert fx.search(filled, query, extra_candidates=[22]) == []
+    assert len(verified) == voted
+
+
+def test_the_best_voted_candidate_is_verified_whatever_its_sample_says(filled, monkeypatch):
+    """The one loss of screening every first candidate on the real-photo table was
+    a best-voted collage tile whose sample agreed on one pair only: the best-voted
+    work is always verified in full. Here no sample can pass (a threshold of 10,000
+    pairs) and the crop is still found; screening its work too loses it."""
+    src = Image.open(IMAGES / "features_source.jpg")
+    w, h = src.size
+    query = F.query_features(io.BytesIO(_jpeg(src.crop((w // 10, h // 5, w * 7 // 10,
+                                                        h * 4 // 5)))))
+    counted = fx.votes(filled, query)
+    assert _rank(counted, 7) == 1
+    monkeypatch.setattr(fx, "CANDIDATE_SCREEN_PAIRS", 10_000)
+    monkeypatch.setattr(fx, "RESERVE_CANDIDATES", 0)
+    assert [m.work_id for m in fx.search(filled, query)] == [7]
+    monkeypatch.setattr(fx, "UNSCREENED_CANDIDATES", 0)
+    assert fx.search(filled, query) == []
+
+
+def test_the_screened_first_candidates_give_the_same_answers(filled, monkeypatch):
+    """Old and new paths on the committed fixtures, every work a first candidate:
+    copies (a quadrant, crops, a mirrored crop) are found with the same inliers and
+    regions with and without the screen, and pictures never registered find nothing
+    either way."""
+    _everyone_first(monkeypatch)
+    found_any = 0
+    for name, query in _queries().items():
+        monkeypatch.setattr(fx, "CANDIDATE_SCREEN", True)
+        new = [(m.work_id, m.match.inliers, m.match.region) for m in fx.search(filled, query)]
+        monkeypatch.setattr(fx, "CANDIDATE_SCREEN", False)
+        old = [(m.work_id, m.match.inliers, m.match.region) for m in fx.search(filled, query)]
+        assert new == old, name
+        found_any += bool(old)
+    assert found_any >= 3
 
 
 def test_the_screened_reserve_gives_the_same_answers(filled, monkeypatch):

@@ -88,6 +88,18 @@ RESERVE_CANDIDATES = 24
 RESERVE_SCREEN = True
 SCREEN_KEYPOINTS = 300
 SCREEN_PAIRS = 3
+#: The first CANDIDATES voted works but the best-voted one are screened too, with
+#: a lower threshold (the best-voted work and the works the hashes proposed are
+#: verified in full). Why: a query that finds nothing verified all of them in
+#: full, 12 works in one or two orientations, the largest part of a local-feature
+#: lookup at 100,000 pictures. On the whole 300 / 150 real-photo table (5,955
+#: queries, 123,062 voted verifications) this rule loses no verified match; the
+#: reserve's threshold (3) would have lost 13 copies found today (turned ones
+#: matched through guided pairs, collage tiles), and screening the best-voted work
+#: at 2 one collage: benchmarks/README_image.md, "Session 14".
+CANDIDATE_SCREEN = True
+CANDIDATE_SCREEN_PAIRS = 2
+UNSCREENED_CANDIDATES = 1
 #: A key shared by more than this many registered keypoints (and this share of
 #: all works) says little: it is skipped when counting votes.
 STOP_POSTING = 2000
@@ -305,13 +317,12 @@ def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None
 # --------------------------------------------------------------------------- search
 
 
-def _probe(conn: Connection, keys: list[int]) -> dict[int, np.ndarray]:
-    """key -> the entries of its posting row; rows of more than STOP_POSTING
-    entries are not read (they are skipped when counting: their length is known
-    without reading the blob)."""
+def _probe(conn: Connection, keys: list[int]) -> dict[int, bytes]:
+    """key -> its posting row (packed :data:`ENTRY` values, as stored); rows of more
+    than STOP_POSTING entries are not read (they are skipped when counting: their
+    length is known without reading the blob)."""
     if not keys:
         return {}
-    out: dict[int, np.ndarray] = {}
     longest = STOP_POSTING * ENTRY.itemsize
     if conn.dialect.name == "postgresql":
         sql = ("SELECT key, postings FROM image_feature_postings WHERE key = ANY(%s) "
@@ -324,26 +335,30 @@ def _probe(conn: Connection, keys: list[int]) -> dict[int, np.ndarray]:
             sql = ("SELECT key, postings FROM image_feature_postings WHERE key IN "
                    f"({','.join('?' * len(part))}) AND length(postings) <= {longest:d}")
             rows += driver_rows(conn, sql, part)
-    for key, blob in rows:
-        out[int(key)] = np.frombuffer(blob, dtype=ENTRY)
-    return out
+    return {int(key): bytes(blob) for key, blob in rows}
 
 
 def _collisions(keys: np.ndarray,
-                rows: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+                rows: dict[int, bytes]) -> tuple[np.ndarray, np.ndarray]:
     """(query keypoint index, posting entry) of every entry sharing a key with a
-    probed keypoint (rows of more than STOP_POSTING entries skipped)."""
+    probed keypoint (rows of more than STOP_POSTING entries skipped).
+
+    The rows are joined as bytes and read as entries once: an array per row and
+    ``np.concatenate`` of structured arrays (which promotes their dtype once per
+    array) took ~12 ms of a query's ~2,600 rows at 100,000 pictures."""
     index, hits = [], []
+    longest = STOP_POSTING * ENTRY.itemsize
     for i, row in enumerate(keys.tolist()):
         for k in row:
             hit = rows.get(k)
-            if hit is not None and hit.size <= STOP_POSTING:
+            if hit is not None and len(hit) <= longest:
                 hits.append(hit)
                 index.append(i)
     if not hits:
         return np.zeros(0, np.int64), np.zeros(0, ENTRY)
-    sizes = np.fromiter((h.size for h in hits), dtype=np.int64, count=len(hits))
-    return np.repeat(np.array(index, dtype=np.int64), sizes), np.concatenate(hits)
+    sizes = np.fromiter(map(len, hits), dtype=np.int64, count=len(hits)) // ENTRY.itemsize
+    joined = np.frombuffer(b"".join(hits), dtype=ENTRY)
+    return np.repeat(np.array(index, dtype=np.int64), sizes), joined
 
 
 _CELL_BITS = 24  # 4 turn + 5 scale + 7 + 7 position, and one for "no geometry"
@@ -568,39 +583,47 @@ def search(conn: Connection, queries: Sequence[LocalFeatures], *,
     """Registered pictures whose keypoints agree geometrically with the query, best first.
 
     ``extra_candidates`` (e.g. works the hash index found) are verified too. The
-    CANDIDATES best-voted works are verified first; only when none of them nor
-    of the extra candidates verifies are the next RESERVE_CANDIDATES verified
-    (those that pass :func:`_screened`, when RESERVE_SCREEN).
+    CANDIDATES best-voted works are verified first (all but the best-voted one in
+    the orientations that pass :func:`_screened`, when CANDIDATE_SCREEN); only
+    when none of them nor of the
+    extra candidates verifies are the next RESERVE_CANDIDATES verified (those that
+    pass :func:`_screened`, when RESERVE_SCREEN).
     """
     counted, each = votes_by_orientation(conn, queries)
     ranked = sorted((wid for wid, v in counted.items() if v >= MIN_VOTES),
                     key=lambda wid: (-counted[wid], wid))[:CANDIDATES + RESERVE_CANDIDATES]
     extra = set(extra_candidates)
     first = list(dict.fromkeys([*extra_candidates, *ranked[:CANDIDATES]]))
-    found = _verified(conn, queries, first, counted, each, extra)
+    best_voted = [wid for wid in ranked if wid not in extra][:UNSCREENED_CANDIDATES]
+    found = _verified(conn, queries, first, counted, each, extra,
+                      least=CANDIDATE_SCREEN_PAIRS if CANDIDATE_SCREEN else 0,
+                      unscreened=set(best_voted))
     if not found:
         reserve = [wid for wid in ranked[CANDIDATES:] if wid not in extra]
-        found = _verified(conn, queries, reserve, counted, each, extra, screen=RESERVE_SCREEN)
+        found = _verified(conn, queries, reserve, counted, each, extra,
+                          least=SCREEN_PAIRS if RESERVE_SCREEN else 0)
     found.sort(key=lambda x: (-x.match.inliers, x.work_id))
     return found[:limit]
 
 
 def _verified(conn: Connection, queries: Sequence[LocalFeatures], candidates: list[int],
               counted: dict[int, int], each: list[dict[int, int]],
-              extra: set[int], *, screen: bool = False) -> list[LocalMatch]:
+              extra: set[int], *, least: int = 0,
+              unscreened: set[int] | frozenset[int] = frozenset()) -> list[LocalMatch]:
     """The ``candidates`` that verify geometrically (a work of ``extra`` in every
     orientation of the query, a voted one in those it got votes in); with
-    ``screen``, only the orientations that pass :func:`_screened` are verified."""
+    ``least`` agreeing pairs, a voted one not in ``unscreened`` only in the
+    orientations that pass :func:`_screened`."""
     stored = load_features(conn, candidates)
-    samples = [q.sample(SCREEN_KEYPOINTS) for q in queries] if screen else []
+    samples = [q.sample(SCREEN_KEYPOINTS) for q in queries] if least else []
     found = []
     for wid in candidates:
         ref = stored.get(wid)
         if ref is None:
             continue
         chosen = list(queries) if wid in extra else _voted(queries, each, wid)
-        if screen:
-            chosen = _screened(chosen, queries, samples, ref)
+        if least and wid not in extra and wid not in unscreened:
+            chosen = _screened(chosen, queries, samples, ref, least)
         m = best_match(chosen, ref) if chosen else None
         if m is not None:
             found.append(LocalMatch(wid, counted.get(wid, 0), m))
@@ -608,20 +631,23 @@ def _verified(conn: Connection, queries: Sequence[LocalFeatures], candidates: li
 
 
 def _screened(chosen: list[LocalFeatures], queries: Sequence[LocalFeatures],
-              samples: list[LocalFeatures], ref: LocalFeatures) -> list[LocalFeatures]:
+              samples: list[LocalFeatures], ref: LocalFeatures,
+              least: int) -> list[LocalFeatures]:
     """The orientations of ``chosen`` whose sample of SCREEN_KEYPOINTS keypoints
-    (:meth:`LocalFeatures.sample`) gives ``ref`` at least SCREEN_PAIRS ratio-test
+    (:meth:`LocalFeatures.sample`) gives ``ref`` at least ``least`` ratio-test
     pairs agreeing on one turn and scale (:func:`agreeing_pair_count`): the only
     ones worth a full verification.
 
-    Why: a query that finds nothing (most public lookups) verifies the whole
-    reserve, 24 works of a few chance votes; a full verification costs ~10-18 ms,
+    Why: a query that finds nothing (most public lookups) verifies the first
+    candidates and the whole reserve, 36 works of a few chance votes, in one or two
+    orientations each; a full verification costs ~5-18 ms,
     nearly all of it the 2,000 x 600 descriptor distances of the ratio test. The
     sample costs a fraction of that, chance pairs scatter over turns and scales,
-    and the reserve's real matches kept agreeing pairs in the sample
-    (benchmarks/README_image.md, "Session 11")."""
+    and the real matches kept agreeing pairs in the sample
+    (benchmarks/README_image.md, "Session 11" for the reserve, "Session 14" for
+    the first candidates)."""
     return [q for q, sample in zip(queries, samples, strict=True)
-            if any(q is c for c in chosen) and agreeing_pair_count(sample, ref) >= SCREEN_PAIRS]
+            if any(q is c for c in chosen) and agreeing_pair_count(sample, ref) >= least]
 
 
 def _voted(queries: Sequence[LocalFeatures], each: list[dict[int, int]],
