@@ -195,6 +195,11 @@ def compare_images(query: ImageHashes | QueryHashes, work: ImageHashes,
     window = result.query_variant
     if isinstance(query, ImageHashes):
         window = _QUERY_WINDOWS.get(window, window)
+    quarter = work.search_windows.get(result.reference_window)
+    if quarter is not None and result.reference_window not in work.windows:
+        # a corner quarter: index data hashed from the registered file, not part of
+        # the fingerprint the ledger quotes, so it travels beside it
+        work_side = {**work_side, "search_windows": {result.reference_window: quarter.to_dict()}}
     section = {
         "algorithm": "imagehash pHash, dHash, wHash (64 bits, hex); Hamming distances",
         "query": query_side, "work": work_side,

@@ -662,11 +662,20 @@ def compare_quadrants(variants: Iterable[QueryVariant], reference: ImageHashes) 
 
 
 def compare(query: QueryHashes | ImageHashes, reference: ImageHashes) -> ImageComparison:
-    """Compare a query (its variants, or another registration) to registered hashes.
+    """Compare a query (its variants, or another registration) to registered hashes:
+    the whole-frame comparison, or failing it the query as one of the reference's
+    corner quarters (its search windows, :func:`compare_quadrants`). The index's
+    search, a comparison page and an evidence bundle all use this, so a copy the
+    lookup found by a quarter is shown and reported as found.
 
     Pure function of the stored hashes, so a dispute can recompute it later.
     """
-    return compare_windows(_as_variants(query), reference)
+    variants = _as_variants(query)
+    whole = compare_windows(variants, reference)
+    if whole.matched or not reference.search_windows:
+        return whole
+    quarter = compare_quadrants(variants, reference)
+    return quarter if quarter.matched else whole
 
 
 # --------------------------------------------------------------------------- thumbnail

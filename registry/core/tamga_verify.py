@@ -1578,13 +1578,17 @@ def _recompute_image(image: dict[str, Any], registered: dict[str, str]) -> list[
     ok = distances == pair["distances"]
     detail = ", ".join(f"{k} {v}" for k, v in sorted(distances.items()))
     detail = f"{pair['query_window']} against {pair['work_window']}: Hamming {detail}"
+    if pair["work_window"] in image["work"].get("search_windows", {}):
+        detail += (" (a corner quarter of the registered picture: hashed from its file by "
+                   "the registry, not part of the fingerprint the ledger entry quotes)")
     checks.append(Check("image distances", ok, detail if ok else detail + ", not as stated"))
     return checks
 
 
 def _image_window(side: dict[str, Any], window: str) -> dict[str, str]:
     if "hashes" in side:
-        return side["hashes"]["windows"][window]
+        windows = side["hashes"]["windows"]
+        return windows[window] if window in windows else side["search_windows"][window]
     return next(v["hashes"] for v in side["variants"] if v["name"] == window)
 
 

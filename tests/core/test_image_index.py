@@ -369,3 +369,41 @@ def test_a_quarter_match_does_not_skip_the_counter_rotations(conn: Connection) -
                          QueryVariant("rot+4/0.8", "rotated", turned)])
     found = picture_search.two_pass(conn, query, 10)
     assert [(m.work_id, m.reference_window) for m in found] == [(2, "c80"), (1, "q_tl")]
+
+
+@pytest.mark.parametrize("name", ["q_tl", "q_br"])
+def test_a_comparison_and_its_evidence_find_the_copy_the_lookup_found_by_a_quarter(
+    name: str,
+) -> None:
+    """Issue #17: a copy found only by a corner quarter was shown as no match on the
+    comparison page and in evidence bundles, which compared the fingerprint's
+    windows only. ``image.compare`` now falls back on the quarters as the index
+    does; the bundle's fingerprints.json carries the quarter used beside the
+    fingerprint, and the offline verifier recomputes the distances from it."""
+    from registry.core import evidence, tamga_verify
+    from registry.core.image import compare, hash_image
+
+    with Image.open(IMAGES / "gradient.jpg") as im:
+        registered = hash_image(load(jpeg(im.convert("RGB"))))
+        query = query_variants(load(quarter(im.convert("RGB"), name)))
+    whole_only = compare(query, registered.with_search_windows({}))
+    assert not whole_only.matched
+    found = compare(query, registered)
+    assert (found.matched, found.transformation, found.reference_window) == (
+        True, "cropped", name)
+    result, section = evidence.compare_images(
+        query, registered, evidence.image_side(query, None, "query"),
+        evidence.image_side(registered, "KZ-1", "work"))
+    assert section["pair"]["work_window"] == name
+    assert set(section["work"]["search_windows"]) == {name}
+    assert "search_windows" not in section["work"]["hashes"]  # the fingerprint as registered
+    checks = tamga_verify._recompute_image(section, {"KZ-1": registered.digest()})
+    assert all(c.ok for c in checks), checks
+    assert "corner quarter" in next(c for c in checks if c.name == "image distances").detail
+    forged = json.loads(json.dumps(section))
+    forged["work"]["search_windows"][name]["phash"] = "0" * 16
+    forged_checks = tamga_verify._recompute_image(forged, {"KZ-1": registered.digest()})
+    assert [c.name for c in forged_checks if not c.ok] == ["image distances"]
+    # a quarter of an unrelated smooth picture is still no match
+    other = query_variants(load(quarter(smooth_picture(), name)))
+    assert not compare(other, registered).matched

@@ -55,12 +55,10 @@ from registry.core.image import (
     INDEXED_WINDOWS,
     PHASH_RADIUS,
     QUADRANT_WINDOWS,
-    ImageComparison,
     ImageHashes,
     QueryHashes,
     WindowHash,
-    compare_quadrants,
-    compare_windows,
+    compare,
 )
 from registry.core.matching import arrays
 from registry.core.matching.postings import drop_work
@@ -420,7 +418,7 @@ def search(
         raw = stored.get(work_id)
         if raw is None:
             continue
-        comparison = _compare(query, ImageHashes.from_dict(json.loads(raw)))
+        comparison = compare(query, ImageHashes.from_dict(json.loads(raw)))
         if comparison.matched:
             matches.append(
                 ImageMatch(work_id, comparison.score, comparison.distances,
@@ -430,11 +428,3 @@ def search(
     matches.sort(key=lambda m: (-m.score, m.work_id))
     return matches[:limit]
 
-
-def _compare(query: QueryHashes, reference: ImageHashes) -> ImageComparison:
-    """The whole-frame comparison, or failing it the query as a corner quarter."""
-    whole = compare_windows(query.variants, reference)
-    if whole.matched or not reference.search_windows:
-        return whole
-    quarter = compare_quadrants(query.variants, reference)
-    return quarter if quarter.matched else whole
