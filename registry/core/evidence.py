@@ -196,7 +196,7 @@ def compare_images(query: ImageHashes | QueryHashes, work: ImageHashes,
     if isinstance(query, ImageHashes):
         window = _QUERY_WINDOWS.get(window, window)
     quarter = work.search_windows.get(result.reference_window)
-    if quarter is not None and result.reference_window not in work.windows:
+    if quarter is not None:
         # a corner quarter: index data hashed from the registered file, not part of
         # the fingerprint the ledger quotes, so it travels beside it
         work_side = {**work_side, "search_windows": {result.reference_window: quarter.to_dict()}}

@@ -598,15 +598,21 @@ def test_the_screened_first_candidates_give_the_same_answers(filled, monkeypatch
     regions with and without the screen, and pictures never registered find nothing
     either way."""
     _everyone_first(monkeypatch)
+    assert _found_alike_with_and_without(filled, monkeypatch, "CANDIDATE_SCREEN") >= 3
+
+
+def _found_alike_with_and_without(conn: Connection, monkeypatch, screen: str) -> int:
+    """Each of :func:`_queries` finds the same works, inliers and regions with the
+    ``screen`` flag on and off; returns how many found any."""
     found_any = 0
     for name, query in _queries().items():
-        monkeypatch.setattr(fx, "CANDIDATE_SCREEN", True)
-        new = [(m.work_id, m.match.inliers, m.match.region) for m in fx.search(filled, query)]
-        monkeypatch.setattr(fx, "CANDIDATE_SCREEN", False)
-        old = [(m.work_id, m.match.inliers, m.match.region) for m in fx.search(filled, query)]
+        monkeypatch.setattr(fx, screen, True)
+        new = [(m.work_id, m.match.inliers, m.match.region) for m in fx.search(conn, query)]
+        monkeypatch.setattr(fx, screen, False)
+        old = [(m.work_id, m.match.inliers, m.match.region) for m in fx.search(conn, query)]
         assert new == old, name
         found_any += bool(old)
-    assert found_any >= 3
+    return found_any
 
 
 def test_the_screened_reserve_gives_the_same_answers(filled, monkeypatch):
@@ -615,15 +621,7 @@ def test_the_screened_reserve_gives_the_same_answers(filled, monkeypatch):
     inliers as the search that verifies the whole reserve, for copies (found only
     through the reserve here) and for pictures never registered."""
     _all_crowded(monkeypatch)
-    found_any = 0
-    for name, query in _queries().items():
-        monkeypatch.setattr(fx, "RESERVE_SCREEN", True)
-        new = [(m.work_id, m.match.inliers, m.match.region) for m in fx.search(filled, query)]
-        monkeypatch.setattr(fx, "RESERVE_SCREEN", False)
-        old = [(m.work_id, m.match.inliers, m.match.region) for m in fx.search(filled, query)]
-        assert new == old, name
-        found_any += bool(old)
-    assert found_any >= 3
+    assert _found_alike_with_and_without(filled, monkeypatch, "RESERVE_SCREEN") >= 3
 
 
 def test_a_sample_of_the_query_agrees_on_fewer_pairs_than_the_whole_query():

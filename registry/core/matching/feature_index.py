@@ -34,7 +34,7 @@ written in the same transaction as the work.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -585,9 +585,9 @@ def search(conn: Connection, queries: Sequence[LocalFeatures], *,
     ``extra_candidates`` (e.g. works the hash index found) are verified too. The
     CANDIDATES best-voted works are verified first (all but the best-voted one in
     the orientations that pass :func:`_screened`, when CANDIDATE_SCREEN); only
-    when none of them nor of the
-    extra candidates verifies are the next RESERVE_CANDIDATES verified (those that
-    pass :func:`_screened`, when RESERVE_SCREEN).
+    when none of them nor of the extra candidates verifies are the next
+    RESERVE_CANDIDATES verified (those that pass :func:`_screened`, when
+    RESERVE_SCREEN).
     """
     counted, each = votes_by_orientation(conn, queries)
     ranked = sorted((wid for wid, v in counted.items() if v >= MIN_VOTES),
@@ -597,7 +597,7 @@ def search(conn: Connection, queries: Sequence[LocalFeatures], *,
     best_voted = [wid for wid in ranked if wid not in extra][:UNSCREENED_CANDIDATES]
     found = _verified(conn, queries, first, counted, each, extra,
                       least=CANDIDATE_SCREEN_PAIRS if CANDIDATE_SCREEN else 0,
-                      unscreened=set(best_voted))
+                      unscreened=best_voted)
     if not found:
         reserve = [wid for wid in ranked[CANDIDATES:] if wid not in extra]
         found = _verified(conn, queries, reserve, counted, each, extra,
@@ -609,7 +609,7 @@ def search(conn: Connection, queries: Sequence[LocalFeatures], *,
 def _verified(conn: Connection, queries: Sequence[LocalFeatures], candidates: list[int],
               counted: dict[int, int], each: list[dict[int, int]],
               extra: set[int], *, least: int = 0,
-              unscreened: set[int] | frozenset[int] = frozenset()) -> list[LocalMatch]:
+              unscreened: Container[int] = ()) -> list[LocalMatch]:
     """The ``candidates`` that verify geometrically (a work of ``extra`` in every
     orientation of the query, a voted one in those it got votes in); with
     ``least`` agreeing pairs, a voted one not in ``unscreened`` only in the
