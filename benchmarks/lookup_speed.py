@@ -297,24 +297,28 @@ def picture_query(i: int, variant: str) -> Path:
     import random as _random
 
     from image_corpus import REUSE_VARIANTS
+    from image_feature_speed import two_megapixels
     from PIL import Image
 
     out = CACHE / f"photo{i}_{variant}.jpg"
     if not out.exists():
         img = Image.open(real_photos()[i]).convert("RGB")
         data = REUSE_VARIANTS[variant](img, _random.Random(i), [img.rotate(180)] * 3)
-        Image.open(io.BytesIO(data)).convert("RGB").resize((1732, 1155)).save(out, quality=90)
+        img = Image.open(io.BytesIO(data)).convert("RGB")
+        img.resize(two_megapixels(img), Image.Resampling.LANCZOS).save(out, quality=90)
     return out
 
 
 def unregistered_photo(i: int) -> Path:
     """Real photo ``i`` (not registered) as a 2 MP JPEG."""
+    from image_feature_speed import two_megapixels
     from PIL import Image
     from real_photos import photo_files
 
     out = CACHE / f"unregistered_photo{i}.jpg"
     if not out.exists():
-        Image.open(photo_files(120)[i]).convert("RGB").resize((1732, 1155)).save(out, quality=90)
+        img = Image.open(photo_files(120)[i]).convert("RGB")
+        img.resize(two_megapixels(img), Image.Resampling.LANCZOS).save(out, quality=90)
     return out
 
 
@@ -416,7 +420,9 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(p * len(values)))]
 
 
-def latency(label: str, path: Path, expect: str, runs: int) -> None:
+def latency(label: str, path: Path, expect: str, runs: int) -> list[float]:
+    """Time ``runs`` lookups of ``path`` (after 3 untimed ones); print the figures and
+    return the end-to-end times (ms)."""
     body = multipart(path)
     for _ in range(3):
         post_file(body)
@@ -441,6 +447,7 @@ def latency(label: str, path: Path, expect: str, runs: int) -> None:
     for n in names:
         print(f"  {n:<18}{median[n]:8.1f} ms")
     print(f"  {'response/other':<18}{rest:8.1f} ms")
+    return totals
 
 
 def sustained(path: Path, seconds: float, rate: float = 20.0) -> None:
@@ -522,13 +529,18 @@ def main() -> None:
                 latency(f"10 s video clip ({variant})", speed_clip(
                     speed_video(VIDEO_MINUTES), VIDEO_MINUTES, variant), numbers["video"], runs)
         pictures = "photo0" in numbers
+        pooled: list[float] = []
         for i in range(REAL_PHOTOS if pictures else 0):
             variant = PHOTO_VARIANTS[i % len(PHOTO_VARIANTS)]
-            latency(f"2 MP JPEG, {variant} of real photo {i} (local features)",
-                    picture_query(i, variant), numbers[f"photo{i}"], runs // 2)
+            pooled += latency(f"2 MP JPEG, {variant} of real photo {i} (local features)",
+                              picture_query(i, variant), numbers[f"photo{i}"], runs // 2)
         for i in UNREGISTERED_PHOTOS if pictures else ():
-            latency(f"2 MP JPEG of unregistered real photo {i} (a miss)",
-                    unregistered_photo(i), "", runs // 2)
+            pooled += latency(f"2 MP JPEG of unregistered real photo {i} (a miss)",
+                              unregistered_photo(i), "", runs // 2)
+        if pooled:
+            print(f"\nAll {len(pooled)} lookups of the 2 MP JPEGs above: p50 "
+                  f"{statistics.median(pooled):.1f} ms   p90 {pct(pooled, 0.9):.1f} ms   "
+                  f"p95 {pct(pooled, 0.95):.1f} ms")
         latency("15 s MP3 clip", clip(), numbers["audio"], runs)
         latency("15 s MP3 clip of unregistered music (a miss: pair stage)",
                 unregistered_clip(), "", runs)
